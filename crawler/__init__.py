@@ -1,0 +1,1 @@
+"""Crawling: spiders, extraction, item pipeline, and the fake internet used by demo and tests."""

@@ -1,0 +1,395 @@
+"""`crawl` — the command line. Thin: it parses arguments and calls what the daemon and tests call."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import sys
+import zlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from crawler.config import Settings, get_settings
+from crawler.dates import parse_date
+from crawler.watchlist import SourceBase, WatchlistError, load_sources
+
+app = typer.Typer(
+    help=(
+        "cnst-radar: monitor Chinese S&T policy sources for the weekly report.\n\n"
+        "Start with `crawl demo` (no network needed), then `crawl run --all`, `crawl items --new`."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+# Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "filelock", "alembic", "py.warnings")
+
+
+@app.callback()
+def main(verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: log each item; -vv: debug.")] = 0) -> None:
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    handler = RichHandler(console=err, show_path=False)
+    if verbose < 2:
+        # Libraries chatter at INFO (and Scrapy resets levels when it starts): keep their warnings only.
+        handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith(LIBRARIES))
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _config(**overrides: object) -> Settings:
+    return get_settings(**overrides)
+
+
+def _sources(config: Settings) -> list[SourceBase]:
+    try:
+        return load_sources(config.sources_dir)
+    except WatchlistError as error:
+        err.print(f"[red]The watchlists have errors:[/red]\n{error}", highlight=False)
+        err.print("Fix them (see `crawl check`) and try again.")
+        raise typer.Exit(2) from None
+
+
+def _database(config: Settings) -> str:
+    from storage.db import ensure_schema
+
+    url = config.effective_database_url
+    ensure_schema(url)
+    return url
+
+
+def _since(value: str | None) -> datetime | None:
+    """`2d`, `12h`, `30m` ago, or a date like 2024-06-01."""
+    if not value:
+        return None
+    relative = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
+    if relative:
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(2)]
+        return datetime.now(timezone.utc) - timedelta(**{unit: int(relative.group(1))})
+    parsed = parse_date(value)
+    if parsed is None:
+        raise typer.BadParameter(f"{value!r}: use a duration like 2d / 12h or a date like 2024-06-01")
+    return parsed
+
+
+def _local(value: datetime | None, config: Settings) -> str:
+    return value.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+# -- crawl run / demo -----------------------------------------------------------------
+@app.command()
+def run(
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Source name (repeatable). See `crawl sources`.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Crawl every enabled source.")] = False,
+    max_pages: Annotated[Optional[int], typer.Option(help="Follow at most N list pages per list (default: the source's own).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Ignore list entries older than this (2d, 12h, 2024-06-01).")] = None,
+    refresh: Annotated[bool, typer.Option(help="Re-fetch stored articles and lists; update the ones that changed.")] = False,
+) -> None:
+    """Crawl sources now: new articles are extracted and stored.
+
+    Incremental: list pages are fetched with conditional GETs, known articles are not
+    fetched again, and pagination stops at the first page with nothing new.
+
+    Examples: `crawl run --source sciencenet`, `crawl run --all --since 2d`.
+    """
+    config = _config()
+    chosen = _choose(_sources(config), source or [], all_)
+    runs = _crawl(chosen, config, max_pages=max_pages, since=_since(since), refresh=refresh)
+    if any(r.status == "failed" for r in runs):
+        raise typer.Exit(1)
+
+
+def _choose(sources: list[SourceBase], names: list[str], all_: bool) -> list[SourceBase]:
+    if all_:
+        return [s for s in sources if s.enabled]
+    if not names:
+        err.print("Name a source with --source NAME, or use --all. Configured sources: " + ", ".join(s.name for s in sources))
+        raise typer.Exit(2)
+    by_name = {s.name: s for s in sources}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        err.print(f"[red]Unknown source(s): {', '.join(unknown)}.[/red] Configured: {', '.join(by_name)}")
+        raise typer.Exit(2)
+    return [by_name[n] for n in names]
+
+
+def _crawl(sources: list[SourceBase], config: Settings, **options: object) -> list:
+    from crawler.run import RunOptions, crawl
+
+    if not sources:
+        err.print("No sources to crawl.")
+        raise typer.Exit(2)
+    out.print(f"Crawling {len(sources)} source(s): {', '.join(s.name for s in sources)}")
+
+    def progress(name: str, run) -> None:  # type: ignore[no-untyped-def]
+        colour = {"ok": "green", "partial": "yellow", "failed": "red"}.get(run.status, "white")
+        out.print(
+            f"  [{colour}]{run.status:>7}[/{colour}]  {name}: "
+            f"{run.list_pages} list pages ({run.not_modified} unchanged), {run.articles_found} found, "
+            f"{run.new} new, {run.skipped} skipped, {run.errors} errors",
+            highlight=False,
+        )
+
+    runs = crawl(sources, config, RunOptions(**options), on_finished=progress)  # type: ignore[arg-type]
+    _summary(runs)
+    return runs
+
+
+def _summary(runs: list) -> None:
+    table = Table(title="Crawl summary")
+    for column in ("source", "status", "lists", "found", "new", "upd", "skip", "err", "secs"):
+        table.add_column(column, justify="left" if column in ("source", "status") else "right")
+    for r in runs:
+        table.add_row(
+            r.source.name, r.status, str(r.list_pages), str(r.articles_found), str(r.new), str(r.updated),
+            str(r.skipped), str(r.errors), f"{r.seconds:.1f}" if r.seconds is not None else "—",
+        )
+    out.print(table)
+    for r in runs:
+        if r.error_summary:
+            out.print(f"  {r.source.name}: last error: {r.error_summary}", highlight=False)
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Start from an empty demo database.")] = False,
+) -> None:
+    """See the whole pipeline work in under a minute, with no network and no setup.
+
+    Starts the fake internet (recorded copies of the real sites) on loopback, points the
+    crawler at it through the ordinary proxy setting, crawls every configured source that
+    has a recording, and shows what was stored. Demo data goes to a separate database
+    unless RADAR_DATABASE_URL is set.
+    """
+    from crawler.replay import FakeInternet
+
+    base = _config()
+    database_url = base.database_url or f"sqlite:///{base.data_dir / 'demo.sqlite'}"
+    if fresh and not base.database_url:
+        (base.data_dir / "demo.sqlite").unlink(missing_ok=True)
+    with FakeInternet() as internet:
+        config = _config(database_url=database_url, proxy=internet.address, download_delay=0.0, autothrottle=False)
+        sources = [s for s in _sources(config) if s.enabled]
+        recorded = set(internet.hosts())
+        missing = [s.name for s in sources if not s.hosts <= recorded]
+        if missing:
+            out.print(f"(no recording for {', '.join(missing)}: skipped in the demo)")
+        out.print(f"Fake internet on {internet.address} serving {len(recorded)} recorded sites.")
+        runs = _crawl([s for s in sources if s.name not in missing], config)
+    _show_latest(database_url, config)
+    explore = "" if base.database_url else f"RADAR_DATABASE_URL={database_url} "
+    out.print(f"\nDemo database: {database_url}")
+    out.print(f"Explore it:    {explore}crawl items   ·   {explore}crawl show ID   ·   {explore}crawl sources")
+    if sum(r.new for r in runs) == 0:
+        out.print("Nothing new this time — the demo remembers what it stored. `crawl demo --fresh` starts over.")
+
+
+def _show_latest(database_url: str, config: Settings) -> None:
+    from storage import queries
+    from storage.db import transaction
+
+    with transaction(database_url) as session:
+        items = queries.find_items(session, limit=12)
+        _items_table(items, config, title="Latest stored items")
+
+
+# -- inspecting what is stored -------------------------------------------------------
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List configured sources with their schedule, last run and health."""
+    from storage import queries
+    from storage.db import transaction
+
+    config = _config()
+    configured = _sources(config)
+    with transaction(_database(config)) as session:
+        overview = queries.source_overview(session)
+        rows = [_source_row(s, overview.get(s.name, {}), config) for s in configured]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Sources ({config.sources_dir})")
+    for column in ("name", "label", "kind", "schedule", "enabled", "last run", "last new item", "items", "health"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"], row["label"], row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
+            row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), row["health"],
+        )
+    out.print(table)
+
+
+def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
+    run = seen.get("last_run")
+    health = {"ok": "ok", "partial": "degraded", "failed": "broken"}.get(run.status, run.status) if run else "unknown"
+    return {
+        "name": source.name,
+        "label": source.label,
+        "kind": source.kind,  # type: ignore[attr-defined]
+        "schedule": source.schedule,
+        "enabled": source.enabled,
+        "last_run": f"{_local(run.started_at, config)} {run.status}" if run else None,
+        "last_new_item": _local(seen.get("last_new"), config) if seen.get("last_new") else None,
+        "items": seen.get("items", 0),
+        "health": health,
+        "last_error": run.error_summary if run else None,
+    }
+
+
+@app.command()
+def items(
+    source: Annotated[Optional[str], typer.Option("--source", "-s", help="Only this source.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="First seen within (2d, 12h) or since a date.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Only items whose status is `new`.")] = False,
+    status: Annotated[Optional[str], typer.Option(help="Only items with this status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
+) -> None:
+    """List stored items, newest first."""
+    from storage import queries
+    from storage.db import transaction
+
+    config = _config()
+    with transaction(_database(config)) as session:
+        found = queries.find_items(session, source=source, since=_since(since), status="new" if new else status, limit=limit)
+        if as_json:
+            print(json.dumps([_item_dict(i) for i in found], ensure_ascii=False, indent=2))
+        elif as_csv:
+            writer = csv.DictWriter(sys.stdout, fieldnames=["id", "source", "published_at", "title", "origin", "url", "status"])
+            writer.writeheader()
+            for item in found:
+                row = _item_dict(item)
+                writer.writerow({k: row[k] for k in writer.fieldnames})
+        else:
+            _items_table(found, config, title=f"{len(found)} item(s)")
+
+
+def _item_dict(item, body: bool = False) -> dict:  # type: ignore[no-untyped-def]
+    data = {
+        "id": item.id,
+        "source": item.source.name,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": item.title,
+        "published_at": item.published_at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() if item.published_at else None,
+        "first_seen_at": item.first_seen_at.isoformat(),
+        "origin": item.origin,
+        "status": item.status,
+    }
+    if body:
+        data |= {"body": item.body, "extraction": item.extraction, "updated_at": item.updated_at.isoformat()}
+    return data
+
+
+def _items_table(found: list, config: Settings, title: str) -> None:
+    table = Table(title=title)
+    for column in ("id", "source", "published", "title", "origin", "status"):
+        table.add_column(column, overflow="fold")
+    for item in found:
+        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), item.title, item.origin or "—", item.status)
+    out.print(table)
+
+
+@app.command()
+def show(
+    key: Annotated[str, typer.Argument(help="Item id or URL.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the stored raw HTML instead.")] = False,
+) -> None:
+    """Show one stored item in full: metadata and extracted text."""
+    from crawler.urls import canonical_url
+    from storage import queries
+    from storage.db import transaction
+
+    config = _config()
+    with transaction(_database(config)) as session:
+        item = queries.get_item(session, key if key.isdigit() else canonical_url(key))
+        if item is None:
+            err.print(f"No stored item {key!r}. Try `crawl items` to see ids.")
+            raise typer.Exit(1)
+        if raw:
+            sys.stdout.buffer.write(zlib.decompress(item.raw.body_zlib) if item.raw else b"")
+            return
+        data = _item_dict(item, body=True)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for name in ("id", "source", "title", "published_at", "origin", "url", "canonical_url", "first_seen_at", "status", "extraction"):
+        out.print(f"[bold]{name:>14}[/bold]  {data[name]}", highlight=False)
+    out.print()
+    out.print(data["body"], highlight=False)
+
+
+@app.command()
+def check() -> None:
+    """Validate every watchlist file; errors name the file, line and field."""
+    config = _config()
+    try:
+        found = load_sources(config.sources_dir)
+    except WatchlistError as error:
+        err.print(str(error), highlight=False)
+        err.print(f"[red]{len(error.problems)} problem(s).[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"[green]OK[/green]: {len(found)} source(s) in {config.sources_dir}: {', '.join(s.name for s in found)}")
+
+
+@app.command()
+def extract(
+    file: Annotated[Path, typer.Argument(help="A saved HTML page.", exists=True, dir_okay=False)],
+    url: Annotated[str, typer.Option(help="The page's URL (picks site rules; resolves links).")],
+    source: Annotated[Optional[str], typer.Option("--source", "-s", help="Apply this source's article rules.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object: url, title, published_at, origin, body.")] = False,
+) -> None:
+    """Run the article extractor on a saved page — no network; the crawler's exact code path."""
+    from crawler.extract import extract_article
+
+    config = _config()
+    rules = None
+    if source:
+        rules = next((s for s in _sources(config) if s.name == source), None)
+        if rules is None:
+            err.print(f"Unknown source {source!r}.")
+            raise typer.Exit(2)
+    article = extract_article(url, file.read_bytes(), None, rules)
+    data = {
+        "url": url,
+        "title": article.title,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "origin": article.origin,
+        "body": article.body,
+        "provenance": article.provenance,
+        "problems": article.problems,
+    }
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for name in ("title", "published_at", "origin", "provenance", "problems"):
+        out.print(f"[bold]{name:>12}[/bold]  {data[name]}", highlight=False)
+    out.print()
+    out.print(article.body, highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (the CLI also does this on first use)."""
+    from storage.db import current_revision, upgrade
+
+    config = _config()
+    url = config.effective_database_url
+    upgrade(url)
+    out.print(f"Database at revision {current_revision(url)}: {url}")
+

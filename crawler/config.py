@@ -1,0 +1,85 @@
+"""Runtime configuration: environment variables prefixed ``RADAR_`` and an optional ``radar.toml``.
+
+Nothing needs to be set for the default path to work: the database is a SQLite file in a
+data directory that is created on first use, and the watchlists are the project's own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_USER_AGENT = (
+    "cnst-radar/0.1 (+https://github.com/cnst-radar; monitoring public S&T policy news; "
+    "polite crawler, obeys robots.txt)"
+)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cnst-radar"
+
+
+class Settings(BaseSettings):
+    """All knobs an operator can turn. Read once per process via :func:`get_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RADAR_", toml_file=os.environ.get("RADAR_CONFIG", "radar.toml"), extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database_url: str | None = None
+    watchlists: Path = PROJECT_ROOT / "watchlists"
+    proxy: str | None = None
+    user_agent: str = DEFAULT_USER_AGENT
+    timezone: str = "Asia/Seoul"
+    # Politeness defaults; a source's YAML may tighten them, `crawl demo` relaxes them on loopback.
+    download_delay: float = 1.0
+    concurrency_per_domain: int = 2
+    autothrottle: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments > environment > radar.toml > defaults.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'radar.sqlite'}"
+
+    @property
+    def effective_proxy(self) -> str | None:
+        """RADAR_PROXY wins; otherwise the standard variables every HTTP tool honours."""
+        if self.proxy:
+            return self.proxy
+        for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+            if os.environ.get(name):
+                return os.environ[name]
+        return None
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.watchlists / "sources"
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

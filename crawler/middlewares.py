@@ -1,0 +1,156 @@
+"""Transport and incrementality: what happens between a spider and the network."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+
+from crawler.encoding import decide_encoding
+from crawler.spiders import ARTICLE, LIST
+from crawler.urls import canonical_url
+from storage import queries
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+class ProxyMiddleware:
+    """Send every request through ``RADAR_PROXY`` (or the standard proxy variables).
+
+    Scrapy's own HttpProxyMiddleware, further down the chain, does the actual tunnelling.
+    """
+
+    def __init__(self, proxy: str | None):
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProxyMiddleware:
+        return cls(crawler.settings.get("RADAR_PROXY"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if self.proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = self.proxy
+
+
+class EncodingMiddleware:
+    """Re-decode text responses with our encoding decision (bytes over lying charsets)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> EncodingMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if not isinstance(response, TextResponse) or response.status == 304:
+            return response
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        override = getattr(getattr(self.crawler.spider, "source", None), "encoding", None)
+        return response.replace(encoding=decide_encoding(response.body, content_type, override))
+
+
+class ConditionalGetMiddleware:
+    """If-None-Match / If-Modified-Since on list pages; a 304 ends that list at one request."""
+
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.refresh = crawler.settings.getbool("RADAR_REFRESH")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
+        middleware = cls(crawler)
+        crawler.radar_conditional = middleware  # type: ignore[attr-defined]
+        return middleware
+
+    def load(self, states: dict[str, Any]) -> None:
+        """Called by the run recorder when the spider opens, with the stored list states."""
+        for url, state in states.items():
+            if state.etag or state.last_modified:
+                self.validators[url] = (state.etag, state.last_modified)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("radar_role") != LIST or self.refresh:
+            return
+        etag, modified = self.validators.get(request.url, (None, None))
+        if etag or modified:
+            request.meta["handle_httpstatus_list"] = [304]  # let the 304 reach the spider, not an error
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if modified:
+            request.headers.setdefault("If-Modified-Since", modified)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if request.meta.get("radar_role") != LIST:
+            return response
+        if response.status == 304:
+            self.stats.inc_value("radar/not_modified")
+            return response
+        if response.status == 200:
+            request.meta["radar_validators"] = (
+                _header(response, b"ETag"),
+                _header(response, b"Last-Modified"),
+            )
+        return response
+
+
+class IncrementalMiddleware:
+    """Drop article requests for URLs already stored, and stop paginating when a page held
+    nothing new (or, with ``--since``, nothing recent enough)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
+        self.refresh = crawler.settings.getbool("RADAR_REFRESH")
+        since = crawler.settings.get("RADAR_SINCE")
+        self.since: datetime | None = datetime.fromisoformat(since) if since else None
+        self.list_results: dict[str, tuple[tuple[str | None, str | None], list[str]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        middleware = cls(crawler)
+        crawler.radar_incremental = middleware  # type: ignore[attr-defined]
+        return middleware
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any], spider: Spider | None = None) -> AsyncIterator[Any]:
+        outputs = [item async for item in result]
+        for output in self.filter(response, outputs):
+            yield output
+
+    def filter(self, response: Response, outputs: list[Any]) -> Iterable[Any]:
+        if response.meta.get("radar_role") != LIST or response.status != 200:
+            return outputs
+        articles = [o for o in outputs if isinstance(o, Request) and o.meta.get("radar_role") == ARTICLE]
+        others = [o for o in outputs if o not in articles]
+        keys = {id(r): canonical_url(r.url) for r in articles}
+        self.stats.inc_value("radar/articles_found", len(articles))
+        self.list_results[response.url] = (response.meta.get("radar_validators", (None, None)), sorted(set(keys.values())))
+        known = set() if self.refresh else self._known(keys.values())
+        recent = [r for r in articles if not self._too_old(r)]
+        fresh = [r for r in recent if keys[id(r)] not in known]
+        self.stats.inc_value("radar/skipped", len(articles) - len(fresh))
+        if articles and not fresh:
+            # Everything on this page is known or too old: older pages hold nothing new either.
+            others = [o for o in others if not (isinstance(o, Request) and o.meta.get("radar_role") == LIST)]
+        return fresh + others
+
+    def _known(self, urls: Iterable[str]) -> set[str]:
+        with transaction(self.database_url) as session:
+            return queries.known_urls(session, urls)
+
+    def _too_old(self, request: Request) -> bool:
+        date = request.meta.get("list_date")
+        return bool(self.since and date and date < self.since)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,89 @@
+"""Item pipelines: normalise, then store — each article in its own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from sqlalchemy.exc import IntegrityError
+
+from crawler.items import ArticleItem
+from crawler.urls import canonical_url
+from storage import queries
+from storage.db import transaction
+from storage.models import Item, RawPage, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class NormalizePipeline:
+    """Give the item its identity (canonical URL) and a fingerprint of its content."""
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        item.canonical_url = canonical_url(item.url)
+        article = item.article
+        fingerprint = "\n".join([article.title or "", article.body])
+        item.content_hash = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
+        return item
+
+
+class StorePipeline:
+    """Insert new articles; with ``--refresh``, update changed ones. Never a second row:
+    the unique constraint on the canonical URL is the last word, not this code's check."""
+
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+        self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        source_id = self.crawler.radar_source_id  # type: ignore[attr-defined]
+        try:
+            with transaction(self.database_url) as session:
+                existing = queries.item_by_url(session, item.canonical_url)
+                if existing is None:
+                    session.add(_new_item(item, source_id))
+                    outcome = "new"
+                elif existing.content_hash != item.content_hash:
+                    _update_item(existing, item)
+                    outcome = "updated"
+                else:
+                    outcome = "unchanged"
+        except IntegrityError:
+            # Someone stored it between our check and our insert: it is known, not an error.
+            outcome = "unchanged"
+        if outcome == "unchanged":
+            self.stats.inc_value("radar/skipped")
+            raise DropItem(f"already stored: {item.canonical_url}")
+        self.stats.inc_value(f"radar/{outcome}")
+        log.info("%s: %s %s — %s", item.source, outcome, item.canonical_url, item.article.title)
+        return item
+
+
+def _new_item(item: ArticleItem, source_id: int) -> Item:
+    row = Item(source_id=source_id, url=item.url, canonical_url=item.canonical_url, first_seen_at=utcnow())
+    _update_item(row, item)
+    return row
+
+
+def _update_item(row: Item, item: ArticleItem) -> None:
+    article = item.article
+    row.title = article.title or item.list_title or ""
+    row.published_at = article.published_at
+    row.origin = article.origin
+    row.body = article.body
+    row.content_hash = item.content_hash
+    row.list_title = item.list_title
+    row.extraction = article.provenance
+    row.updated_at = utcnow()
+    raw = row.raw or RawPage()
+    raw.status, raw.headers, raw.fetched_at = item.status, item.headers, utcnow()
+    raw.body_zlib = zlib.compress(item.raw_body, 6)
+    row.raw = raw

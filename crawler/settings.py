@@ -1,0 +1,57 @@
+"""Scrapy settings, layered: these defaults < the operator's RADAR_* settings < a source's
+``politeness:`` block < command-line options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import Settings as ScrapySettings
+
+from crawler.config import Settings
+from crawler.watchlist import SourceBase
+
+DEFAULTS: dict[str, Any] = {
+    "BOT_NAME": "cnst-radar",
+    "ROBOTSTXT_OBEY": True,
+    "COOKIES_ENABLED": True,  # several government sites set a cookie before serving lists
+    "CONCURRENT_REQUESTS": 16,
+    "AUTOTHROTTLE_START_DELAY": 1.0,
+    "AUTOTHROTTLE_MAX_DELAY": 30.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+    "RETRY_TIMES": 2,
+    "DOWNLOAD_TIMEOUT": 30,
+    "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,  # real articles are under 1 MB; a 50 MB page is a fault
+    "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
+    "REDIRECT_MAX_TIMES": 5,
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+    "DOWNLOADER_MIDDLEWARES": {
+        "crawler.middlewares.ProxyMiddleware": 350,
+        "crawler.middlewares.ConditionalGetMiddleware": 560,
+        "crawler.middlewares.EncodingMiddleware": 950,
+    },
+    "SPIDER_MIDDLEWARES": {"crawler.middlewares.IncrementalMiddleware": 800},
+    "ITEM_PIPELINES": {"crawler.pipelines.NormalizePipeline": 100, "crawler.pipelines.StorePipeline": 900},
+    "EXTENSIONS": {"crawler.extensions.RunRecorder": 0},
+}
+
+
+def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> ScrapySettings:
+    """The settings one source's crawl runs with."""
+    settings = ScrapySettings(DEFAULTS)
+    polite = source.politeness
+    settings.setdict(
+        {
+            "USER_AGENT": config.user_agent,
+            "RADAR_PROXY": config.effective_proxy,
+            "RADAR_DATABASE_URL": config.effective_database_url,
+            "DOWNLOAD_DELAY": polite.delay if polite.delay is not None else config.download_delay,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency or config.concurrency_per_domain,
+            "AUTOTHROTTLE_ENABLED": config.autothrottle,
+            "ROBOTSTXT_OBEY": polite.robots_txt == "obey",
+            "LOG_LEVEL": config.log_level if config.log_level in ("DEBUG",) else "WARNING",
+        },
+        priority="project",
+    )
+    settings.setdict({f"RADAR_{key.upper()}": value for key, value in options.items()}, priority="cmdline")
+    return settings

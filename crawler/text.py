@@ -1,0 +1,58 @@
+"""Turning markup into the plain text we store: one paragraph per line."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree, html
+
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b\ufeff]+")
+BLOCK_TAGS = frozenset(
+    "p div br h1 h2 h3 h4 h5 h6 li tr table ul ol section article blockquote pre figure "
+    "figcaption header footer dd dt center".split()
+)
+SKIP_TAGS = frozenset("script style noscript template iframe object embed svg canvas select button".split())
+
+
+def clean_inline(text: str) -> str:
+    """Collapse whitespace (including the ideographic space) inside one line."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def element_text(element: html.HtmlElement) -> str:
+    """Text of an element with paragraph breaks at block boundaries, empty lines dropped."""
+    parts: list[str] = []
+    _walk(element, parts)
+    lines = (clean_inline(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _walk(element: html.HtmlElement, parts: list[str]) -> None:
+    tag = element.tag if isinstance(element.tag, str) else None  # None: comment or PI
+    if tag is None or tag in SKIP_TAGS:
+        if element.tail:
+            parts.append(element.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        parts.append("\n")
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        _walk(child, parts)
+    if block:
+        parts.append("\n")
+    if element.tail:
+        parts.append(element.tail)
+
+
+def parse_html(text: str) -> html.HtmlElement:
+    """Parse a whole document leniently; never raises on broken markup."""
+    if not text.strip():
+        return html.fromstring("<html><body></body></html>")
+    # lxml refuses str input that carries an XML encoding declaration.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return html.fromstring("<html><body></body></html>")

@@ -1,0 +1,36 @@
+"""The one canonical-URL function: an item's identity everywhere in cnst-radar."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+# Parameters that track how a reader arrived, never which article they read.
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|spm|from|wfr|for|scene|chksm|srcid|sharer_\w+|share_\w+|isappinstalled|"
+    r"clicktime|enterid|ascene|devicetype|version|nettype|pass_ticket|wx_header|exportkey|"
+    r"sessionid|subscene|poc_token|_wv|ivk_sa|mpshare|from_source)$",
+    re.IGNORECASE,
+)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a URL so the same article always has the same key.
+
+    Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
+    sorts the remaining query. The scheme is kept: http and https stay distinct only when
+    a site really serves both, which ours do not, so we fold http into https.
+    """
+    parts = urlsplit(safe_url_string(url.strip()))
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        scheme = "https"
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))

@@ -1,0 +1,275 @@
+"""Source watchlists: one YAML file per source under ``watchlists/sources/``.
+
+The Pydantic models below are the schema; every validation error is reported with the file,
+line and dotted field name, so an editor can fix a broken file without reading Python.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+INTERVAL = re.compile(r"^(\d+)\s*([mhd])$")
+CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(Strict):
+    """A selector: CSS (parsel flavour, ``::text`` and ``::attr(x)`` allowed) or ``xpath:...``,
+    with an optional regex whose first group (or whole match) is kept."""
+
+    select: str
+    regex: str | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"invalid regular expression: {error}") from None
+        return value
+
+
+def _rule(value: Any) -> Any:
+    return {"select": value} if isinstance(value, str) else value
+
+
+# In YAML a rule is either a plain selector string or a mapping {select, regex}.
+RuleField = Annotated[Rule, BeforeValidator(_rule)]
+
+
+class ListEntryRules(Strict):
+    """How entries are found on an HTML list page (selectors relative to each entry)."""
+
+    entry: RuleField
+    link: RuleField = Rule(select="a::attr(href)")
+    title: RuleField | None = None
+    date: RuleField | None = None
+    article_url: str | None = None  # regex an absolute article URL must match
+
+
+    @field_validator("article_url")
+    @classmethod
+    def _url_regex(cls, value: str | None) -> str | None:
+        return Rule._compiles(value)
+
+
+class JsonListRules(Strict):
+    """How entries are found in a JSON list response: dotted paths (``data.list``)."""
+
+    items: str
+    link: str
+    title: str | None = None
+    date: str | None = None
+    article_url: str | None = None
+
+
+class Pagination(Strict):
+    url: str | None = None  # pattern relative to the list URL, with {n}
+    first: int = 1  # n of the second page
+    next: RuleField | None = None  # alternatively: a selector for the next-page link
+    max_pages: int = Field(default=3, ge=1, le=500)
+
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Pagination:
+        if (self.url is None) == (self.next is None):
+            raise ValueError("give exactly one of `url` (a pattern with {n}) or `next` (a selector)")
+        if self.url is not None and "{n}" not in self.url:
+            raise ValueError("`url` must contain {n}, the page number")
+        return self
+
+
+class ArticleRules(Strict):
+    title: RuleField | None = None
+    published: RuleField | None = None
+    origin: RuleField | None = None
+    body: RuleField | None = None
+    drop: list[str] = []
+
+
+
+class Politeness(Strict):
+    robots_txt: Literal["obey", "ignore"] = "obey"
+    reason: str | None = None  # required when robots.txt is ignored
+    delay: float | None = Field(default=None, ge=0)
+    concurrency: int | None = Field(default=None, ge=1, le=4)
+    headers: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _reason_for_ignoring(self) -> Politeness:
+        if self.robots_txt == "ignore" and not self.reason:
+            raise ValueError("ignoring robots.txt needs a stated `reason`")
+        return self
+
+
+class ListUrl(Strict):
+    url: str
+    label: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/]+", value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+
+class SourceBase(Strict):
+    name: str
+    label: str
+    homepage: str
+    enabled: bool = True
+    schedule: str = "2h"
+    lists: list[ListUrl] = Field(min_length=1)
+    pagination: Pagination | None = None
+    article: ArticleRules = ArticleRules()
+    encoding: str | None = None
+    politeness: Politeness = Politeness()
+    file: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("lists", mode="before")
+    @classmethod
+    def _plain_urls(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"url": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError("use lower-case letters, digits, '-' and '_' only (e.g. `sciencenet`)")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        value = str(value).strip()
+        if INTERVAL.match(value):
+            return value
+        fields = value.split()
+        if len(fields) == 5 and all(CRON_FIELD.match(f) for f in fields):
+            return value
+        raise ValueError("use an interval like `30m`, `2h`, `1d` or a 5-field cron like `0 7-22/2 * * *`")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str | None) -> str | None:
+        import codecs
+
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @property
+    def hosts(self) -> set[str]:
+        from urllib.parse import urlsplit
+
+        return {urlsplit(entry.url).hostname or "" for entry in self.lists}
+
+
+class HtmlListSource(SourceBase):
+    kind: Literal["html_list"]
+    list: ListEntryRules
+
+
+class JsonListSource(SourceBase):
+    kind: Literal["json_list"]
+    list: JsonListRules
+
+
+SourceConfig = Annotated[Union[HtmlListSource, JsonListSource], Field(discriminator="kind")]
+
+
+class WatchlistError(Exception):
+    """A watchlist file is invalid. ``str()`` names file, line and field for each problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_source(path: Path) -> HtmlListSource | JsonListSource:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise WatchlistError([f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}"]) from None
+    if not isinstance(data, dict):
+        raise WatchlistError([f"{path}:1: expected a mapping of fields (name, label, kind, ...)"])
+    if "kind" not in data:
+        raise WatchlistError([f"{path}:1: field `kind`: missing (one of {', '.join(KINDS)})"])
+    if data["kind"] not in KINDS:
+        line = _line_of(node, ("kind",))
+        raise WatchlistError([f"{path}:{line}: field `kind`: unknown kind {data['kind']!r}; use one of {', '.join(KINDS)}"])
+    try:
+        source = KINDS[data["kind"]].model_validate(data)
+    except ValidationError as error:
+        raise WatchlistError([_describe(path, node, e) for e in error.errors()]) from None
+    return source.model_copy(update={"file": path})
+
+
+def load_sources(directory: Path) -> list[HtmlListSource | JsonListSource]:
+    """Load every ``*.yml`` in ``directory``; collect all problems before failing."""
+    sources, problems = [], []
+    for path in sorted(directory.glob("*.y*ml")):
+        try:
+            sources.append(load_source(path))
+        except WatchlistError as error:
+            problems.extend(error.problems)
+    seen: dict[str, Path] = {}
+    for source in sources:
+        if source.name in seen:
+            problems.append(f"{source.file}:1: field `name`: {source.name!r} is already used by {seen[source.name]}")
+        seen[source.name] = source.file  # type: ignore[assignment]
+    if problems:
+        raise WatchlistError(problems)
+    return sources
+
+
+KINDS: dict[str, type[SourceBase]] = {"html_list": HtmlListSource, "json_list": JsonListSource}
+
+
+def _describe(path: Path, root: yaml.Node | None, error: Any) -> str:
+    loc = tuple(part for part in error["loc"] if part not in KINDS)
+    field = ".".join(str(part) for part in loc) or "(file)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "missing (required)"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    return f"{path}:{_line_of(root, loc)}: field `{field}`: {message}"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """Line of the deepest YAML node that ``loc`` reaches (1-based)."""
+    line = (node.start_mark.line + 1) if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -1,0 +1,1 @@
+"""Scheduling: the daemon, digests and notifications."""

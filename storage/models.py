@@ -1,0 +1,159 @@
+"""SQLAlchemy models. The schema itself is owned by the Alembic migrations in ``storage/migrations``.
+
+Portable across SQLite and PostgreSQL: no dialect-specific types, timestamps stored
+timezone-aware (UTC) through :class:`UtcDateTime`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out — SQLite forgets the offset otherwise."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} refused: store aware datetimes only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Source(Base):
+    """A configured source as last seen in the watchlists, plus its health."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    health: Mapped[str] = mapped_column(String(16), default="unknown")
+    health_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, how it ended, and its counters."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # running | ok | partial (some errors) | failed (nothing could be fetched)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    list_pages: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    articles_found: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    error_summary: Mapped[str | None] = mapped_column(Text)
+    stats: Mapped[dict | None] = mapped_column(JSON)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Item(Base):
+    """One article. Its identity is the canonical URL, unique at the database level."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    origin: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    list_title: Mapped[str | None] = mapped_column(Text)
+    extraction: Mapped[dict | None] = mapped_column(JSON)  # which rule produced each field
+    # Filled by later stages (diff, tagging, triage); nullable until then.
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    topics: Mapped[dict | None] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    source: Mapped[Source] = relationship()
+    raw: Mapped[RawPage | None] = relationship(
+        back_populates="item", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class RawPage(Base):
+    """The response as fetched, compressed, so extraction can be re-run without the network."""
+
+    __tablename__ = "raw_pages"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer, default=200)
+    headers: Mapped[dict | None] = mapped_column(JSON)
+    body_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+
+    item: Mapped[Item] = relationship(back_populates="raw")
+
+
+class ListPageState(Base):
+    """What the last successful fetch of a list URL told us, for conditional GETs."""
+
+    __tablename__ = "list_page_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    entry_urls: Mapped[list | None] = mapped_column(JSON)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,98 @@
+"""The queries the crawler, the CLI and (later) the daemon share. Each takes an open session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, Item, ListPageState, Source, utcnow
+
+
+def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        source = Source(name=name, label=label, kind=kind)
+        session.add(source)
+    else:
+        source.label, source.kind = label or source.label, kind or source.kind
+    session.flush()
+    return source
+
+
+def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
+    """Which of these canonical URLs are already stored — one query, however many."""
+    wanted = list(set(canonical_urls))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(session.scalars(select(Item.canonical_url).where(Item.canonical_url.in_(chunk))))
+    return found
+
+
+def item_by_url(session: Session, canonical_url: str) -> Item | None:
+    return session.scalar(select(Item).where(Item.canonical_url == canonical_url))
+
+
+def list_states(session: Session, urls: Iterable[str]) -> dict[str, ListPageState]:
+    rows = session.scalars(select(ListPageState).where(ListPageState.url.in_(list(urls))))
+    return {row.url: row for row in rows}
+
+
+def save_list_state(session: Session, source_id: int, url: str, etag: str | None, last_modified: str | None, entries: list[str]) -> None:
+    state = session.scalar(select(ListPageState).where(ListPageState.url == url))
+    if state is None:
+        state = ListPageState(source_id=source_id, url=url)
+        session.add(state)
+    state.etag, state.last_modified = etag, last_modified
+    state.entry_urls, state.entry_count, state.fetched_at = entries, len(entries), utcnow()
+
+
+def forget_list_state(session: Session, url: str) -> None:
+    """Drop validators so the next run fetches the list in full (used after a partial run)."""
+    state = session.scalar(select(ListPageState).where(ListPageState.url == url))
+    if state is not None:
+        state.etag = state.last_modified = None
+
+
+def source_overview(session: Session) -> dict[str, dict]:
+    """Per source name: last run, last new item, item count — what `crawl sources` shows."""
+    overview: dict[str, dict] = {}
+    last_runs = (
+        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id")).group_by(CrawlRun.source_id).subquery()
+    )
+    rows = session.execute(
+        select(Source, CrawlRun).outerjoin(last_runs, last_runs.c.source_id == Source.id).outerjoin(
+            CrawlRun, CrawlRun.id == last_runs.c.run_id
+        )
+    )
+    for source, run in rows:
+        overview[source.name] = {"source": source, "last_run": run}
+    newest = session.execute(
+        select(Source.name, func.max(Item.first_seen_at), func.count(Item.id)).join(Item).group_by(Source.name)
+    )
+    for name, last_new, count in newest:
+        overview[name].update(last_new=last_new, items=count)
+    return overview
+
+
+def find_items(
+    session: Session, source: str | None = None, since: datetime | None = None, status: str | None = None, limit: int = 200
+) -> list[Item]:
+    query = select(Item).join(Source).order_by(Item.first_seen_at.desc(), Item.id.desc()).limit(limit)
+    if source:
+        query = query.where(Source.name == source)
+    if since:
+        query = query.where(Item.first_seen_at >= since)
+    if status:
+        query = query.where(Item.status == status)
+    return list(session.scalars(query))
+
+
+def get_item(session: Session, key: str) -> Item | None:
+    """An item by numeric id or by its canonical URL."""
+    if key.isdigit():
+        return session.get(Item, int(key))
+    return item_by_url(session, key)
