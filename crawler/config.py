@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     download_delay: float = 1.0
     concurrency_per_domain: int = 2
     autothrottle: bool = True
+    download_timeout: float = 30.0
     log_level: str = "INFO"
 
     @classmethod

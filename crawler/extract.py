@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -85,20 +86,25 @@ class Page:
                         return clean_inline(value)
         return None
 
-    def first_text(self, xpath: str) -> str | None:
-        for element in self.tree.xpath(xpath):
+    def first_text(self, xpaths: str | tuple[str, ...]) -> str | None:
+        """Text of the first match, trying ``xpaths`` in the order given (not document order)."""
+        for element in self._matches(xpaths):
             text = clean_inline(element if isinstance(element, str) else element.text_content())
             if text:
                 return text
         return None
 
-    def body_of(self, xpath: str, drop: tuple[str, ...] = ()) -> str | None:
-        """Paragraph text of the first element matching ``xpath`` that holds real text."""
-        for element in self.tree.xpath(xpath):
+    def body_of(self, xpaths: str | tuple[str, ...], drop: tuple[str, ...] = ()) -> str | None:
+        """Paragraph text of the first matching element that holds real text."""
+        for element in self._matches(xpaths):
             text = block_text(element, drop)
             if len(text) >= 20:
                 return text
         return None
+
+    def _matches(self, xpaths: str | tuple[str, ...]) -> Iterator[HtmlElement | str]:
+        for xpath in (xpaths,) if isinstance(xpaths, str) else xpaths:
+            yield from self.tree.xpath(xpath)
 
     @cached_property
     def visible_text(self) -> str:

@@ -17,7 +17,6 @@ from crawler.extract import Page, PageObject, block_text, origin_from_text
 from crawler.text import clean_inline
 from crawler.watchlist import SourceBase
 
-TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|—+|--+|-\s|\s-)\s*")
 
 
 class SourceRulesPage(PageObject):
@@ -112,25 +111,61 @@ class GovCmsPage(PageObject):
 
 
 class GenericPage(PageObject):
-    """Standard metadata and visible cues any news page may carry."""
+    """Standard metadata and the layouts Chinese news CMSs share (ids and classes that
+    recur across 163, Sina, The Paper, Toutiao, Baijiahao, qq, local portals, ...)."""
 
     name = "generic"
+    HEADINGS = (
+        "//h1|//h2|//h3|//*[contains(@class,'title') and not(self::title) and not(ancestor::a) and not(self::a)]"
+    )
+    # Tried in this order: specific ids first, broad wrappers last.
+    BODY = (
+        '//*[@id="endText"]', '//*[@id="artibody"]', '//*[@id="article"]', '//*[@id="article_content"]',
+        '//*[@id="ctrlfscont"]', '//*[@id="vsb_content"]', '//*[contains(@class,"post_body")]',
+        '//*[contains(@class,"content-article")]', '//*[contains(@class,"news_txt")]', '//*[contains(@class,"all-txt")]',
+        '//*[contains(@class,"a-con")]', '//*[contains(@class,"single-content")]', '//*[contains(@class,"page_art_content")]',
+        '//*[contains(@class,"article-content")]', "//article",
+    )
+    SOURCE = (
+        '//*[@id="ne_article_source"]', '//*[contains(@class,"date-source")]//*[contains(@class,"source")]',
+        '//*[contains(@class,"author-name")]', '//a[@class="author"]', '//*[@id="js_name"]',
+        '//*[contains(@class,"article-sub")]/span[not(@class)][1]',
+    )
+    STRIP = ("xpath://p[contains(@class,'show_author')]", "xpath://*[contains(@class,'img_descr')]", "script", "style")
+
+    @cached_property
+    def _head(self) -> str:
+        return self.page.first_text("//title") or ""
 
     def title(self) -> str | None:
-        h1 = self.page.first_text("//h1")
-        head = self.page.first_text("//title")
+        candidates = [c for c in self._headings() if 4 <= len(c) <= 120]
         og = self.page.meta("og:title", "twitter:title")
-        for candidate in (og, h1):
-            if candidate and (not head or candidate in head or len(candidate) >= 6):
-                return candidate
-        return _strip_site_suffix(head) if head else None
+        in_head = [c for c in candidates + ([og] if og else []) if c in self._head]
+        if in_head:
+            return max(in_head, key=len)
+        h1 = self.page.first_text("//h1")
+        if h1 and len(h1) >= 4:
+            return h1
+        if candidates:
+            return candidates[0]
+        return _strip_site_suffix(self._head) if self._head else None
+
+    def _headings(self) -> list[str]:
+        texts = []
+        for element in self.page.tree.xpath(self.HEADINGS)[:40]:
+            text = clean_inline(element.text_content())
+            if text and text not in texts:
+                texts.append(text)
+        return texts
 
     def published_at(self) -> datetime | None:
-        meta = self.page.meta(
-            "article:published_time", "datePublished", "pubdate", "publishdate", "PubDate", "og:release_date",
-            "apub:time", "dateUpdate", "weibo: article:create_at",
+        # The time a reader sees beats metadata, which is often the last edit.
+        return self._visible_date() or parse_date(
+            self.page.meta(
+                "article:published_time", "datePublished", "pubdate", "publishdate", "PubDate", "og:release_date",
+                "og:time ", "og:time", "apub:time", "dateUpdate",
+            )
         )
-        return parse_date(meta) or self._visible_date()
 
     def _visible_date(self) -> datetime | None:
         # The first full timestamp after the headline is, on news pages, the publish time.
@@ -141,7 +176,14 @@ class GenericPage(PageObject):
         return parse_date(found.group(0)) if found else None
 
     def origin(self) -> str | None:
-        return origin_from_text(self.page.visible_text[:5000]) or self.page.meta("og:site_name", "source")
+        return (
+            self.page.first_text(self.SOURCE)
+            or origin_from_text(self.page.visible_text[:5000])
+            or self.page.meta("article:author", "mediaid", "og:site_name", "source")
+        )
+
+    def body(self) -> str | None:
+        return self.page.body_of(self.BODY, self.STRIP)
 
 
 class TrafilaturaPage(PageObject):
@@ -197,8 +239,12 @@ def objects_for(page: Page, source: SourceBase | None) -> list[PageObject]:
 
 
 def _strip_site_suffix(title: str) -> str:
-    parts = [p for p in TITLE_SEPARATORS.split(title) if p]
-    return max(parts, key=len) if parts else title
+    """``Headline_Column_Site`` → ``Headline``: drop short trailing segments."""
+    while True:
+        found = re.search(r"\s*(?:_|\||｜|—+|-+)\s*([^_|｜—-]{1,12})$", title)
+        if not found or found.start() < 4:
+            return title
+        title = title[: found.start()]
 
 
 def json_script(page: Page, variable: str) -> dict | None:

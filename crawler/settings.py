@@ -19,7 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "AUTOTHROTTLE_MAX_DELAY": 30.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
     "RETRY_TIMES": 2,
-    "DOWNLOAD_TIMEOUT": 30,
     "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,  # real articles are under 1 MB; a 50 MB page is a fault
     "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
     "REDIRECT_MAX_TIMES": 5,
@@ -48,6 +47,7 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
             "DOWNLOAD_DELAY": polite.delay if polite.delay is not None else config.download_delay,
             "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency or config.concurrency_per_domain,
             "AUTOTHROTTLE_ENABLED": config.autothrottle,
+            "DOWNLOAD_TIMEOUT": config.download_timeout,
             "ROBOTSTXT_OBEY": polite.robots_txt == "obey",
             "LOG_LEVEL": config.log_level if config.log_level in ("DEBUG",) else "WARNING",
         },

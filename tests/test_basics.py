@@ -1,0 +1,72 @@
+"""The small shared pieces everything else relies on: URL identity, dates, encodings."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from crawler.dates import CHINA, parse_date
+from crawler.encoding import decide_encoding, decode
+from crawler.urls import canonical_url
+
+
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        ("HTTPS://News.Sciencenet.CN:443/htmlnews/2023/6/502043.shtm#top", "https://news.sciencenet.cn/htmlnews/2023/6/502043.shtm"),
+        ("http://www.cas.cn/syky/202406/t20240606_5020784.shtml?from=timeline", "https://www.cas.cn/syky/202406/t20240606_5020784.shtml"),
+        ("https://baijiahao.baidu.com/s?id=1768&wfr=spider&for=pc", "https://baijiahao.baidu.com/s?id=1768"),
+        ("https://x.cn/a?utm_source=wx&utm_medium=s&b=2&a=1", "https://x.cn/a?a=1&b=2"),
+        ("https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=ab&chksm=zz&scene=21#wechat_redirect", "https://mp.weixin.qq.com/s?__biz=MzA&idx=1&mid=1&sn=ab"),
+        ("http://www.ndrc.gov.cn:8080/x.html?spm=a.b.c", "https://www.ndrc.gov.cn:8080/x.html"),
+        ("https://www.gov.cn", "https://www.gov.cn/"),
+    ],
+)
+def test_canonical_url_drops_what_does_not_identify_an_article(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_canonical_url_is_idempotent() -> None:
+    url = "https://mp.weixin.qq.com/s?__biz=MzA5==&mid=1&idx=1&sn=ab"
+    assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2023/6/13 10:14:39", datetime(2023, 6, 13, 10, 14, 39, tzinfo=CHINA)),
+        ("发布时间：2023年06月13日 10:30", datetime(2023, 6, 13, 10, 30, tzinfo=CHINA)),
+        ("2024-04-22-10:30:00", datetime(2024, 4, 22, 10, 30, tzinfo=CHINA)),
+        ("2024-06-06", datetime(2024, 6, 6, tzinfo=CHINA)),
+        ("2024.06.06", datetime(2024, 6, 6, tzinfo=CHINA)),
+        ("t20240606_5020784", datetime(2024, 6, 6, tzinfo=CHINA)),
+        ("2023-06-13T02:30:00Z", datetime(2023, 6, 13, 2, 30, tzinfo=timezone.utc)),
+        ("2023-06-13T10:30:00+08:00", datetime(2023, 6, 13, 10, 30, tzinfo=timezone(timedelta(hours=8)))),
+        ("1581517074", datetime(2020, 2, 12, 22, 17, 54, tzinfo=CHINA)),
+        ("no date here", None),
+        ("2023-13-45", None),
+    ],
+)
+def test_parse_date_reads_what_chinese_sites_print(text: str, expected: datetime | None) -> None:
+    assert parse_date(text) == expected
+    if expected is not None:
+        assert parse_date(text).tzinfo is not None  # always aware
+
+
+def test_page_declaring_gb2312_but_utf8_bytes_is_read_as_utf8() -> None:
+    body = '<html><head><meta charset="gb2312"></head><body>科学网新闻</body></html>'.encode("utf-8")
+    assert decide_encoding(body, "text/html; charset=gb2312") == "utf-8"
+    assert "科学网新闻" in decode(body, "text/html; charset=gb2312")
+
+
+def test_gbk_page_is_read_as_gb18030_even_when_the_header_claims_utf8() -> None:
+    body = '<html><body>国家发展改革委关于印发通知</body></html>'.encode("gbk")
+    assert decide_encoding(body, "text/html; charset=utf-8") == "gb18030"
+    assert "国家发展改革委" in decode(body, "text/html; charset=utf-8")
+
+
+def test_a_source_override_wins() -> None:
+    assert decide_encoding("abc".encode(), None, "gbk") == "gb18030"
+
+
+def test_bom_is_honoured_and_stripped() -> None:
+    assert decode(b"\xef\xbb\xbf{}", "application/json") == "{}"
