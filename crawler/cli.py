@@ -181,7 +181,7 @@ def demo(
     if fresh and not base.database_url:
         (base.data_dir / "demo.sqlite").unlink(missing_ok=True)
     with FakeInternet() as internet:
-        config = _config(database_url=database_url, proxy=internet.address, download_delay=0.0, autothrottle=False)
+        config = _config(database_url=database_url, proxy=internet.address, polite=False)
         sources = [s for s in _sources(config) if s.enabled]
         recorded = set(internet.hosts())
         missing = [s.name for s in sources if not s.hosts <= recorded]

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     proxy: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     timezone: str = "Asia/Seoul"
-    # Politeness defaults; a source's YAML may tighten them, `crawl demo` relaxes them on loopback.
+    # Politeness defaults; a source's YAML may tighten them. `polite=False` drops every delay
+    # (sources' own included) — only for the loopback fake internet: demo, tests, benchmarks.
+    polite: bool = True
     download_delay: float = 1.0
     concurrency_per_domain: int = 2
     autothrottle: bool = True

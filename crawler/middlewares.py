@@ -113,6 +113,7 @@ class IncrementalMiddleware:
         since = crawler.settings.get("RADAR_SINCE")
         self.since: datetime | None = datetime.fromisoformat(since) if since else None
         self.list_results: dict[str, tuple[tuple[str | None, str | None], list[str]]] = {}
+        self.requested: set[str] = set()  # canonical URLs already asked for in this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -135,7 +136,8 @@ class IncrementalMiddleware:
         self.list_results[response.url] = (response.meta.get("radar_validators", (None, None)), sorted(set(keys.values())))
         known = set() if self.refresh else self._known(keys.values())
         recent = [r for r in articles if not self._too_old(r)]
-        fresh = [r for r in recent if keys[id(r)] not in known]
+        fresh = [r for r in recent if keys[id(r)] not in known | self.requested]
+        self.requested.update(keys[id(r)] for r in fresh)
         self.stats.inc_value("radar/skipped", len(articles) - len(fresh))
         if articles and not fresh:
             # Everything on this page is known or too old: older pages hold nothing new either.

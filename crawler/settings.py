@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
     "REDIRECT_MAX_TIMES": 5,
     "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "DOWNLOADER_MIDDLEWARES": {
         "crawler.middlewares.ProxyMiddleware": 350,
@@ -39,14 +40,15 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
     """The settings one source's crawl runs with."""
     settings = ScrapySettings(DEFAULTS)
     polite = source.politeness
+    delay = polite.delay if polite.delay is not None else config.download_delay
     settings.setdict(
         {
             "USER_AGENT": config.user_agent,
             "RADAR_PROXY": config.effective_proxy,
             "RADAR_DATABASE_URL": config.effective_database_url,
-            "DOWNLOAD_DELAY": polite.delay if polite.delay is not None else config.download_delay,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency or config.concurrency_per_domain,
-            "AUTOTHROTTLE_ENABLED": config.autothrottle,
+            "DOWNLOAD_DELAY": delay if config.polite else 0,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": (polite.concurrency or config.concurrency_per_domain) if config.polite else 8,
+            "AUTOTHROTTLE_ENABLED": config.autothrottle and config.polite,
             "DOWNLOAD_TIMEOUT": config.download_timeout,
             "ROBOTSTXT_OBEY": polite.robots_txt == "obey",
             "LOG_LEVEL": config.log_level if config.log_level in ("DEBUG",) else "WARNING",

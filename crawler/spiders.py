@@ -81,6 +81,9 @@ class SourceSpider(scrapy.Spider):
                 errback=self.failed,
                 headers=self.source.politeness.headers or None,
                 meta={"radar_role": ARTICLE, "list_title": entry.title, "list_date": entry.date},
+                # Scrapy's duplicate filter would silently drop a redirect back to the same URL;
+                # the incremental middleware de-duplicates by canonical URL instead.
+                dont_filter=True,
             )
         next_url = self.next_page(response)
         if next_url:

@@ -110,8 +110,7 @@ def base_env(tmp_path: Path, watchlists: Path) -> dict[str, str]:
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
         "RADAR_WATCHLISTS": str(watchlists),
-        "RADAR_DOWNLOAD_DELAY": "0",
-        "RADAR_AUTOTHROTTLE": "false",
+        "RADAR_POLITE": "false",  # no delays against the loopback fake internet
         "RADAR_CONFIG": str(tmp_path / "no-radar.toml"),
         "PYTHONWARNINGS": "ignore",
     }

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from conftest import Radar, expected_articles, source_names
 from crawler.replay import FakeInternet, fault
 from crawler.text import clean_inline
-from storage.db import transaction
+from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, Item, RawPage
 
 
@@ -150,6 +150,7 @@ def test_a_crawl_killed_mid_run_leaves_no_half_written_items_and_a_rerun_complet
     expected = expected_articles("ndrc")
     for entry in expected[2:]:
         internet.inject(entry["url"], fault("delay", 30))
+    ensure_schema(database_url)  # so the test can watch the table fill up
     process = radar.popen("run", "--source", "ndrc")
     deadline = datetime.now().timestamp() + 60
     while len(stored(database_url)) < 1 and datetime.now().timestamp() < deadline:
