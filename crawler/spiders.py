@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import scrapy
 from parsel import Selector
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -118,6 +119,10 @@ class SourceSpider(scrapy.Spider):
         if response is not None and response.status == 404 and request.meta.get("page", 1) > 1:
             log.debug("%s: %s is past the last list page", self.name, request.url)
             return
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            log.info("%s: robots.txt forbids %s; not fetched", self.name, request.url)
+            self.crawler.stats.inc_value("radar/forbidden_by_robots")
+            return
         reason = f"HTTP {response.status}" if response is not None else failure.type.__name__
         role = request.meta.get("radar_role", "?")
         log.warning("%s: could not fetch %s page %s: %s", self.name, role, request.url, reason)
@@ -195,9 +200,11 @@ def html_entries(selector: Selector, base_url: str, spec: Any) -> list[Entry]:
 
 
 def _path(data: Any, path: str | None) -> Any:
-    """Follow a dotted path (``data.list``; numeric parts index lists)."""
+    """Follow a dotted path (``data.list``; numeric parts index lists; ``.`` is the root)."""
     if not path:
         return None
+    if path == ".":
+        return data
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)

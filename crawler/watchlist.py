@@ -65,7 +65,8 @@ class ListEntryRules(Strict):
 
 
 class JsonListRules(Strict):
-    """How entries are found in a JSON list response: dotted paths (``data.list``)."""
+    """How entries are found in a JSON list response: dotted paths (``data.list``; ``.`` when
+    the response itself is the array, as gov.cn's list files are)."""
 
     items: str
     link: str

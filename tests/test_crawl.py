@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
@@ -215,3 +216,32 @@ def test_items_show_and_sources_list_what_was_stored(radar: Radar) -> None:
     assert sources["ndrc"]["last_run"] is None
     csv = radar("items", "--csv").stdout.splitlines()
     assert csv[0].startswith("id,source,") and len(csv) == len(expected) + 1
+
+
+def test_robots_txt_is_obeyed(radar: Radar, internet: FakeInternet, sites: Path, database_url: str) -> None:
+    expected = expected_articles("ndrc")
+    forbidden = expected[0]["url"].split("www.ndrc.gov.cn")[1]
+    (sites / "www.ndrc.gov.cn" / "robots.txt").write_text(f"User-agent: *\nDisallow: {forbidden}\n")
+    radar("run", "--source", "ndrc")
+    assert expected[0]["url"] not in stored(database_url)
+    assert not any(key.endswith(forbidden) for key in internet.hits)
+    run = last_run(database_url)
+    assert run.status == "ok" and run.stats["radar/forbidden_by_robots"] == 1
+
+
+def test_a_json_list_source_needs_only_yaml(radar: Radar, sites: Path, watchlists: Path, database_url: str) -> None:
+    """gov.cn-style list files: a top-level JSON array (with a BOM) of TITLE / URL / DOCRELPUBTIME."""
+    expected = expected_articles("ndrc")[:3]
+    records = [{"TITLE": e["title"], "URL": e["url"], "DOCRELPUBTIME": e["published"][:10]} for e in expected]
+    (sites / "www.ndrc.gov.cn" / "list.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(records, ensure_ascii=False).encode())
+    (watchlists / "sources" / "ndrc_json.yml").write_text(
+        "name: ndrc_json\nlabel: 发改委 (JSON)\nhomepage: https://www.ndrc.gov.cn/\nkind: json_list\n"
+        "lists: [https://www.ndrc.gov.cn/list.json]\n"
+        "list: {items: '.', link: URL, title: TITLE, date: DOCRELPUBTIME}\n",
+        encoding="utf-8",
+    )
+    radar("run", "--source", "ndrc_json")
+    items = stored(database_url)
+    assert sorted(items) == sorted(e["url"] for e in expected)
+    for entry in expected:
+        assert_matches(items[entry["url"]], entry)

@@ -1,0 +1,46 @@
+"""Storage guarantees that hold on SQLite and PostgreSQL alike."""
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from storage.db import current_revision, ensure_schema, head_revision, transaction
+from storage.models import Item, Source
+
+
+def test_the_schema_is_created_by_migrations_and_upgrading_again_is_a_no_op(database_url: str) -> None:
+    ensure_schema(database_url)
+    assert current_revision(database_url) == head_revision(database_url)
+    ensure_schema(database_url)
+
+
+def test_the_same_canonical_url_cannot_be_stored_twice(database_url: str) -> None:
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        source = Source(name="ndrc", label="发改委", kind="html_list")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+
+    def add() -> None:
+        with transaction(database_url) as session:
+            session.add(Item(source_id=source_id, url="https://a.cn/x", canonical_url="https://a.cn/x", content_hash="h"))
+
+    add()
+    with pytest.raises(IntegrityError):
+        add()
+
+
+def test_times_come_back_timezone_aware_and_naive_ones_are_refused(database_url: str) -> None:
+    ensure_schema(database_url)
+    published = datetime(2024, 6, 6, 2, 30, tzinfo=timezone.utc)
+    with transaction(database_url) as session:
+        session.add(Source(name="cas", label="中国科学院", kind="html_list"))
+        session.flush()
+        session.add(Item(source_id=1, url="u", canonical_url="u", content_hash="h", published_at=published))
+    with transaction(database_url) as session:
+        assert session.get(Item, 1).published_at == published
+    with pytest.raises(StatementError, match="naive datetime"):
+        with transaction(database_url) as session:
+            session.get(Item, 1).published_at = datetime(2024, 6, 6)
