@@ -224,17 +224,22 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readab
     table = Table(title=f"Sources ({config.sources_dir})")
     for column in ("name", "label", "kind", "schedule", "enabled", "last run", "last new item", "items", "health"):
         table.add_column(column)
+    colours = {"ok": "green", "degraded": "yellow", "broken": "red"}
     for row in rows:
+        state = row["health"]
+        shown = f"[{colours.get(state, 'white')}]{state}[/]" + (f" since {row['health_since']}" if row["health_since"] else "")
         table.add_row(
             row["name"], row["label"], row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
-            row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), row["health"],
+            row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), shown,
         )
     out.print(table)
+    for row in rows:
+        if row["health"] in ("degraded", "broken") and row["problem"]:
+            out.print(f"  {row['name']}: {row['problem']}", highlight=False)
 
 
 def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
-    run = seen.get("last_run")
-    health = {"ok": "ok", "partial": "degraded", "failed": "broken"}.get(run.status, run.status) if run else "unknown"
+    run, row = seen.get("last_run"), seen.get("source")
     return {
         "name": source.name,
         "label": source.label,
@@ -244,7 +249,10 @@ def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
         "last_run": f"{_local(run.started_at, config)} {run.status}" if run else None,
         "last_new_item": _local(seen.get("last_new"), config) if seen.get("last_new") else None,
         "items": seen.get("items", 0),
-        "health": health,
+        "health": row.health if row and run else "unknown",
+        "health_since": _local(row.health_since, config) if row and row.health_since and run else None,
+        "problem": row.last_error if row else None,
+        "problems": run.problems if run else [],
         "last_error": run.error_summary if run else None,
     }
 
@@ -381,6 +389,25 @@ def extract(
         out.print(f"[bold]{name:>12}[/bold]  {data[name]}", highlight=False)
     out.print()
     out.print(article.body, highlight=False)
+
+
+@app.command()
+def doctor(
+    source: Annotated[str, typer.Option("--source", "-s", help="The source to diagnose.")],
+    list_url: Annotated[Optional[str], typer.Option("--url", help="A list URL other than the source's first.")] = None,
+) -> None:
+    """Fetch one list page and one article and explain, step by step, what each rule matched.
+
+    Use it to repair a watchlist after a site redesign: edit the YAML, run `crawl doctor`
+    again, until every rule matches. Two requests, nothing stored.
+    """
+    from crawler.doctor import diagnose
+
+    config = _config()
+    chosen = _choose(_sources(config), [source], False)[0]
+    out.print(f"[bold]{chosen.name}[/bold] — {chosen.label} ({chosen.file})")
+    for line in diagnose(chosen, config, list_url):
+        out.print(line, highlight=False)
 
 
 @db_app.command("upgrade")

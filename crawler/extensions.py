@@ -8,9 +8,10 @@ from collections.abc import Callable
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from crawler import health
 from storage import queries
 from storage.db import transaction
-from storage.models import CrawlRun, utcnow
+from storage.models import CrawlRun, Source, utcnow
 
 log = logging.getLogger(__name__)
 COUNTERS = ("list_pages", "not_modified", "articles_found", "new", "updated", "skipped", "errors")
@@ -19,8 +20,9 @@ COUNTERS = ("list_pages", "not_modified", "articles_found", "new", "updated", "s
 class RunRecorder:
     """Opens a CrawlRun when the spider opens and closes it with the counters when it closes.
 
-    List-page validators (ETag / Last-Modified) are saved only for a run without errors: after
-    a partial run the next one must re-read the lists, or a failed article would be lost.
+    List-page validators (ETag / Last-Modified) are saved only for a run without errors that
+    did not break: after such a run the next one must re-read the lists, or a failed article
+    would be lost and a broken source would look healthy behind a 304.
     """
 
     def __init__(self, crawler: Crawler):
@@ -44,7 +46,7 @@ class RunRecorder:
             session.add(run)
             session.flush()
             self.run_id, self.crawler.radar_source_id = run.id, row.id  # type: ignore[attr-defined]
-            states = queries.list_states(session, [entry.url for entry in source.lists])
+            states = queries.list_states(session, row.id)
             self.crawler.radar_conditional.load(states)  # type: ignore[attr-defined]
 
     def closed(self, spider: Spider, reason: str) -> None:
@@ -59,7 +61,9 @@ class RunRecorder:
                 setattr(run, name, value)
             run.requests, run.status, run.finished_at = requests, status, utcnow()
             run.error_summary = stats.get_value("radar/last_error") if counters["errors"] else None
-            run.stats = {k: v for k, v in stats.get_stats().items() if k.startswith("radar/") and isinstance(v, int)}
+            radar_stats = {k: v for k, v in stats.get_stats().items() if k.startswith("radar/")}
+            run.stats = {k: v for k, v in radar_stats.items() if isinstance(v, int)}
+            self._judge(session, spider.source, run, radar_stats)  # type: ignore[attr-defined]
             self._save_list_states(session, run)
         log.info(
             "%s: run %s — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
@@ -68,10 +72,22 @@ class RunRecorder:
         if self.on_finished:
             self.on_finished(spider.name, run)
 
+    def _judge(self, session, source, run: CrawlRun, stats: dict) -> None:  # type: ignore[no-untyped-def]
+        """Record the run's health and move the source's state (and `since`) on a change."""
+        now = utcnow()
+        verdict = health.assess(source, stats, run.status, queries.last_new_item(session, run.source_id), now)
+        run.health, run.problems = verdict.state, verdict.problems
+        row = session.get(Source, run.source_id)
+        if row.health != verdict.state:
+            row.health, row.health_since = verdict.state, now
+            log.log(logging.WARNING if verdict.state != health.OK else logging.INFO,
+                    "%s: health %s: %s", source.name, verdict.state, verdict.summary or "all rules matched")
+        row.last_error = verdict.summary
+
     def _save_list_states(self, session, run: CrawlRun) -> None:  # type: ignore[no-untyped-def]
         results = self.crawler.radar_incremental.list_results  # type: ignore[attr-defined]
         for url, ((etag, modified), entries) in results.items():
-            if run.errors:
+            if run.errors or run.health == health.BROKEN:
                 queries.forget_list_state(session, url)
             else:
                 queries.save_list_state(session, run.source_id, url, etag, modified, entries)

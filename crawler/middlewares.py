@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from crawler.encoding import decide_encoding
+from crawler.items import ArticleItem
 from crawler.spiders import ARTICLE, LIST
 from crawler.urls import canonical_url
 from storage import queries
@@ -129,15 +130,16 @@ class IncrementalMiddleware:
     def filter(self, response: Response, outputs: list[Any]) -> Iterable[Any]:
         if response.meta.get("radar_role") != LIST or response.status != 200:
             return outputs
-        articles = [o for o in outputs if isinstance(o, Request) and o.meta.get("radar_role") == ARTICLE]
-        others = [o for o in outputs if o not in articles]
-        keys = {id(r): canonical_url(r.url) for r in articles}
+        # Article requests, or (for full-text feeds) finished items: both name an article URL.
+        articles = [o for o in outputs if _is_article(o)]
+        others = [o for o in outputs if not _is_article(o)]
+        keys = {id(o): canonical_url(o.url) for o in articles}
         self.stats.inc_value("radar/articles_found", len(articles))
         self.list_results[response.url] = (response.meta.get("radar_validators", (None, None)), sorted(set(keys.values())))
         known = set() if self.refresh else self._known(keys.values())
-        recent = [r for r in articles if not self._too_old(r)]
-        fresh = [r for r in recent if keys[id(r)] not in known | self.requested]
-        self.requested.update(keys[id(r)] for r in fresh)
+        recent = [o for o in articles if not self._too_old(o)]
+        fresh = [o for o in recent if keys[id(o)] not in known | self.requested]
+        self.requested.update(keys[id(o)] for o in fresh)
         self.stats.inc_value("radar/skipped", len(articles) - len(fresh))
         if articles and not fresh:
             # Everything on this page is known or too old: older pages hold nothing new either.
@@ -148,9 +150,15 @@ class IncrementalMiddleware:
         with transaction(self.database_url) as session:
             return queries.known_urls(session, urls)
 
-    def _too_old(self, request: Request) -> bool:
-        date = request.meta.get("list_date")
+    def _too_old(self, output: Any) -> bool:
+        date = output.meta.get("list_date") if isinstance(output, Request) else output.list_date
         return bool(self.since and date and date < self.since)
+
+
+def _is_article(output: Any) -> bool:
+    if isinstance(output, Request):
+        return output.meta.get("radar_role") == ARTICLE
+    return isinstance(output, ArticleItem)
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -1,44 +1,33 @@
 """One generic, configuration-driven spider per source kind.
 
 Spiders only turn responses into requests and items. Deciding what is already known,
-conditional GETs, encodings and storage live in middlewares and pipelines.
+conditional GETs, encodings and storage live in middlewares and pipelines; reading list
+formats lives in :mod:`crawler.listings`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 import scrapy
-from parsel import Selector
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import rules
-from crawler.dates import parse_date
-from crawler.extract import extract_article
+from crawler import listings, rules
+from crawler.extract import Article, extract_article
 from crawler.items import ArticleItem
-from crawler.watchlist import HtmlListSource, JsonListSource, SourceBase
+from crawler.listings import Entry, RuleTally
+from crawler.watchlist import FeedSource, HtmlListSource, JpaasListSource, JsonListSource, SourceBase
 
 log = logging.getLogger(__name__)
 
 # Request roles, read by the middlewares.
-LIST, ARTICLE = "list", "article"
-
-
-class Entry:
-    """One link found on a list page."""
-
-    __slots__ = ("url", "title", "date")
-
-    def __init__(self, url: str, title: str | None, date: datetime | None):
-        self.url, self.title, self.date = url, title, date
+LIST, ARTICLE, SHELL = "list", "article", "shell"
+ARTICLE_FIELDS = {"article.title": "title", "article.published": "published_at", "article.origin": "origin", "article.body": "body"}
 
 
 class SourceSpider(scrapy.Spider):
@@ -50,31 +39,35 @@ class SourceSpider(scrapy.Spider):
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.max_pages = max_pages or (source.pagination.max_pages if source.pagination else 1)
-        self._article_url = re.compile(source.list.article_url) if source.list.article_url else None  # type: ignore[attr-defined]
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for entry in self.source.lists:
             yield self.list_request(entry.url, entry.url, page=1)
 
-    def list_request(self, url: str, list_url: str, page: int) -> scrapy.Request:
+    def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
         return scrapy.Request(
             url,
-            callback=self.parse_list,
+            callback=extra.pop("callback", self.parse_list),
             errback=self.failed,
-            headers=self.source.politeness.headers or None,
-            meta={"radar_role": LIST, "list_url": list_url, "page": page},
+            headers=self.source.politeness.headers | extra.pop("headers", {}) or None,
+            meta={"radar_role": extra.pop("role", LIST), "list_url": list_url, "page": page},
             dont_filter=page == 1,
         )
 
-    def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_list(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             return
-        entries = [e for e in self.entries(response) if self._wanted(e.url)]
-        self.crawler.stats.inc_value("radar/list_pages")
-        response.meta["radar_entries"] = [e.url for e in entries]
-        if not entries:
-            log.warning("%s: list page %s yielded no entries", self.name, response.url)
-            self.crawler.stats.inc_value("radar/empty_list_pages")
+        tally = RuleTally()
+        entries = [e for e in self.entries(response, tally) if listings.is_article_url(e.url, self.source.article_pattern)]
+        if hasattr(self.source, "list"):
+            listings.tally_entries(entries, self.source.list, tally)
+        self._record_list(response, entries, tally)
+        yield from self.follow(entries, response)
+        next_url = self.next_page(response) if entries else None  # an empty page ends the list
+        if next_url:
+            yield self.list_request(next_url, response.meta["list_url"], response.meta["page"] + 1)
+
+    def follow(self, entries: list[Entry], response: Response) -> Iterator[Any]:
         for entry in entries:
             yield scrapy.Request(
                 entry.url,
@@ -86,30 +79,27 @@ class SourceSpider(scrapy.Spider):
                 # the incremental middleware de-duplicates by canonical URL instead.
                 dont_filter=True,
             )
-        next_url = self.next_page(response)
-        if next_url:
-            yield self.list_request(next_url, response.meta["list_url"], response.meta["page"] + 1)
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         headers = {k.decode(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
         article = extract_article(response.url, response.body, headers, self.source)
+        self._record_article_rules(article)
+        item = self.item(response.url, article, response.body, response.meta, status=response.status, headers=headers)
+        if item is not None:
+            yield item
+
+    def item(self, url: str, article: Article, raw: bytes, meta: dict, **extra: Any) -> ArticleItem | None:
         problems = article.problems
         if "no title" in problems or "empty body" in problems:
-            log.warning("%s: skipped %s: extraction failed (%s)", self.name, response.url, ", ".join(problems))
-            self.crawler.stats.inc_value("radar/errors")
-            self.crawler.stats.inc_value("radar/errors/extraction")
-            return
+            log.warning("%s: skipped %s: extraction failed (%s)", self.name, url, ", ".join(problems))
+            self._count("errors", "errors/extraction")
+            self.crawler.stats.set_value("radar/last_error", f"article {url}: extraction failed ({', '.join(problems)})")
+            return None
         if article.published_at is None:
-            article.published_at = response.meta.get("list_date")
-        yield ArticleItem(
-            source=self.name,
-            url=response.url,
-            article=article,
-            raw_body=response.body,
-            status=response.status,
-            headers=headers,
-            list_title=response.meta.get("list_title"),
-            list_date=response.meta.get("list_date"),
+            article.published_at = meta.get("list_date")
+        return ArticleItem(
+            source=self.name, url=url, article=article, raw_body=raw,
+            list_title=meta.get("list_title"), list_date=meta.get("list_date"), **extra,
         )
 
     def failed(self, failure: Failure) -> None:
@@ -121,19 +111,16 @@ class SourceSpider(scrapy.Spider):
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             log.info("%s: robots.txt forbids %s; not fetched", self.name, request.url)
-            self.crawler.stats.inc_value("radar/forbidden_by_robots")
+            self._count("forbidden_by_robots")
             return
         reason = f"HTTP {response.status}" if response is not None else failure.type.__name__
         role = request.meta.get("radar_role", "?")
         log.warning("%s: could not fetch %s page %s: %s", self.name, role, request.url, reason)
-        stats = self.crawler.stats
-        stats.inc_value("radar/errors")
-        stats.inc_value(f"radar/errors/{role}")
-        stats.inc_value(f"radar/errors/{reason.replace(' ', '_')}")
-        stats.set_value("radar/last_error", f"{role} {request.url}: {reason}")
+        self._count("errors", f"errors/{role}", f"errors/{reason.replace(' ', '_')}")
+        self.crawler.stats.set_value("radar/last_error", f"{role} {request.url}: {reason}")
 
     # -- to be provided per kind -----------------------------------------------------
-    def entries(self, response: Response) -> list[Entry]:
+    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
         raise NotImplementedError
 
     def next_page(self, response: Response) -> str | None:
@@ -146,8 +133,33 @@ class SourceSpider(scrapy.Spider):
         href = rules.first_text(selector, pagination.next) if selector is not None else None
         return urljoin(response.url, href) if href else None
 
-    def _wanted(self, url: str) -> bool:
-        return url.startswith(("http://", "https://")) and (self._article_url is None or bool(self._article_url.match(url)))
+    # -- bookkeeping for source health ---------------------------------------------
+    def _record_list(self, response: Response, entries: list[Entry], tally: RuleTally) -> None:
+        self._count("list_pages")
+        response.meta["radar_entries"] = [e.url for e in entries]
+        self._merge(tally)
+        if response.meta["page"] == 1 and len(entries) < self.source.expect.min_entries:
+            log.warning("%s: list page %s yielded %d entries (expected at least %d)", self.name, response.url, len(entries), self.source.expect.min_entries)
+            self._count("thin_lists")
+            self.crawler.stats.set_value("radar/thin_list", f"{response.url} yielded {len(entries)} entries")
+
+    def _record_article_rules(self, article: Article) -> None:
+        tally = RuleTally()
+        declared = self.source.rules()
+        for rule, field in ARTICLE_FIELDS.items():
+            if rule in declared:
+                tally.record(rule, article.provenance.get(field) == "source-rules")
+        self._merge(tally)
+
+    def _merge(self, tally: RuleTally) -> None:
+        stats = self.crawler.stats
+        for name, tries in tally.tries.items():
+            stats.inc_value(f"radar/rule/{name}/tries", tries)
+            stats.inc_value(f"radar/rule/{name}/hits", tally.hits[name])
+
+    def _count(self, *names: str) -> None:
+        for name in names:
+            self.crawler.stats.inc_value(f"radar/{name}")
 
 
 class HtmlListSpider(SourceSpider):
@@ -156,8 +168,8 @@ class HtmlListSpider(SourceSpider):
     kind = "html_list"
     source: HtmlListSource
 
-    def entries(self, response: Response) -> list[Entry]:
-        return html_entries(response.selector, response.url, self.source.list)
+    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
+        return listings.html_entries(response.selector, response.url, self.source.list, tally)
 
 
 class JsonListSpider(SourceSpider):
@@ -166,53 +178,75 @@ class JsonListSpider(SourceSpider):
     kind = "json_list"
     source: JsonListSource
 
-    def entries(self, response: Response) -> list[Entry]:
-        try:
-            data = json.loads(response.text.lstrip("\ufeff"))
-        except ValueError:
-            log.warning("%s: list %s is not valid JSON", self.name, response.url)
-            return []
-        spec = self.source.list
-        found = []
-        for record in _path(data, spec.items) or []:
-            link = _path(record, spec.link)
-            if isinstance(link, str) and link:
-                title = _path(record, spec.title) if spec.title else None
-                found.append(Entry(urljoin(response.url, link), title, parse_date(_path(record, spec.date)) if spec.date else None))
+    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
+        found = listings.json_entries(response.text, response.url, self.source.list)
+        tally.record("list.items", bool(found))
         return found
 
 
-def html_entries(selector: Selector, base_url: str, spec: Any) -> list[Entry]:
-    found: list[Entry] = []
-    seen: set[str] = set()
-    for node in rules.select(selector, spec.entry):
-        href = rules.first_text(node, spec.link)
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
-            continue
-        url = urljoin(base_url, href)
-        if url in seen:
-            continue
-        seen.add(url)
-        title = rules.first_text(node, spec.title) if spec.title else None
-        date = parse_date(rules.first_text(node, spec.date)) if spec.date else None
-        found.append(Entry(url, title, date))
-    return found
+class JpaasListSpider(SourceSpider):
+    """``kind: jpaas_list`` — a JavaScript column page whose script tag names a JSON API."""
+
+    kind = "jpaas_list"
+    source: JpaasListSource
+
+    def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
+        if page == 1 and "callback" not in extra:
+            # The shell never changes when items are added: fetch it unconditionally.
+            return super().list_request(url, list_url, page, callback=self.parse_shell, role=SHELL)
+        return super().list_request(url, list_url, page, **extra)
+
+    def parse_shell(self, response: Response) -> Iterator[scrapy.Request]:
+        api = listings.jpaas_api_url(response.selector, response.url, self.source.script)
+        if api is None:
+            log.warning("%s: %s names no jpaas API (script `%s` not found)", self.name, response.url, self.source.script)
+            self._merge_missing("list.script")
+            return
+        yield self.list_request(api, response.url, 1, callback=self.parse_list, headers={"Referer": response.url})
+
+    def _merge_missing(self, rule: str) -> None:
+        tally = RuleTally()
+        tally.record(rule, False)
+        self._merge(tally)
+        self._count("list_pages", "thin_lists")
+
+    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
+        fragment = listings.jpaas_fragment(response.text)
+        tally.record("list.script", fragment is not None)
+        if fragment is None:
+            return []
+        return listings.html_entries(fragment, response.meta["list_url"], self.source.list, tally)
+
+    def next_page(self, response: Response) -> str | None:
+        return None  # the API pages through paramJson; the first page is what is new
 
 
-def _path(data: Any, path: str | None) -> Any:
-    """Follow a dotted path (``data.list``; numeric parts index lists; ``.`` is the root)."""
-    if not path:
+class FeedSpider(SourceSpider):
+    """``kind: feed`` — RSS, Atom or JSON Feed, e.g. a WeChat account through a mirror."""
+
+    kind = "feed"
+    source: FeedSource
+
+    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
+        found, title = listings.feed_entries(response.body)
+        response.meta["feed_title"] = title
+        tally.record("feed.items", bool(found))
+        return found
+
+    def follow(self, entries: list[Entry], response: Response) -> Iterator[Any]:
+        if self.source.feed.content == "article":
+            yield from super().follow(entries, response)
+            return
+        for entry in entries:
+            article = listings.feed_article(entry, response.meta.get("feed_title"))
+            item = self.item(entry.url, article, (entry.content or "").encode("utf-8"), {"list_title": entry.title, "list_date": entry.date})
+            if item is not None:
+                yield item
+
+    def next_page(self, response: Response) -> str | None:
         return None
-    if path == ".":
-        return data
-    for part in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
 
 
-SPIDERS: dict[str, type[SourceSpider]] = {cls.kind: cls for cls in (HtmlListSpider, JsonListSpider)}
+SPIDERS: dict[str, type[SourceSpider]] = {
+    cls.kind: cls for cls in (HtmlListSpider, JsonListSpider, JpaasListSpider, FeedSpider)
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -114,6 +114,23 @@ class Politeness(Strict):
         return self
 
 
+class Expectations(Strict):
+    """What a healthy run of this source looks like, so a redesign or an anti-bot page (HTTP 200
+    with a challenge instead of a list) is caught on the first run, not weeks later."""
+
+    min_entries: int = Field(default=1, ge=0)  # per first list page
+    max_silence: str = "14d"  # no new item for longer than this: stale
+    # Rules that must match for the source to count as working; default: every rule written.
+    must_match: list[str] | None = None
+
+    @field_validator("max_silence")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        if not INTERVAL.match(value):
+            raise ValueError("use a duration like `36h` or `14d`")
+        return value
+
+
 class ListUrl(Strict):
     url: str
     label: str | None = None
@@ -137,6 +154,7 @@ class SourceBase(Strict):
     article: ArticleRules = ArticleRules()
     encoding: str | None = None
     politeness: Politeness = Politeness()
+    expect: Expectations = Expectations()
     file: Path | None = Field(default=None, exclude=True)
 
     @field_validator("lists", mode="before")
@@ -177,6 +195,23 @@ class SourceBase(Strict):
         return value
 
     @property
+    def article_pattern(self) -> str | None:
+        """Regex an article URL must match (None: every link is an article)."""
+        rules = getattr(self, "list", None) or getattr(self, "feed", None)
+        return getattr(rules, "article_url", None)
+
+    def rules(self) -> dict[str, Rule]:
+        """Every selector this source declares, by dotted name (``list.date``, ``article.body``)."""
+        found: dict[str, Rule] = {}
+        for section in ("list", "article"):
+            block = getattr(self, section, None)
+            for name in ("entry", "link", "title", "date", "published", "origin", "body"):
+                rule = getattr(block, name, None)
+                if isinstance(rule, Rule):
+                    found[f"{section}.{name}"] = rule
+        return found
+
+    @property
     def hosts(self) -> set[str]:
         from urllib.parse import urlsplit
 
@@ -193,7 +228,29 @@ class JsonListSource(SourceBase):
     list: JsonListRules
 
 
-SourceConfig = Annotated[Union[HtmlListSource, JsonListSource], Field(discriminator="kind")]
+class JpaasListSource(SourceBase):
+    """Sites on the "jpaas" publishing platform (MIIT and many city governments): the column
+    page is a JavaScript shell whose ``<script parseType="buildstatic" url=… querydata=…>``
+    names a JSON API; its ``data.html`` is an HTML fragment read with the ``list`` rules."""
+
+    kind: Literal["jpaas_list"]
+    list: ListEntryRules
+    script: str = "script[parsetype=buildstatic], script[parseType=buildstatic], script[parsetype=bulidstatic]"
+
+
+class FeedRules(Strict):
+    article_url: str | None = None  # regex an entry's link must match
+    # `article`: fetch each linked page and extract it; `feed`: trust the text the feed carries
+    # (full-text mirrors such as wewe-rss `mode=fulltext`), so the article host is never hit.
+    content: Literal["article", "feed"] = "article"
+
+
+class FeedSource(SourceBase):
+    """RSS, Atom or JSON Feed — any feed an editor wants, and WeChat accounts through a
+    self-hosted mirror (RSSHub, wewe-rss, we-mp-rss, ...)."""
+
+    kind: Literal["feed"]
+    feed: FeedRules = FeedRules()
 
 
 class WatchlistError(Exception):
@@ -204,7 +261,7 @@ class WatchlistError(Exception):
         self.problems = problems
 
 
-def load_source(path: Path) -> HtmlListSource | JsonListSource:
+def load_source(path: Path) -> SourceBase:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -227,7 +284,7 @@ def load_source(path: Path) -> HtmlListSource | JsonListSource:
     return source.model_copy(update={"file": path})
 
 
-def load_sources(directory: Path) -> list[HtmlListSource | JsonListSource]:
+def load_sources(directory: Path) -> list[SourceBase]:
     """Load every ``*.yml`` in ``directory``; collect all problems before failing."""
     sources, problems = [], []
     for path in sorted(directory.glob("*.y*ml")):
@@ -245,7 +302,12 @@ def load_sources(directory: Path) -> list[HtmlListSource | JsonListSource]:
     return sources
 
 
-KINDS: dict[str, type[SourceBase]] = {"html_list": HtmlListSource, "json_list": JsonListSource}
+KINDS: dict[str, type[SourceBase]] = {
+    "html_list": HtmlListSource,
+    "json_list": JsonListSource,
+    "jpaas_list": JpaasListSource,
+    "feed": FeedSource,
+}
 
 
 def _describe(path: Path, root: yaml.Node | None, error: Any) -> str:

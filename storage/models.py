@@ -89,6 +89,8 @@ class CrawlRun(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     error_summary: Mapped[str | None] = mapped_column(Text)
     stats: Mapped[dict | None] = mapped_column(JSON)
+    health: Mapped[str | None] = mapped_column(String(16))  # ok | degraded | broken, judged on this run
+    problems: Mapped[list | None] = mapped_column(JSON)
 
     source: Mapped[Source] = relationship(back_populates="runs")
 

@@ -32,12 +32,16 @@ def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
     return found
 
 
+def last_new_item(session: Session, source_id: int) -> datetime | None:
+    return session.scalar(select(func.max(Item.first_seen_at)).where(Item.source_id == source_id))
+
+
 def item_by_url(session: Session, canonical_url: str) -> Item | None:
     return session.scalar(select(Item).where(Item.canonical_url == canonical_url))
 
 
-def list_states(session: Session, urls: Iterable[str]) -> dict[str, ListPageState]:
-    rows = session.scalars(select(ListPageState).where(ListPageState.url.in_(list(urls))))
+def list_states(session: Session, source_id: int) -> dict[str, ListPageState]:
+    rows = session.scalars(select(ListPageState).where(ListPageState.source_id == source_id))
     return {row.url: row for row in rows}
 
 

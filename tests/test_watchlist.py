@@ -71,7 +71,7 @@ def test_a_relative_list_url_is_refused(tmp_path: Path) -> None:
 
 def test_an_unknown_kind_lists_the_known_ones(tmp_path: Path) -> None:
     message = problem(tmp_path, VALID.replace("kind: html_list", "kind: html"))
-    assert "example.yml:4: field `kind`: unknown kind 'html'; use one of html_list, json_list" in message
+    assert "example.yml:4: field `kind`: unknown kind 'html'; use one of html_list, json_list, jpaas_list, feed" in message
 
 
 def test_yaml_syntax_errors_point_at_the_line(tmp_path: Path) -> None:
