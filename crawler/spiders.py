@@ -59,6 +59,7 @@ class SourceSpider(scrapy.Spider):
             return
         tally = RuleTally()
         entries = [e for e in self.entries(response, tally) if listings.is_article_url(e.url, self.source.article_pattern)]
+        entries = entries[: self.source.max_entries]
         if hasattr(self.source, "list"):
             listings.tally_entries(entries, self.source.list, tally)
         self._record_list(response, entries, tally)

@@ -151,6 +151,8 @@ class SourceBase(Strict):
     schedule: str = "2h"
     lists: list[ListUrl] = Field(min_length=1)
     pagination: Pagination | None = None
+    # Lists are newest first; on a first run a 1000-item JSON list must not mean 1000 fetches.
+    max_entries: int = Field(default=60, ge=1, le=1000)
     article: ArticleRules = ArticleRules()
     encoding: str | None = None
     politeness: Politeness = Politeness()
