@@ -88,6 +88,30 @@ class WechatPage(SitePage):
         return found.group(1) if found else None
 
 
+class TencentNewsPage(SitePage):
+    """new.qq.com: the server embeds the article's metadata as ``window.DATA = {...}``;
+    its ``pubtime`` is the time readers see (the ``apub:time`` meta is a later edit)."""
+
+    name = "qq"
+    hosts = ("new.qq.com", "news.qq.com", "view.inews.qq.com")
+
+    @cached_property
+    def data(self) -> dict:
+        return json_script(self.page, "window.DATA") or {}
+
+    def title(self) -> str | None:
+        return clean_inline(self.data.get("title") or "") or None
+
+    def published_at(self) -> datetime | None:
+        return parse_date(self.data.get("pubtime"))
+
+    def origin(self) -> str | None:
+        return clean_inline(self.data.get("media") or "") or None
+
+    def body(self) -> str | None:
+        return self.page.body_of('//div[contains(@class,"content-article")]')
+
+
 class GovCmsPage(PageObject):
     """Chinese government CMSs (TRS WCM and kin): meta tags and well-known body containers."""
 
@@ -222,7 +246,7 @@ class TrafilaturaPage(PageObject):
         return "\n".join(line for line in lines if line) or None
 
 
-SITE_PAGES: list[type[SitePage]] = [WechatPage]
+SITE_PAGES: list[type[SitePage]] = [WechatPage, TencentNewsPage]
 
 
 def objects_for(page: Page, source: SourceBase | None) -> list[PageObject]:
