@@ -381,11 +381,12 @@ def extract(
         "body": article.body,
         "provenance": article.provenance,
         "problems": article.problems,
+        "unavailable": article.unavailable,
     }
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    for name in ("title", "published_at", "origin", "provenance", "problems"):
+    for name in ("title", "published_at", "origin", "provenance", "problems", "unavailable"):
         out.print(f"[bold]{name:>12}[/bold]  {data[name]}", highlight=False)
     out.print()
     out.print(article.body, highlight=False)
@@ -408,6 +409,103 @@ def doctor(
     out.print(f"[bold]{chosen.name}[/bold] — {chosen.label} ({chosen.file})")
     for line in diagnose(chosen, config, list_url):
         out.print(line, highlight=False)
+
+
+@app.command()
+def daemon() -> None:
+    """Run the scheduler: crawls on each source's schedule, the daily digest, alerts.
+
+    Reloads watchlists on SIGHUP and when a file changes; stops gracefully on SIGTERM.
+    Recipients: RADAR_NOTIFY (Apprise URLs) or RADAR_APPRISE_CONFIG (an Apprise YAML file).
+    """
+    from scheduler.daemon import Daemon
+
+    config = _config()
+    _database(config)
+    Daemon(config).start()
+
+
+@app.command()
+def jobs() -> None:
+    """List the daemon's scheduled jobs and their next run times."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from storage.db import get_engine
+
+    config = _config()
+    store = SQLAlchemyJobStore(engine=get_engine(_database(config)))
+    store.start(None, "default")  # type: ignore[arg-type]
+    found = store.get_all_jobs()
+    table = Table(title=f"{len(found)} scheduled job(s)")
+    for column in ("id", "next run", "trigger"):
+        table.add_column(column)
+    for job in found:
+        table.add_row(job.id, _local(job.next_run_time, config), str(job.trigger))
+    out.print(table)
+    if not found:
+        out.print("No jobs yet: they are created when `crawl daemon` starts.")
+
+
+@app.command()
+def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless the daemon's heartbeat is fresh (for health checks).")] = False) -> None:
+    """The daemon's heartbeat, the last run of each source, source health and the outbox."""
+    from sqlalchemy import select
+
+    from scheduler.notify import redact
+    from scheduler.outbox import backlog
+    from storage import queries
+    from storage.db import transaction
+    from storage.models import DaemonState
+
+    config = _config()
+    with transaction(_database(config)) as session:
+        beat = session.get(DaemonState, "heartbeat")
+        age = (datetime.now(timezone.utc) - beat.updated_at).total_seconds() if beat else None
+        fresh = age is not None and age < 120
+        out.print(f"Daemon: {'[green]alive[/green]' if fresh else '[red]not running[/red]'}"
+                  + (f" (heartbeat {age:.0f} s ago, pid {beat.value.get('pid')})" if beat else " (never started)"))
+        overview = queries.source_overview(session)
+        table = Table(title="Sources")
+        for column in ("source", "last run", "status", "new", "health", "why"):
+            table.add_column(column, overflow="fold")
+        for name, row in sorted(overview.items()):
+            run, source = row.get("last_run"), row["source"]
+            table.add_row(name, _local(run.started_at, config) if run else "never", run.status if run else "—",
+                          str(run.new) if run else "—", source.health, source.last_error or "")
+        out.print(table)
+        pending = backlog(session)
+        out.print(f"Outbox: {len(pending)} message(s) waiting")
+        for message in pending:
+            out.print(f"  {message.kind} {message.title!r}: {message.attempts} attempt(s), next {_local(message.next_attempt_at, config)}"
+                      + (f", last error: {redact(message.last_error)}" if message.last_error else ""), highlight=False)
+    if check and not fresh:
+        raise typer.Exit(1)
+
+
+@app.command()
+def digest(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would go out; send nothing.")] = False,
+    send: Annotated[bool, typer.Option("--send", help="Queue and send today's digest now.")] = False,
+    preview: Annotated[Optional[Path], typer.Option("--preview", help="Write the HTML digest to this file.")] = None,
+) -> None:
+    """The daily digest: `--dry-run` to read it, `--preview FILE.html` to look at it, `--send` to send it."""
+    from scheduler import digest as digests
+    from scheduler import jobs as daemon_jobs
+    from storage.db import transaction
+
+    config = _config()
+    now = datetime.now(timezone.utc)
+    if send:
+        outbox_id = daemon_jobs.daily_digest(config, now)
+        out.print(f"Digest queued as outbox #{outbox_id}; see `crawl status` for delivery." if outbox_id else "Nothing to send (or already sent today).")
+        return
+    with transaction(_database(config)) as session:
+        message = digests.render(digests.build(session, now, ZoneInfo(config.timezone)))
+    if preview:
+        preview.write_text(message.html, encoding="utf-8")
+        out.print(f"Wrote {preview}")
+    if dry_run or not preview:
+        out.print(message.markdown, highlight=False)
 
 
 @db_app.command("upgrade")

@@ -46,6 +46,8 @@ class Article:
     body: str
     # Which page object produced each field: the first thing to look at when one is wrong.
     provenance: dict[str, str] = field(default_factory=dict)
+    # Set when the page says the article is gone or hidden behind a block, not an article.
+    unavailable: str | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -144,6 +146,10 @@ class PageObject:
     def body(self) -> str | None:
         return None
 
+    def unavailable(self) -> str | None:
+        """Why this page is not an article (deleted, blocked), if it says so."""
+        return None
+
 
 def extract_article(url: str, body: bytes, headers: dict[str, str] | None = None, source: SourceBase | None = None) -> Article:
     """Extract one article from raw bytes. The crawler and ``crawl extract`` both call this."""
@@ -154,6 +160,9 @@ def extract_article(url: str, body: bytes, headers: dict[str, str] | None = None
     objects = pages.objects_for(page, source)
     values: dict[str, object] = {}
     provenance: dict[str, str] = {}
+    gone = next((reason for reason in (obj.unavailable() for obj in objects) if reason), None)
+    if gone:
+        return Article(url=url, title=None, published_at=None, origin=None, body="", unavailable=gone)
     for name in FIELDS:
         for obj in objects:
             value = getattr(obj, name)()

@@ -83,6 +83,21 @@ class WechatPage(SitePage):
     def body(self) -> str | None:
         return self.page.body_of('//*[@id="js_content"]')
 
+    GONE = {"该内容已被发布者删除": "deleted by the publisher", "此内容因违规无法查看": "removed for a violation",
+            "该公众号已迁移": "the account moved"}
+    BLOCKED = ("环境异常", "完成验证后即可继续访问")
+
+    def unavailable(self) -> str | None:
+        if self.page.tree.xpath('//*[@id="js_content"]'):
+            return None
+        text = self.page.visible_text
+        for marker, reason in self.GONE.items():
+            if marker in text:
+                return reason
+        if any(marker in text for marker in self.BLOCKED) or "captcha" in self.page.url:
+            return "blocked: WeChat asks for a verification (环境异常)"
+        return None
+
     def _search(self, pattern: str) -> str | None:
         found = re.search(pattern, self.page.text)
         return found.group(1) if found else None

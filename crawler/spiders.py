@@ -90,6 +90,13 @@ class SourceSpider(scrapy.Spider):
             yield item
 
     def item(self, url: str, article: Article, raw: bytes, meta: dict, **extra: Any) -> ArticleItem | None:
+        if article.unavailable:
+            blocked = article.unavailable.startswith("blocked")
+            log.log(logging.WARNING if blocked else logging.INFO, "%s: %s not stored: %s", self.name, url, article.unavailable)
+            self._count("errors", "errors/blocked") if blocked else self._count("gone")
+            if blocked:
+                self.crawler.stats.set_value("radar/last_error", f"article {url}: {article.unavailable}")
+            return None
         problems = article.problems
         if "no title" in problems or "empty body" in problems:
             log.warning("%s: skipped %s: extraction failed (%s)", self.name, url, ", ".join(problems))

@@ -83,3 +83,17 @@ def test_a_broken_page_yields_problems_not_an_exception() -> None:
     for body in (b"", b"<html><body><div", b"\x00\xff\xfe garbage \x81\x82", "<p>半截".encode("gbk")[:-1]):
         article = extract_article("https://example.cn/a.html", body)
         assert "empty body" in article.problems
+
+
+def test_wechat_deleted_and_blocked_pages_are_recognised_not_stored_as_articles() -> None:
+    from crawler.extract import extract_article
+
+    deleted = '<html><body><div class="weui-msg"><h2 class="weui-msg__title">该内容已被发布者删除</h2></div></body></html>'
+    blocked = (
+        '<html><body><h2 class="weui-msg__title">环境异常</h2>'
+        '<p class="weui-msg__desc">当前环境异常，完成验证后即可继续访问。</p><a>去验证</a></body></html>'
+    )
+    assert extract_article("https://mp.weixin.qq.com/s/a", deleted.encode()).unavailable == "deleted by the publisher"
+    assert extract_article("https://mp.weixin.qq.com/s/b", blocked.encode()).unavailable.startswith("blocked")
+    real = (FIXTURES / "wechat" / "1.html").read_bytes()
+    assert extract_article("https://mp.weixin.qq.com/s/c", real).unavailable is None
