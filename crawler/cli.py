@@ -36,7 +36,7 @@ app.add_typer(db_app, name="db")
 # Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "filelock", "alembic", "py.warnings")
+LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "filelock", "alembic", "apscheduler", "py.warnings")
 
 
 @app.callback()
@@ -500,7 +500,7 @@ def digest(
         out.print(f"Digest queued as outbox #{outbox_id}; see `crawl status` for delivery." if outbox_id else "Nothing to send (or already sent today).")
         return
     with transaction(_database(config)) as session:
-        message = digests.render(digests.build(session, now, ZoneInfo(config.timezone)))
+        message = digests.render(digests.build(session, now, ZoneInfo(config.timezone), tag=daemon_jobs.EDITORS))
     if preview:
         preview.write_text(message.html, encoding="utf-8")
         out.print(f"Wrote {preview}")

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     autothrottle: bool = True
     download_timeout: float = 30.0
     log_level: str = "INFO"
+    # The daemon: who gets what, and when.
+    notify: str | None = None  # Apprise URLs, separated by spaces or commas
+    apprise_config: str | None = None  # or an Apprise YAML config file (URLs with tags)
+    digest_time: str = "08:30"  # local time (RADAR_TIMEZONE) of the daily digest
+    weekly_digest: str | None = None  # e.g. "fri 15:00": a weekly digest before the report's deadline
+    digest_when_empty: bool = False  # send a short "nothing new" note instead of skipping
+    retention_days: int = 90
 
     @classmethod
     def settings_customise_sources(

@@ -238,8 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
         return f"http://{self.headers.get('Host', 'localhost')}{self.path}"
 
     def _serve_file(self, path: Path, body: bytes, config: dict, what: Fault | None) -> None:
-        content_type = TYPES.get(path.suffix.lower())
-        if content_type is None or path.suffix.lower() in HTML_SUFFIXES:
+        suffix = Path(path.name.split("?")[0]).suffix.lower()  # a query is part of the file name
+        content_type = TYPES.get(suffix)
+        if content_type is None or suffix in HTML_SUFFIXES:
             content_type = config.get("content_type", "text/html; charset=utf-8")
         if what is not None and what.kind == "charset":
             content_type = f"text/html; charset={what.value}"

@@ -75,7 +75,38 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def ensure_schema(url: str) -> None:
-    """Upgrade to the newest schema if needed — cheap when already current."""
-    if current_revision(url) != head_revision(url):
-        log.info("upgrading database schema at %s", make_url(url).render_as_string())
-        upgrade(url)
+    """Upgrade to the newest schema if needed — cheap when already current.
+
+    Several processes may start on a fresh database at once (the daemon and a `crawl` command,
+    two crawl children): the upgrade runs under a lock and re-checks once it holds it.
+    """
+    head = head_revision(url)
+    if current_revision(url) == head:
+        return
+    with _migration_lock(url):
+        if current_revision(url) != head:
+            log.info("upgrading database schema at %s", make_url(url).render_as_string())
+            upgrade(url)
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(f"{parsed.database}.migrate-lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        return
+    from sqlalchemy import text
+
+    with get_engine(url).connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(7270001)"))
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(7270001)"))

@@ -1,0 +1,212 @@
+"""`crawl daemon`: an APScheduler timetable with a persistent job store in our database.
+
+Jobs: one crawl per enabled source (its watchlist schedule, with jitter so sources do not
+all fire at once), the daily digest, an optional weekly digest, outbox delivery, a
+heartbeat, retention clean-up and a watchlist reload check. ``max_instances=1``,
+coalescing and a misfire grace time mean a daemon that was down catches up once, not N
+times. Watchlist edits are picked up on SIGHUP and when a file changes; an invalid edit is
+logged and the last good configuration keeps running. SIGTERM stops gracefully.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.config import Settings, get_settings
+from crawler.watchlist import INTERVAL, SourceBase, WatchlistError, load_sources
+from scheduler import jobs
+from storage.db import get_engine
+
+log = logging.getLogger(__name__)
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: str  # textual reference, so the persistent job store can reload it
+    trigger: BaseTrigger
+    args: tuple = ()
+    name: str = ""
+
+
+def source_trigger(source: SourceBase, tz: ZoneInfo) -> BaseTrigger:
+    match = INTERVAL.match(source.schedule)
+    if match:
+        every = timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+        jitter = int(min(every.total_seconds() * 0.1, 600))
+        return IntervalTrigger(seconds=int(every.total_seconds()), jitter=jitter, timezone=tz)
+    trigger = CronTrigger.from_crontab(source.schedule, timezone=tz)
+    trigger.jitter = 120  # from_crontab() takes no jitter; the attribute is what fire times use
+    return trigger
+
+
+def timetable(config: Settings, sources: list[SourceBase]) -> list[Job]:
+    """Every job the daemon runs, derived from configuration and watchlists."""
+    tz = ZoneInfo(config.timezone)
+    hour, minute = (int(part) for part in config.digest_time.split(":"))
+    table = [
+        Job(f"crawl:{s.name}", "scheduler.daemon:run_crawl", source_trigger(s, tz), (s.name,), f"crawl {s.name}")
+        for s in sources
+        if s.enabled
+    ]
+    table += [
+        Job("digest:daily", "scheduler.daemon:run_daily_digest", CronTrigger(hour=hour, minute=minute, timezone=tz), name="daily digest"),
+        Job("outbox", "scheduler.daemon:run_delivery", IntervalTrigger(minutes=2, timezone=tz), name="deliver outbox"),
+        Job("heartbeat", "scheduler.daemon:run_heartbeat", IntervalTrigger(seconds=30, timezone=tz), name="heartbeat"),
+        Job("cleanup", "scheduler.daemon:run_cleanup", CronTrigger(hour=4, minute=17, timezone=tz), name="retention clean-up"),
+    ]
+    if config.weekly_digest:
+        day, time = config.weekly_digest.split()
+        wh, wm = (int(part) for part in time.split(":"))
+        table.append(
+            Job("digest:weekly", "scheduler.daemon:run_weekly_digest", CronTrigger(day_of_week=day, hour=wh, minute=wm, timezone=tz), name="weekly digest")
+        )
+    return table
+
+
+# -- job entry points (looked up by name from the persistent store) ---------------------
+def run_crawl(name: str) -> None:
+    config = get_settings()
+    status = jobs.crawl_source(config, name)
+    if status in ("failed", "crashed"):
+        _schedule_retry(name)
+    else:
+        _failures.pop(name, None)
+
+
+def run_daily_digest() -> None:
+    jobs.daily_digest(get_settings())
+
+
+def run_weekly_digest() -> None:
+    jobs.daily_digest(get_settings(), kind="weekly")
+
+
+def run_delivery() -> None:
+    jobs.deliver(get_settings())
+
+
+def run_heartbeat() -> None:
+    jobs.heartbeat(get_settings(), jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
+
+
+def run_cleanup() -> None:
+    jobs.cleanup(get_settings())
+
+
+_scheduler: BackgroundScheduler | None = None
+_failures: dict[str, int] = {}
+
+
+def _schedule_retry(name: str) -> None:
+    _failures[name] = _failures.get(name, 0) + 1
+    delay = jobs.retry_delay(_failures[name])
+    log.warning("crawl %s failed %d time(s) in a row; retrying in %s", name, _failures[name], delay)
+    if _scheduler is not None:
+        from datetime import datetime, timezone
+
+        _scheduler.add_job(
+            "scheduler.daemon:run_crawl", "date", run_date=datetime.now(timezone.utc) + delay, args=(name,),
+            id=f"retry:{name}", replace_existing=True, jobstore="memory",
+        )
+
+
+# -- the daemon --------------------------------------------------------------------------
+class Daemon:
+    def __init__(self, config: Settings):
+        self.config = config
+        self.sources: list[SourceBase] = []
+        self.stamp: float = 0.0
+        self.stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
+            job_defaults=JOB_DEFAULTS,
+            timezone=ZoneInfo(config.timezone),
+        )
+
+    def start(self) -> None:
+        """Run until SIGTERM/SIGINT."""
+        global _scheduler
+        jobs.prepare(self.config)
+        # Paused first: the persisted jobs (with their next run times) must be visible to
+        # sync(), so a daemon that was down catches up on what it missed — once.
+        self.scheduler.start(paused=True)
+        if not self.reload():
+            self.scheduler.shutdown(wait=False)
+            raise SystemExit("the watchlists are invalid; fix them (`crawl check`) before starting the daemon")
+        _scheduler = self.scheduler
+        self.scheduler.add_job(self.reload_if_changed, IntervalTrigger(seconds=30), id="reload", jobstore="memory")
+        signal.signal(signal.SIGHUP, lambda *_: self.reload())
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
+        self.scheduler.resume()
+        log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
+        self.stopping.wait()
+        self.stop()
+
+    def stop(self) -> None:
+        log.info("stopping: crawls in flight finish their current item, then the daemon exits")
+        jobs.stop_children()
+        self.scheduler.shutdown(wait=True)
+        log.info("daemon stopped")
+
+    def reload_if_changed(self) -> None:
+        if _stamp(self.config.sources_dir) != self.stamp:
+            self.reload()
+
+    def reload(self) -> bool:
+        """Load the watchlists and (re)schedule; on an invalid edit keep the last good ones."""
+        try:
+            sources = load_sources(self.config.sources_dir)
+        except WatchlistError as error:
+            log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
+            self.stamp = _stamp(self.config.sources_dir)
+            return bool(self.sources)
+        self.sources, self.stamp = sources, _stamp(self.config.sources_dir)
+        sync(self.scheduler, timetable(self.config, sources))
+        log.info("watchlists loaded: %d sources", len(sources))
+        return True
+
+
+def sync(scheduler: Any, table: list[Job]) -> None:
+    """Make the persistent job store hold exactly ``table`` (keeping next run times)."""
+    wanted = {job.id: job for job in table}
+    for existing in scheduler.get_jobs(jobstore="default"):
+        if existing.id not in wanted:
+            existing.remove()
+    for job in table:
+        current = scheduler.get_job(job.id, jobstore="default")
+        if current is not None and str(current.trigger) == str(job.trigger) and current.args == job.args:
+            continue
+        scheduler.add_job(job.func, job.trigger, args=job.args, id=job.id, name=job.name, replace_existing=True, jobstore="default")
+
+
+def _now_iso() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _stamp(directory: Path) -> float:
+    return max((p.stat().st_mtime for p in directory.glob("*.y*ml")), default=0.0)
+
+
+def main() -> None:
+    Daemon(get_settings()).start()

@@ -1,0 +1,119 @@
+"""The daily digest: new candidates since the last digest, grouped the way the report is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.notify import Message
+from storage.models import Delivery, Item, Source
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+UNSORTED = ("미분류", "분류 전")  # section, category for items the tagger has not seen
+LOOKBACK = timedelta(days=7)  # older undelivered items are history, not news
+
+
+@dataclass
+class Entry:
+    item_id: int
+    title: str
+    url: str
+    source: str
+    published: str
+    lead: str
+    matched: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)  # other outlets of the same story
+    score: float = 0.0
+
+
+@dataclass
+class Digest:
+    title: str
+    groups: dict[tuple[str, str], list[Entry]]
+    covered: int = 0
+    broken: list[tuple[str, str]] = field(default_factory=list)  # (source label, why)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [entry for group in self.groups.values() for entry in group]
+
+    @property
+    def item_ids(self) -> list[int]:
+        return [entry.item_id for entry in self.entries]
+
+
+def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", tag: str = "") -> Digest:
+    delivered = select(Delivery.item_id).where(Delivery.kind == kind, Delivery.tag == tag)
+    rows = session.execute(
+        select(Item, Source)
+        .join(Source)
+        .where(Item.first_seen_at >= now - LOOKBACK, Item.status == "new", Item.id.not_in(delivered))
+        .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
+    ).all()
+    groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    for item, source in rows:
+        groups[_group_of(item)].append(_entry(item, source, tz))
+    covered = session.scalar(
+        select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))
+    )
+    broken = [(s.label or s.name, s.last_error or "") for s in session.scalars(select(Source).where(Source.health == "broken"))]
+    local = now.astimezone(tz)
+    title = f"중국 과학기술 정책 동향 후보 {local:%Y-%m-%d} — {sum(len(g) for g in groups.values())}건"
+    return Digest(title, dict(sorted(groups.items())), covered or 0, broken)
+
+
+def _group_of(item: Item) -> tuple[str, str]:
+    topics = item.topics or {}
+    return (topics.get("section") or UNSORTED[0], topics.get("category_label") or topics.get("category") or UNSORTED[1])
+
+
+def _entry(item: Item, source: Source, tz: ZoneInfo) -> Entry:
+    topics = item.topics or {}
+    matched = topics.get("matched") or []
+    if isinstance(matched, dict):
+        matched = sorted({term for terms in matched.values() for term in terms})
+    return Entry(
+        item_id=item.id,
+        title=item.title,
+        url=item.url,
+        source=source.label or source.name,
+        published=item.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if item.published_at else "—",
+        lead=_lead(item.body),
+        matched=list(matched)[:8],
+        others=list(topics.get("cluster_outlets") or []),
+        score=item.score or 0.0,
+    )
+
+
+def _lead(body: str, limit: int = 140) -> str:
+    """About two lines: the first paragraph, cut at a sentence end when one is near."""
+    paragraphs = [p for p in body.strip().split("\n") if p.strip()]
+    # Government notices open with the addressees ("各省、自治区…："): not a lead.
+    while len(paragraphs) > 1 and paragraphs[0].rstrip().endswith(("：", ":")):
+        paragraphs.pop(0)
+    first = paragraphs[0] if paragraphs else ""
+    if len(first) <= limit:
+        return first
+    cut = max(first.rfind(mark, 0, limit) for mark in "。！？；")
+    return first[: cut + 1] if cut > limit // 2 else first[:limit] + "…"
+
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def render(digest: Digest, tag: str | None = None) -> Message:
+    context = {"digest": digest}
+    return Message(
+        title=digest.title,
+        text=_env.get_template("digest.txt.j2").render(context),
+        markdown=_env.get_template("digest.md.j2").render(context),
+        html=_env.get_template("digest.html.j2").render(context),
+        tag=tag,
+    )

@@ -1,0 +1,284 @@
+"""The daemon's promises: digests and alerts through real channels on loopback, exactly once,
+with time controlled by the test rather than slept through."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from conftest import Radar
+from crawler.config import get_settings
+from scheduler import jobs
+from scheduler.daemon import timetable
+from crawler.watchlist import load_sources
+from storage.db import ensure_schema, transaction
+from storage.models import Delivery, Item, OutboxMessage, Source
+
+NOON = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # 12:00 in Seoul
+
+
+class Mailbox:
+    """A real SMTP server on loopback (aiosmtpd); ``delay`` holds DATA to let a test kill the sender."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.delay = 0.0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201 - aiosmtpd's hook
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, str]]:
+    box = Mailbox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it started
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, f"mailto://127.0.0.1:{port}?from=radar@example.org&to=editor@example.org&mode=insecure"
+    controller.stop()
+
+
+class Endpoint(BaseHTTPRequestHandler):
+    """A loopback HTTP endpoint receiving Apprise `json://` posts (path → who it was for)."""
+
+    posts: list[dict] = []
+    failures_left = 0
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Endpoint.failures_left > 0:
+            Endpoint.failures_left -= 1
+            self.send_response(500)
+        else:
+            Endpoint.posts.append(json.loads(body) | {"path": self.path})
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    Endpoint.posts, Endpoint.failures_left = [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"json://127.0.0.1:{server.server_address[1]}/notify"
+    server.shutdown()
+
+
+@pytest.fixture
+def crawled(radar: Radar, database_url: str) -> str:
+    radar("run", "--source", "ndrc", "--source", "cas")
+    return database_url
+
+
+def settings(radar: Radar, **overrides: object):  # noqa: ANN201
+    env = {k.removeprefix("RADAR_").lower(): v for k, v in radar.env.items() if k.startswith("RADAR_") and k != "RADAR_CONFIG"}
+    return get_settings(**(env | overrides))
+
+
+def outbox(database_url: str) -> list[OutboxMessage]:
+    with transaction(database_url) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_the_daily_digest_arrives_by_email_grouped_with_links(radar: Radar, crawled: str, mailbox) -> None:
+    box, url = mailbox
+    config = settings(radar, notify=url)
+    jobs.daily_digest(config, NOON)
+    assert len(box.messages) == 1
+    mail = message_from_bytes(box.messages[0])
+    parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in mail.walk() if not part.is_multipart()}
+    assert set(parts) == {"text/plain", "text/html"}
+    html = parts["text/html"]
+    assert "중국 과학기술 정책 동향 후보 2026-11-23" in mail["Subject"] or "=?utf-8?" in mail["Subject"]
+    assert 'href="https://www.ndrc.gov.cn/xxgk/zcfb/tz/' in html and 'href="https://www.cas.cn/' in html
+    assert "<h2" in html and "科学网" not in html  # grouped; only the crawled sources
+    assert "国家发展改革委" in parts["text/plain"]
+    # Sent once: running the job again the same day sends nothing more.
+    jobs.daily_digest(config, NOON + timedelta(hours=1))
+    jobs.deliver(config, NOON + timedelta(hours=2))
+    assert len(box.messages) == 1
+
+
+def test_items_reach_a_recipient_once_across_digests(radar: Radar, crawled: str, endpoint: str) -> None:
+    config = settings(radar, notify=endpoint)
+    jobs.daily_digest(config, NOON)
+    jobs.daily_digest(config, NOON + timedelta(days=1))  # nothing new the next day: skipped
+    assert len(Endpoint.posts) == 1
+    with transaction(crawled) as session:
+        items = session.scalar(select(func.count(Item.id)))
+        delivered = session.scalar(select(func.count(Delivery.id)).where(Delivery.kind == "digest"))
+    assert delivered == items
+
+
+def test_an_empty_digest_is_skipped_unless_configured(radar: Radar, database_url: str, endpoint: str) -> None:
+    ensure_schema(database_url)
+    assert jobs.daily_digest(settings(radar, notify=endpoint), NOON) is None
+    assert Endpoint.posts == []
+    jobs.daily_digest(settings(radar, notify=endpoint, digest_when_empty=True), NOON)
+    assert len(Endpoint.posts) == 1 and "새 후보가 없습니다" in Endpoint.posts[0]["message"]
+
+
+def test_a_channel_down_three_times_gets_the_digest_once_with_retries_visible(radar: Radar, crawled: str, endpoint: str) -> None:
+    config = settings(radar, notify=endpoint)
+    Endpoint.failures_left = 3
+    now = NOON
+    jobs.daily_digest(config, now)
+    for _ in range(6):
+        now += timedelta(hours=1)  # past every backoff step used so far
+        jobs.deliver(config, now)
+    assert len(Endpoint.posts) == 1
+    (row,) = outbox(crawled)
+    assert row.sent_at is not None and row.attempts == 4
+    status = radar("status").stdout
+    assert "Outbox: 0 message(s) waiting" in status
+
+
+def test_failed_delivery_is_shown_in_status_without_secrets(radar: Radar, crawled: str) -> None:
+    secret = "json://admin:hunter2@127.0.0.1:9/notify"  # nothing listens on port 9
+    config = settings(radar, notify=secret)
+    jobs.daily_digest(config, NOON)
+    status = radar("status").stdout
+    assert "Outbox: 1 message(s) waiting" in status and "1 attempt(s)" in status
+    assert "hunter2" not in status
+
+
+def test_a_sender_killed_between_outbox_and_send_delivers_exactly_once(radar: Radar, crawled: str, mailbox) -> None:
+    box, url = mailbox
+    box.delay = 30  # the SMTP server holds the message; the sender is killed while it waits
+    env = radar.env | {"RADAR_NOTIFY": url}
+    sender = subprocess.Popen([sys.executable, "-m", "crawler", "digest", "--send"], env=env, cwd=radar.cwd,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not outbox(crawled):
+        time.sleep(0.2)
+    time.sleep(1.5)
+    sender.send_signal(signal.SIGKILL)
+    sender.wait()
+    (row,) = outbox(crawled)
+    assert row.sent_at is None  # written, not sent
+    box.delay = 0
+    box.messages.clear()
+    config = settings(radar, notify=url)
+    jobs.deliver(config, NOON)  # the restarted daemon's first delivery round
+    jobs.deliver(config, NOON + timedelta(minutes=5))
+    jobs.daily_digest(config, NOON)  # and today's digest job runs again: still one
+    assert len(box.messages) == 1
+
+
+def test_a_source_turning_broken_alerts_ops_once_and_again_on_recovery(
+    radar: Radar, internet, crawled: str, endpoint: str, tmp_path: Path
+) -> None:
+    from crawler.replay import fault
+
+    recipients = tmp_path / "apprise.yml"
+    recipients.write_text(f"urls:\n  - {endpoint}/editors:\n    - tag: editors\n  - {endpoint}/ops:\n    - tag: ops\n")
+    config = settings(radar, apprise_config=str(recipients))
+    internet.inject("https://www.ndrc.gov.cn/xxgk/zcfb/tz/", fault("status", 503))
+    for hour in range(3):  # three failed runs, one alert
+        radar("run", "--source", "ndrc", check=False)
+        jobs.after_crawl(config, NOON + timedelta(hours=hour))
+    assert [(p["path"], p["title"]) for p in Endpoint.posts] == [("/notify/ops", "[cnst-radar] 소스 고장: " + _label(crawled, "ndrc"))]
+    internet.clear_faults()
+    radar("run", "--source", "ndrc")
+    jobs.after_crawl(config, NOON + timedelta(hours=4))
+    jobs.after_crawl(config, NOON + timedelta(hours=5))
+    assert [p["title"].split(":")[0] for p in Endpoint.posts] == ["[cnst-radar] 소스 고장", "[cnst-radar] 소스 복구"]
+    assert all(p["path"] == "/notify/ops" for p in Endpoint.posts)  # editors were not bothered
+
+
+def _label(database_url: str, name: str) -> str:
+    with transaction(database_url) as session:
+        return session.scalar(select(Source.label).where(Source.name == name))
+
+
+def test_simulated_days_crawl_on_schedule_and_send_one_digest_a_day(
+    radar: Radar, watchlists: Path, sites: Path, database_url: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_crawl import add_ndrc_article
+
+    for path in (watchlists / "sources").glob("*.yml"):
+        if path.stem not in ("ndrc", "cas"):
+            path.unlink()
+        else:
+            text = path.read_text(encoding="utf-8")
+            path.write_text(re.sub(r"(?m)^schedule:.*$", "schedule: 12h", text), encoding="utf-8")
+    for key, value in radar.env.items():
+        monkeypatch.setenv(key, value)
+    config = settings(radar, notify=endpoint)
+    ensure_schema(database_url)
+    table = [j for j in timetable(config, load_sources(config.sources_dir)) if j.id.startswith(("crawl:", "digest:"))]
+    start, end = NOON, NOON + timedelta(days=3)
+    due = {job.id: job.trigger.get_next_fire_time(None, start) for job in table}
+    crawls = digests_run = 0
+    while True:
+        job_id, when = min(due.items(), key=lambda pair: pair[1])
+        if when >= end:
+            break
+        job = next(j for j in table if j.id == job_id)
+        if job_id.startswith("crawl:"):
+            jobs.crawl_source(config, job.args[0], when)
+            crawls += 1
+        else:
+            jobs.daily_digest(config, when)
+            digests_run += 1
+            # Tomorrow's news: NDRC publishes one more notice.
+            add_ndrc_article(sites, f"t2099123{digests_run}_99{digests_run}", f"第{digests_run}号测试通知")
+        due[job_id] = job.trigger.get_next_fire_time(when, when + timedelta(seconds=1))
+    assert crawls >= 2 * 3 * 2 - 2  # two sources every 12 hours for three days (jitter aside)
+    sent = [row for row in outbox(database_url) if row.kind == "digest"]
+    assert digests_run == 3 and len(sent) == 3 == len(Endpoint.posts)  # one a day
+    assert len({row.dedupe_key for row in sent}) == 3
+    with transaction(database_url) as session:
+        per_item = session.execute(select(Delivery.item_id, func.count()).where(Delivery.kind == "digest").group_by(Delivery.item_id)).all()
+    assert per_item and all(count == 1 for _, count in per_item)  # no item twice
+    assert "第1号测试通知" in Endpoint.posts[1]["message"] and "第1号测试通知" not in Endpoint.posts[2]["message"]
+
+
+def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, database_url: str, watchlists: Path) -> None:
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "-v", "daemon"], env=radar.env, cwd=radar.cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and daemon.poll() is None and radar("status", "--check", check=False).returncode != 0:
+            time.sleep(0.5)
+        assert daemon.poll() is None, daemon.communicate()[0]
+        assert radar("status", "--check", check=False).returncode == 0
+        listed = radar("jobs").stdout
+        assert "crawl:ndrc" in listed and "digest:daily" in listed and "outbox" in listed
+        broken = watchlists / "sources" / "ndrc.yml"
+        broken.write_text(broken.read_text(encoding="utf-8").replace("kind: html_list", "kind: nonsense"), encoding="utf-8")
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        assert daemon.poll() is None  # still running on the last good configuration
+        assert "crawl:ndrc" in radar("jobs").stdout
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        output, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, output
+    assert "watchlist change rejected" in output and "ndrc.yml" in output
+    assert "daemon stopped" in output
