@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
+app.add_typer(issues_app, name="issues")
 # Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
@@ -506,6 +508,102 @@ def digest(
         out.print(f"Wrote {preview}")
     if dry_run or not preview:
         out.print(message.markdown, highlight=False)
+
+
+@issues_app.command("import")
+def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
+    """Import issues (re-importing one replaces it); stored items they cite become `covered`."""
+    from crawler.reports import ReportParseError, parse_report, read_report_text
+    from storage import issues
+    from storage.db import transaction
+
+    config = _config()
+    url, failed = _database(config), 0
+    for file in files:
+        try:
+            report = parse_report(read_report_text(file), str(file))
+        except ReportParseError as error:
+            err.print(f"[red]{file}: {error}[/red]")
+            failed += 1
+            continue
+        with transaction(url) as session:
+            issue, created = issues.store(session, report)
+            covered = issues.mark_covered(session)
+        refs = sum(len(s.references) for s in issue.stories)
+        out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
+                  f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
+        for line in report.unplaced:
+            out.print(f"  [yellow]could not place:[/yellow] {line}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@issues_app.command("list")
+def issues_list() -> None:
+    """List imported issues."""
+    from sqlalchemy import select
+
+    from storage.db import transaction
+    from storage.models import ReportIssue
+
+    config = _config()
+    table = Table(title="Imported issues")
+    for column in ("published", "stories", "briefs", "references", "file"):
+        table.add_column(column)
+    with transaction(_database(config)) as session:
+        for issue in session.scalars(select(ReportIssue).order_by(ReportIssue.published.desc())):
+            briefs = sum(s.is_brief for s in issue.stories)
+            table.add_row(str(issue.published), str(len(issue.stories) - briefs), str(briefs),
+                          str(sum(len(s.references) for s in issue.stories)), issue.source_file or "")
+    out.print(table)
+
+
+@issues_app.command("show")
+def issues_show(published: Annotated[str, typer.Argument(help="Publication date, e.g. 2024-06-28.")],
+                as_json: Annotated[bool, typer.Option("--json", help="The full parsed structure.")] = False) -> None:
+    """Show one imported issue: its stories, categories and references."""
+    from sqlalchemy import select
+
+    from storage.db import transaction
+    from storage.models import ReportIssue
+
+    config = _config()
+    day = parse_date(published)
+    with transaction(_database(config)) as session:
+        issue = session.scalar(select(ReportIssue).where(ReportIssue.published == (day.date() if day else None)))
+        if issue is None:
+            err.print(f"No imported issue of {published}. See `crawl issues list`.")
+            raise typer.Exit(1)
+        if as_json:
+            print(json.dumps(issue.structure, ensure_ascii=False, indent=2))
+            return
+        out.print(f"[bold]{issue.title}[/bold] — {issue.published}")
+        for story in issue.stories:
+            label = "단신동향" if story.is_brief else f"{story.section} · {story.category or '—'}"
+            out.print(f"\n[bold]{label}[/bold] {story.number or ''} {story.headline} ({story.event_date or '—'})", highlight=False)
+            for ref in story.references:
+                out.print(f"   {ref.title or ref.outlet or ''}  {ref.url}", highlight=False)
+
+
+@app.command("diff")
+def diff_command(
+    since: Annotated[str, typer.Option(help="First seen within (1d, 12h) or since a date.")] = "1d",
+    source: Annotated[Optional[str], typer.Option("--source", "-s")] = None,
+) -> None:
+    """Show the verdict of each recent item: new, covered (already in an issue) or duplicate."""
+    from storage import queries
+    from storage.db import transaction
+
+    config = _config()
+    with transaction(_database(config)) as session:
+        found = queries.find_items(session, source=source, since=_since(since), limit=1000)
+        table = Table(title=f"{len(found)} item(s) since {since}")
+        for column in ("id", "source", "verdict", "title", "why"):
+            table.add_column(column, overflow="fold")
+        colours = {"new": "green", "covered": "blue", "duplicate": "yellow"}
+        for item in found:
+            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", item.title, item.verdict_reason or "")
+        out.print(table)
 
 
 @db_app.command("upgrade")

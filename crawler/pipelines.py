@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import IntegrityError
 
+from crawler import diff
 from crawler.items import ArticleItem
 from crawler.urls import canonical_url
 from storage import queries
@@ -49,7 +50,11 @@ class StorePipeline:
             with transaction(self.database_url) as session:
                 existing = queries.item_by_url(session, item.canonical_url)
                 if existing is None:
-                    session.add(_new_item(item, source_id))
+                    row = _new_item(item, source_id)
+                    session.add(row)
+                    session.flush()
+                    verdict = diff.judge(session, row)
+                    self.stats.inc_value(f"radar/verdict/{verdict.status}")
                     outcome = "new"
                 elif existing.content_hash != item.content_hash:
                     _update_item(existing, item)

@@ -6,10 +6,12 @@ timezone-aware (UTC) through :class:`UtcDateTime`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    Date,
     UniqueConstraint,
     DateTime,
     Float,
@@ -122,10 +124,12 @@ class Item(Base):
     list_title: Mapped[str | None] = mapped_column(Text)
     extraction: Mapped[dict | None] = mapped_column(JSON)  # which rule produced each field
     # Filled by later stages (diff, tagging, triage); nullable until then.
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # new | covered | duplicate
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    covered_story_id: Mapped[int | None] = mapped_column(ForeignKey("report_stories.id", ondelete="SET NULL"), index=True)
     topics: Mapped[dict | None] = mapped_column(JSON)
     score: Mapped[float | None] = mapped_column(Float)
-    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the story cluster (see StoryCluster)
 
     source: Mapped[Source] = relationship()
     raw: Mapped[RawPage | None] = relationship(
@@ -205,3 +209,84 @@ class DaemonState(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class StoryCluster(Base):
+    """Items that tell the same story from different outlets; the primary is the most
+    authoritative source (the issuing body over media over aggregators)."""
+
+    __tablename__ = "story_clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    primary_item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ItemSignature(Base):
+    """The MinHash of an item's title and body, for confirming near-duplicate candidates."""
+
+    __tablename__ = "item_signatures"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ItemBand(Base):
+    """LSH bands: items sharing a band are near-duplicate candidates (an indexed lookup)."""
+
+    __tablename__ = "item_bands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    band: Mapped[str] = mapped_column(String(32), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+
+
+class ReportIssue(Base):
+    """A published issue of the weekly report, imported with `crawl issues import`."""
+
+    __tablename__ = "report_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    published: Mapped[date] = mapped_column(Date, unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    source_file: Mapped[str | None] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    unplaced: Mapped[list | None] = mapped_column(JSON)
+    structure: Mapped[dict | None] = mapped_column(JSON)  # the parsed issue, for --json
+
+    stories: Mapped[list[ReportStory]] = relationship(back_populates="issue", cascade="all, delete-orphan", order_by="ReportStory.position")
+
+
+class ReportStory(Base):
+    """A main story or a brief (단신) of an issue."""
+
+    __tablename__ = "report_stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("report_issues.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    is_brief: Mapped[bool] = mapped_column(Boolean, default=False)
+    section: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[int | None] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(Text)
+    event_date: Mapped[date | None] = mapped_column(Date)
+
+    issue: Mapped[ReportIssue] = relationship(back_populates="stories")
+    references: Mapped[list[ReportReference]] = relationship(back_populates="story", cascade="all, delete-orphan")
+
+
+class ReportReference(Base):
+    """A Chinese source a story cites: title and URL (참고자료, or a brief's 출처)."""
+
+    __tablename__ = "report_references"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("report_stories.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    title_key: Mapped[str] = mapped_column(String(500), default="", index=True)
+    url: Mapped[str] = mapped_column(Text, default="")
+    canonical_url: Mapped[str] = mapped_column(String(2048), default="", index=True)
+    outlet: Mapped[str | None] = mapped_column(Text)
+
+    story: Mapped[ReportStory] = relationship(back_populates="references")

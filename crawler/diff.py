@@ -1,0 +1,147 @@
+"""Verdicts: is a newly stored item news, or something editors have already seen?
+
+- ``covered``: the report already ran the story — the item's URL is one a past issue cites,
+  or its title (or lead) matches a cited Chinese title once width, punctuation, brackets and
+  traditional characters are normalised away.
+- ``duplicate``: the same story as an item stored from another outlet. Near-duplicates are
+  found with MinHash over character shingles of title + body and an LSH band index kept in
+  the database, so each new item looks up a handful of candidates however large the archive.
+  Items of one story share a cluster whose primary item is the most authoritative source
+  (the issuing government body over media over aggregators).
+- ``new``: none of the above. (``seen`` never reaches storage: the unique canonical URL
+  already refuses a second row.)
+
+Precision over recall: a false ``duplicate`` hides a story from editors, so a candidate must
+be confirmed by its estimated Jaccard similarity, not merely share a band.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+
+NUM_PERM, BANDS = 64, 16  # 16 bands of 4 rows: a pair at Jaccard 0.6 shares a band 89% of the time
+ROWS = NUM_PERM // BANDS
+DUPLICATE_AT = 0.6  # estimated Jaccard over 3-character shingles
+TITLE_MATCH_AT = 0.9  # similarity of normalised titles for `covered`
+HEADLINE_AGREES_AT = 0.7  # duplicates must also share most of a headline
+SHINGLE = 3
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_HASH_SEED = 7
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def title_key(text: str | None) -> str:
+    """A title reduced to what identifies it: NFKC (full → half width), simplified characters,
+    no punctuation, brackets or spaces, lower case."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    return _PUNCT.sub("", text).lower()
+
+
+def titles_match(a: str, b: str) -> bool:
+    """Two normalised titles name the same story (one may carry a prefix such as 【科技日报】)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 10 and shorter in longer and len(shorter) / len(longer) >= 0.7:
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= TITLE_MATCH_AT
+
+
+_ISSUER = re.compile(r"^.{0,40}?关于")  # "科技部办公厅关于…": who issues it, shared by all its notices
+_DOC_TYPE = re.compile(r"的?(通知|通告|公告|意见|批复|函|决定|办法)$")
+
+
+def headline_core(key: str) -> str:
+    """A normalised government headline without its formulaic issuer and document type."""
+    return _DOC_TYPE.sub("", _ISSUER.sub("", key)) or key
+
+
+def same_headline(a: str, b: str) -> bool:
+    """Headline agreement for duplicates: outlets reword and prefix, but keep the gist — and
+    two notices of one ministry ("…关于…的通知") must agree on more than the formula."""
+    a, b = headline_core(a), headline_core(b)
+    if not a or not b:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) >= 8 and shorter in longer:
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= HEADLINE_AGREES_AT
+
+
+def signature(title: str, body: str) -> MinHash:
+    text = title_key(title) + title_key(body[:3000])
+    shingles = {text[i : i + SHINGLE].encode("utf-8") for i in range(max(len(text) - SHINGLE + 1, 1))}
+    minhash = MinHash(num_perm=NUM_PERM, seed=_HASH_SEED)
+    minhash.update_batch(list(shingles))
+    return minhash
+
+
+def band_keys(minhash: MinHash) -> list[str]:
+    values = minhash.hashvalues
+    return [f"{band}:{hash(tuple(values[band * ROWS:(band + 1) * ROWS].tolist())) & 0xFFFFFFFFFFFF:x}" for band in range(BANDS)]
+
+
+def pack(minhash: MinHash) -> bytes:
+    return struct.pack(f"<{NUM_PERM}Q", *minhash.hashvalues.tolist())
+
+
+def similarity(packed: bytes, minhash: MinHash) -> float:
+    other = np.array(struct.unpack(f"<{NUM_PERM}Q", packed), dtype=np.uint64)
+    return float(np.count_nonzero(other == minhash.hashvalues)) / NUM_PERM
+
+
+AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}
+
+
+@dataclass
+class Verdict:
+    status: str  # new | covered | duplicate
+    reason: str = ""
+    story_id: int | None = None  # the report story that covered it
+    cluster_with: int | None = None  # an item of the same story
+
+
+AGGREGATOR_HOSTS = ("baijiahao.baidu.com", "mbd.baidu.com", "163.com", "sohu.com", "qq.com", "toutiao.com", "sina.com.cn", "ifeng.com")
+OFFICIAL_SUFFIXES = (".gov.cn", "cas.cn", "cas.ac.cn", "nsfc.gov.cn")
+
+
+def authority_of(url: str) -> str:
+    """How authoritative a source is for a story it carries: the issuing body first."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith(OFFICIAL_SUFFIXES):
+        return "government"
+    if any(host == h or host.endswith("." + h) for h in AGGREGATOR_HOSTS):
+        return "aggregator"
+    return "media"
+
+
+def judge(session, item) -> Verdict:  # type: ignore[no-untyped-def]
+    """Decide and store the verdict of a just-inserted item (in the caller's transaction)."""
+    from storage import verdicts
+
+    minhash = signature(item.title, item.body)
+    verdict = verdicts.covered(session, item) or verdicts.duplicate(session, item, minhash) or Verdict("new")
+    verdicts.index(session, item, minhash)
+    verdicts.apply(session, item, verdict)
+    return verdict

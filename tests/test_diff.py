@@ -1,0 +1,118 @@
+"""Verdicts editors can trust: covered stories are recognised, reprints fold into one story
+with the issuing ministry's item primary, and unrelated articles are never merged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from conftest import FIXTURES, Radar, expected_articles
+from storage.db import transaction
+from storage.models import Item, ReportIssue, StoryCluster
+
+REPORTS = sorted((FIXTURES / "reports").glob("*.txt"))
+CITED = {
+    "https://www.ndrc.gov.cn/xxgk/zcfb/tz/202306/t20230613_1357505.html": "2023-06-21",
+    "https://www.cas.cn/syky/202406/t20240606_5020784.shtml": "2024-06-28",
+    "https://news.sciencenet.cn/htmlnews/2023/6/502043.shtm": "2023-06-21",
+}
+
+
+def items(database_url: str) -> dict[str, Item]:
+    with transaction(database_url) as session:
+        found = {i.canonical_url: i for i in session.scalars(select(Item))}
+        for item in found.values():
+            _ = item.covered_story_id and item.verdict_reason
+        return found
+
+
+def test_importing_issues_stores_them_once_and_lists_them(radar: Radar, database_url: str) -> None:
+    out = radar("issues", "import", *map(str, REPORTS)).stdout
+    assert "imported 2023-06-21: 6 stories, 7 briefs" in out
+    again = radar("issues", "import", str(REPORTS[0])).stdout
+    assert "re-imported 2023-06-21" in again
+    with transaction(database_url) as session:
+        assert len(session.scalars(select(ReportIssue)).all()) == 3
+    assert "2024-06-28" in radar("issues", "list").stdout
+    shown = radar.json("issues", "show", "2024-06-28")
+    assert shown["published"] == "2024-06-28" and len(shown["stories"]) == 7
+    assert "关于印发《关于建立碳足迹管理体系的实施方案》的通知" in radar("issues", "show", "2024-06-28").stdout
+
+
+def test_a_non_report_file_is_refused_with_a_clear_error(radar: Radar, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.txt"
+    junk.write_text("shopping list\nmilk\n", encoding="utf-8")
+    result = radar("issues", "import", str(junk), check=False)
+    assert result.returncode == 1 and "notes.txt" in result.stderr and "not an issue" in result.stderr
+
+
+def test_crawled_articles_the_report_already_cited_are_covered(radar: Radar, database_url: str) -> None:
+    radar("issues", "import", *map(str, REPORTS))
+    radar("run", "--source", "ndrc", "--source", "cas", "--source", "sciencenet")
+    stored = items(database_url)
+    for url, issue in CITED.items():
+        assert stored[url].status == "covered", url
+        assert issue in stored[url].verdict_reason and stored[url].covered_story_id
+    covered = [i for i in stored.values() if i.status == "covered"]
+    assert all(i.covered_story_id and i.verdict_reason for i in covered)
+    assert len(covered) < len(stored) / 2  # the fixtures also hold plenty of uncited news
+    assert "covered" in radar("diff", "--since", "1d").stdout
+    candidates = {i["canonical_url"] for i in radar.json("items", "--status", "new")}
+    assert not candidates & set(CITED)
+
+
+def test_a_title_match_is_enough_for_covered(radar: Radar, database_url: str) -> None:
+    radar("issues", "import", *map(str, REPORTS))
+    radar("run", "--source", "guangdong")
+    covered = [i for i in items(database_url).values() if i.status == "covered"]
+    assert covered and all("title matches" in i.verdict_reason for i in covered)
+
+
+def test_importing_an_issue_later_turns_stored_items_covered(radar: Radar, database_url: str) -> None:
+    radar("run", "--source", "ndrc")
+    assert items(database_url)[next(iter(CITED))].status == "new"
+    out = radar("issues", "import", str(REPORTS[0])).stdout
+    assert "stored item(s) now covered" in out and " 0 stored" not in out
+    assert items(database_url)[next(iter(CITED))].status == "covered"
+
+
+def test_unrelated_notices_on_similar_topics_are_not_merged(radar: Radar, database_url: str) -> None:
+    radar("run", "--source", "most", "--source", "mee", "--source", "nsfc", "--source", "ndrc")
+    assert [i.title for i in items(database_url).values() if i.status == "duplicate"] == []
+
+
+REPRINT = """<html><head><meta charset="utf-8"><title>{title}_{outlet}</title></head><body>
+<div class="nav">首页 | 要闻 | 财经 | 科技</div>
+<h1>{title}</h1><div class="info">{date} 来源：{outlet}</div>
+<div id="detail">{paragraphs}</div><div class="footer">版权所有 {outlet}</div></body></html>"""
+
+
+def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_primary(
+    radar: Radar, database_url: str, sites: Path, watchlists: Path
+) -> None:
+    notice = expected_articles("ndrc")[0]
+    radar("run", "--source", "ndrc")  # the ministry's own notice first
+    body = items(database_url)[notice["url"]].body
+    feed = ["<rss version='2.0'><channel><title>转载</title>"]
+    for host, outlet, path in (("www.news.cn", "新华网", "/fortune/reprint1.htm"), ("www.sohu.com", "搜狐", "/a/123456_789")):
+        page = sites / host / path.lstrip("/")
+        page.parent.mkdir(parents=True, exist_ok=True)
+        paragraphs = "".join(f"<p>{line}</p>" for line in [f"{outlet}北京电", *body.split("\n")])
+        page.write_text(REPRINT.format(title="发改委：" + notice["title"], outlet=outlet, date=notice["published"][:10], paragraphs=paragraphs), encoding="utf-8")
+        feed.append(f"<item><title>{notice['title']}</title><link>https://{host}{path}</link><pubDate>Tue, 13 Jun 2023 12:00:00 +0800</pubDate></item>")
+    (sites / "feeds.example").mkdir()
+    (sites / "feeds.example" / "reprints.xml").write_text("".join(feed) + "</channel></rss>", encoding="utf-8")
+    (watchlists / "sources" / "reprints.yml").write_text(
+        "name: reprints\nlabel: 转载\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/reprints.xml]\n", encoding="utf-8"
+    )
+    radar("run", "--source", "reprints")
+    stored = items(database_url)
+    story = [i for i in stored.values() if i.cluster_id is not None]
+    assert len(story) == 3 and len({i.cluster_id for i in story}) == 1
+    with transaction(database_url) as session:
+        cluster = session.get(StoryCluster, story[0].cluster_id)
+        assert cluster.primary_item_id == stored[notice["url"]].id
+    assert stored[notice["url"]].status in ("new", "covered")
+    assert sorted(i.status for i in story if i.canonical_url != notice["url"]) == ["duplicate", "duplicate"]
