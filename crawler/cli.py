@@ -347,14 +347,25 @@ def show(
 @app.command()
 def check() -> None:
     """Validate every watchlist file; errors name the file, line and field."""
+    from crawler.tagging import load_taxonomy
+
     config = _config()
+    problems: list[str] = []
     try:
         found = load_sources(config.sources_dir)
+        out.print(f"[green]OK[/green]: {len(found)} source(s) in {config.sources_dir}: {', '.join(s.name for s in found)}")
     except WatchlistError as error:
-        err.print(str(error), highlight=False)
-        err.print(f"[red]{len(error.problems)} problem(s).[/red]")
-        raise typer.Exit(1) from None
-    out.print(f"[green]OK[/green]: {len(found)} source(s) in {config.sources_dir}: {', '.join(s.name for s in found)}")
+        problems += error.problems
+    if config.topics_file.exists():
+        try:
+            taxonomy = load_taxonomy(config.topics_file)
+            out.print(f"[green]OK[/green]: {config.topics_file}: {len(taxonomy.categories)} categories and fields, {len(taxonomy.regions)} regions")
+        except WatchlistError as error:
+            problems += error.problems
+    if problems:
+        err.print("\n".join(problems), highlight=False)
+        err.print(f"[red]{len(problems)} problem(s).[/red]")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -604,6 +615,86 @@ def diff_command(
         for item in found:
             table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", item.title, item.verdict_reason or "")
         out.print(table)
+
+
+@app.command()
+def tag(
+    key: Annotated[Optional[str], typer.Argument(help="A stored item (id or URL) to explain; or use --title / --jsonl.")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Tag this ad-hoc title (nothing is stored).")] = None,
+    body: Annotated[str, typer.Option(help="Body text to go with --title.")] = "",
+    source: Annotated[Optional[str], typer.Option("--source", "-s", help="Source name, for source priors.")] = None,
+    jsonl: Annotated[Optional[Path], typer.Option(help="Tag many: one JSON object per line (title, body, source, url).", exists=True)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show which rules matched.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Tag text with the report's sections and categories (watchlists/topics.yml).
+
+    `crawl tag --explain ID` explains a stored item; `crawl tag --title 广东省… --json` tags
+    ad-hoc text; `crawl tag --jsonl FILE` tags many, printing one JSON result per line.
+    """
+    from crawler.pipelines import load_tagger
+
+    config = _config()
+    tagger = load_tagger(str(config.topics_file))
+    if tagger is None:
+        err.print(f"No topics file at {config.topics_file}.")
+        raise typer.Exit(2)
+    if jsonl:
+        for line in jsonl.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"))
+                print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if title is None and key is None:
+        err.print("Give an item (id or URL), --title TEXT, or --jsonl FILE.")
+        raise typer.Exit(2)
+    if title is None:
+        from crawler.urls import canonical_url
+        from storage import queries
+        from storage.db import transaction
+
+        with transaction(_database(config)) as session:
+            item = queries.get_item(session, key if key.isdigit() else canonical_url(key))
+            if item is None:
+                err.print(f"No stored item {key!r}.")
+                raise typer.Exit(1)
+            title, body, source, url = item.title, item.body, item.source.name, item.url
+    else:
+        url = None
+    result = tagger.tag(title, body, source=source, url=url)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), highlight=False)
+
+
+@app.command()
+def retag(source: Annotated[Optional[str], typer.Option("--source", "-s")] = None) -> None:
+    """Re-tag stored items after watchlists/topics.yml changed."""
+    from sqlalchemy import select
+
+    from crawler.pipelines import load_tagger
+    from storage.db import transaction
+    from storage.models import Item, Source
+
+    config = _config()
+    tagger = load_tagger(str(config.topics_file))
+    if tagger is None:
+        err.print(f"No topics file at {config.topics_file}.")
+        raise typer.Exit(2)
+    changed = total = 0
+    with transaction(_database(config)) as session:
+        query = select(Item, Source.name).join(Source)
+        if source:
+            query = query.where(Source.name == source)
+        for item, name in session.execute(query):
+            result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at)
+            total += 1
+            if (item.topics or {}).get("category") != result.category:
+                changed += 1
+            item.topics, item.score = result.to_dict(), result.score
+    out.print(f"Re-tagged {total} item(s); {changed} changed category.")
 
 
 @db_app.command("upgrade")

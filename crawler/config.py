@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     def sources_dir(self) -> Path:
         return self.watchlists / "sources"
 
+    @property
+    def topics_file(self) -> Path:
+        return self.watchlists / "topics.yml"
+
 
 def get_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]

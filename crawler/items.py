@@ -21,3 +21,5 @@ class ArticleItem:
     # Filled by the pipeline.
     canonical_url: str = ""
     content_hash: str = ""
+    topics: dict | None = None
+    score: float | None = None

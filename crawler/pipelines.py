@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from functools import lru_cache
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -29,6 +30,42 @@ class NormalizePipeline:
         fingerprint = "\n".join([article.title or "", article.body])
         item.content_hash = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
         return item
+
+
+class TagPipeline:
+    """Tag each article with the report's sections and categories (watchlists/topics.yml)."""
+
+    def __init__(self, topics_path: str | None):
+        self.tagger = load_tagger(topics_path)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TagPipeline:
+        return cls(crawler.settings.get("RADAR_TOPICS"))
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        if self.tagger is not None:
+            article = item.article
+            result = self.tagger.tag(article.title or "", article.body, source=item.source, url=item.url, published_at=article.published_at)
+            item.topics, item.score = result.to_dict(), result.score
+        return item
+
+
+def load_tagger(topics_path: str | None):  # type: ignore[no-untyped-def]
+    """The tagger for a topics file, or None (logged) when there is none."""
+    from pathlib import Path
+
+    if not topics_path or not Path(topics_path).exists():
+        log.warning("no topics file at %s: items are stored untagged", topics_path)
+        return None
+    return _tagger(topics_path, Path(topics_path).stat().st_mtime)
+
+
+@lru_cache(maxsize=4)
+def _tagger(path: str, mtime: float):  # type: ignore[no-untyped-def]
+    # One per process and file version: a crawl of 30 sources builds 30 pipelines.
+    from crawler.tagging import Tagger, load_taxonomy
+
+    return Tagger(load_taxonomy(path))
 
 
 class StorePipeline:
@@ -87,6 +124,7 @@ def _update_item(row: Item, item: ArticleItem) -> None:
     row.content_hash = item.content_hash
     row.list_title = item.list_title
     row.extraction = article.provenance
+    row.topics, row.score = item.topics, item.score
     row.updated_at = utcnow()
     raw = row.raw or RawPage()
     raw.status, raw.headers, raw.fetched_at = item.status, item.headers, utcnow()

@@ -31,7 +31,11 @@ DEFAULTS: dict[str, Any] = {
         "crawler.middlewares.EncodingMiddleware": 950,
     },
     "SPIDER_MIDDLEWARES": {"crawler.middlewares.IncrementalMiddleware": 800},
-    "ITEM_PIPELINES": {"crawler.pipelines.NormalizePipeline": 100, "crawler.pipelines.StorePipeline": 900},
+    "ITEM_PIPELINES": {
+        "crawler.pipelines.NormalizePipeline": 100,
+        "crawler.pipelines.TagPipeline": 500,
+        "crawler.pipelines.StorePipeline": 900,
+    },
     "EXTENSIONS": {"crawler.extensions.RunRecorder": 0},
 }
 
@@ -46,6 +50,7 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
             "USER_AGENT": config.user_agent,
             "RADAR_PROXY": config.effective_proxy,
             "RADAR_DATABASE_URL": config.effective_database_url,
+            "RADAR_TOPICS": str(config.topics_file),
             "DOWNLOAD_DELAY": delay if config.polite else 0,
             "CONCURRENT_REQUESTS_PER_DOMAIN": (polite.concurrency or config.concurrency_per_domain) if config.polite else 8,
             "AUTOTHROTTLE_ENABLED": config.autothrottle and config.polite,

@@ -17,6 +17,7 @@ from storage.models import Delivery, Item, Source
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNSORTED = ("미분류", "분류 전")  # section, category for items the tagger has not seen
+SECTION_ORDER = ("특집기사", "정책동향", "기술동향", "단신동향", UNSORTED[0])  # the report's own order
 LOOKBACK = timedelta(days=7)  # older undelivered items are history, not news
 
 
@@ -66,7 +67,12 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     broken = [(s.label or s.name, s.last_error or "") for s in session.scalars(select(Source).where(Source.health == "broken"))]
     local = now.astimezone(tz)
     title = f"중국 과학기술 정책 동향 후보 {local:%Y-%m-%d} — {sum(len(g) for g in groups.values())}건"
-    return Digest(title, dict(sorted(groups.items())), covered or 0, broken)
+    ordered = sorted(groups.items(), key=lambda pair: (_section_rank(pair[0][0]), pair[0][1]))
+    return Digest(title, dict(ordered), covered or 0, broken)
+
+
+def _section_rank(section: str) -> int:
+    return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
 
 
 def _group_of(item: Item) -> tuple[str, str]:
