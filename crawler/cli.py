@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import re
 import sys
 import zlib
@@ -15,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
+from crawler import logs
 from crawler.config import Settings, get_settings
 from crawler.dates import parse_date
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
@@ -36,19 +35,13 @@ app.add_typer(db_app, name="db")
 issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
 app.add_typer(issues_app, name="issues")
 # Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "filelock", "alembic", "apscheduler", "py.warnings")
+out = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap=True)
 
 
 @app.callback()
 def main(verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: log each item; -vv: debug.")] = 0) -> None:
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    handler = RichHandler(console=err, show_path=False)
-    if verbose < 2:
-        # Libraries chatter at INFO (and Scrapy resets levels when it starts): keep their warnings only.
-        handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith(LIBRARIES))
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    logs.configure(verbose, console=err)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -433,6 +426,7 @@ def daemon() -> None:
     """
     from scheduler.daemon import Daemon
 
+    logs.at_least_info()
     config = _config()
     _database(config)
     Daemon(config).start()
@@ -462,7 +456,6 @@ def jobs() -> None:
 @app.command()
 def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless the daemon's heartbeat is fresh (for health checks).")] = False) -> None:
     """The daemon's heartbeat, the last run of each source, source health and the outbox."""
-    from sqlalchemy import select
 
     from scheduler.notify import redact
     from scheduler.outbox import backlog
@@ -695,6 +688,38 @@ def retag(source: Annotated[Optional[str], typer.Option("--source", "-s")] = Non
                 changed += 1
             item.topics, item.score = result.to_dict(), result.score
     out.print(f"Re-tagged {total} item(s); {changed} changed category.")
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="Where to write the JSON Lines.")],
+    since: Annotated[Optional[str], typer.Option(help="Only items first seen since (2024-06-01, 30d).")] = None,
+) -> None:
+    """Export items (with their raw pages) and report issues as JSON Lines — a backup, or a move
+    between SQLite and PostgreSQL (`crawl import` on the other side)."""
+    from storage import transfer
+    from storage.db import transaction
+
+    config = _config()
+    with transaction(_database(config)) as session, file.open("w", encoding="utf-8") as out_file:
+        counts = transfer.export(session, out_file, _since(since))
+    out.print(f"Exported {counts['item']} item(s) and {counts['issue']} issue(s) to {file}")
+
+
+@app.command("import")
+def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written by `crawl export`.", exists=True, dir_okay=False)]) -> None:
+    """Import what `crawl export` wrote; items already stored are skipped, issues replaced."""
+    from storage import transfer
+    from storage.db import transaction
+
+    config = _config()
+    try:
+        with transaction(_database(config)) as session, file.open(encoding="utf-8") as lines:
+            counts = transfer.import_(session, lines)
+    except ValueError as error:
+        err.print(f"[red]{file}: {error}[/red] — nothing was imported.")
+        raise typer.Exit(1) from None
+    out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored.")
 
 
 @db_app.command("upgrade")

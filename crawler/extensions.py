@@ -68,6 +68,7 @@ class RunRecorder:
         log.info(
             "%s: run %s — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
             spider.name, status, *(counters[n] for n in ("list_pages", "articles_found", "new", "updated", "skipped", "errors")),
+            extra={"radar": {"event": "crawl_run", "source": spider.name, "status": status, "requests": requests, **counters}},
         )
         if self.on_finished:
             self.on_finished(spider.name, run)

@@ -134,6 +134,7 @@ class Daemon:
         self.sources: list[SourceBase] = []
         self.stamp: float = 0.0
         self.stopping = threading.Event()
+        self.status: Any = None
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
             job_defaults=JOB_DEFAULTS,
@@ -156,6 +157,10 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
+        if self.config.status_addr:
+            from scheduler import status
+
+            self.status = status.serve(self.config.status_addr, self.config.effective_database_url, lambda: self.scheduler.running)
         self.scheduler.resume()
         log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
         self.stopping.wait()
@@ -165,6 +170,8 @@ class Daemon:
         log.info("stopping: crawls in flight finish their current item, then the daemon exits")
         jobs.stop_children()
         self.scheduler.shutdown(wait=True)
+        if self.status is not None:
+            self.status.shutdown()
         log.info("daemon stopped")
 
     def reload_if_changed(self) -> None:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,16 +46,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if os.environ.get("RADAR_TEST_REQUIRE_POSTGRES") == "1":
             pytest.fail("RADAR_TEST_REQUIRE_POSTGRES=1 but RADAR_TEST_POSTGRES_URL is not set")
         pytest.skip("no PostgreSQL server (set RADAR_TEST_POSTGRES_URL)")
+    with _new_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def _new_postgres_database() -> Iterator[str]:
+    """A fresh database on the test server, dropped afterwards."""
     name = f"radar_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

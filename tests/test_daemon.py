@@ -282,3 +282,35 @@ def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, da
     assert daemon.returncode == 0, output
     assert "watchlist change rejected" in output and "ndrc.yml" in output
     assert "daemon stopped" in output
+
+
+def test_the_status_endpoint_answers_healthz_and_metrics(radar: Radar, crawled: str) -> None:
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}"}
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, health = time.time() + 60, None
+        while time.time() < deadline and daemon.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    health = json.loads(answer.read())
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert health == health | {"status": "ok", "database": "ok", "scheduler": True}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            metrics = answer.read().decode()
+        assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics
+        assert "radar_outbox_backlog 0" in metrics and 'radar_items{source="cas"}' in metrics
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        output, _ = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0
+    # Not a terminal: one JSON object per log line.
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(r["message"] == "daemon stopped" for r in records)

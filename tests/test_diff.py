@@ -3,7 +3,6 @@ with the issuing ministry's item primary, and unrelated articles are never merge
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sqlalchemy import select

@@ -48,7 +48,7 @@ def test_editing_topics_yml_and_retagging_changes_stored_items(radar: Radar, wat
 
 def test_a_watch_term_hit_sends_one_immediate_alert(radar: Radar, watchlists: Path, database_url: str) -> None:
     from scheduler import jobs
-    from test_daemon import NOON, settings
+    from test_daemon import settings
 
     topics = watchlists / "topics.yml"
     topics.write_text(topics.read_text(encoding="utf-8").replace("watch_terms:", "watch_terms:\n  - 碳足迹", 1), encoding="utf-8")

@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from the caller (``storage.db.upgrade``), never from an ini."""
 
 from alembic import context
-from sqlalchemy import pool
 
 from storage.db import get_engine
 from storage.models import Base
