@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     weekly_digest: str | None = None  # e.g. "fri 15:00": a weekly digest before the report's deadline
     digest_when_empty: bool = False  # send a short "nothing new" note instead of skipping
     retention_days: int = 90
+    crawl_on_start: bool = False  # a new daemon crawls every source at once instead of after one interval
     status_addr: str = "127.0.0.1:9180"  # the daemon's /healthz and /metrics; empty to disable
 
     @classmethod

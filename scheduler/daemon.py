@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -138,6 +139,8 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
             job_defaults=JOB_DEFAULTS,
+            # Crawls are child processes: a few at a time is what a 2-core box takes gracefully.
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
             timezone=ZoneInfo(config.timezone),
         )
 
@@ -187,12 +190,12 @@ class Daemon:
             self.stamp = _stamp(self.config.sources_dir)
             return bool(self.sources)
         self.sources, self.stamp = sources, _stamp(self.config.sources_dir)
-        sync(self.scheduler, timetable(self.config, sources))
+        sync(self.scheduler, timetable(self.config, sources), first_crawl_now=self.config.crawl_on_start)
         log.info("watchlists loaded: %d sources", len(sources))
         return True
 
 
-def sync(scheduler: Any, table: list[Job]) -> None:
+def sync(scheduler: Any, table: list[Job], first_crawl_now: bool = False) -> None:
     """Make the persistent job store hold exactly ``table`` (keeping next run times)."""
     wanted = {job.id: job for job in table}
     for existing in scheduler.get_jobs(jobstore="default"):
@@ -202,13 +205,18 @@ def sync(scheduler: Any, table: list[Job]) -> None:
         current = scheduler.get_job(job.id, jobstore="default")
         if current is not None and str(current.trigger) == str(job.trigger) and current.args == job.args:
             continue
-        scheduler.add_job(job.func, job.trigger, args=job.args, id=job.id, name=job.name, replace_existing=True, jobstore="default")
+        extra = {"next_run_time": _now()} if first_crawl_now and current is None and job.id.startswith("crawl:") else {}
+        scheduler.add_job(job.func, job.trigger, args=job.args, id=job.id, name=job.name, replace_existing=True, jobstore="default", **extra)
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
 
 
 def _now_iso() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat()
+    return _now().isoformat()
 
 
 def _stamp(directory: Path) -> float:

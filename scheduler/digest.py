@@ -32,6 +32,7 @@ class Entry:
     matched: list[str] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # other outlets of the same story
     score: float = 0.0
+    alerted: bool = False  # already sent as an immediate watch-term alert
 
 
 @dataclass
@@ -58,9 +59,12 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
         .where(Item.first_seen_at >= now - LOOKBACK, Item.status == "new", Item.id.not_in(delivered))
         .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
     ).all()
+    alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for item, source in rows:
-        groups[_group_of(item)].append(_entry(item, source, tz))
+        entry = _entry(item, source, tz)
+        entry.alerted = item.id in alerted
+        groups[_group_of(item)].append(entry)
     covered = session.scalar(
         select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))
     )

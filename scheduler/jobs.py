@@ -49,16 +49,25 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
         _children.discard(child)
     status = _last_status(config, name) if child.returncode in (0, 1) else "crashed"
     log.info("crawl %s: %s (exit %s)", name, status, child.returncode)
-    if status == "crashed":
-        log.error("crawl %s crashed: %s", name, (stderr or "").strip()[-500:])
+    if child.returncode != 0:
+        log.warning("crawl %s (exit %s) said: %s", name, child.returncode, (stderr or "").strip()[-800:])
     after_crawl(config, now or utcnow())
     return status
 
 
-def stop_children() -> None:
-    """SIGTERM the crawls in flight: Scrapy finishes the items in hand and closes cleanly."""
-    for child in list(_children):
+def stop_children(grace: float = 30.0) -> None:
+    """SIGTERM the crawls in flight: Scrapy finishes the items in hand and closes cleanly.
+    One still running after ``grace`` seconds is killed — abandoned cleanly all the same,
+    since every item is stored in its own transaction."""
+    children = list(_children)
+    for child in children:
         child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            log.warning("crawl pid %s did not stop in %.0f s: killed", child.pid, grace)
+            child.kill()
 
 
 def _last_status(config: Settings, name: str) -> str:

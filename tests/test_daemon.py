@@ -314,3 +314,39 @@ def test_the_status_endpoint_answers_healthz_and_metrics(radar: Radar, crawled: 
     # Not a terminal: one JSON object per log line.
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(r["message"] == "daemon stopped" for r in records)
+
+
+def test_the_container_entrypoint_migrates_crawls_serves_status_and_stops(radar: Radar, watchlists: Path, database_url: str) -> None:
+    """What the Docker image runs (`crawl db upgrade`, then `crawl daemon`), natively."""
+    import urllib.request
+
+    for path in (watchlists / "sources").glob("*.yml"):
+        if path.stem not in ("ndrc", "wechat_rsshub"):
+            path.unlink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}", "RADAR_CRAWL_ON_START": "true"}
+    subprocess.run([sys.executable, "-m", "crawler", "db", "upgrade"], env=env, cwd=radar.cwd, check=True, capture_output=True)
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, metrics = time.time() + 120, ""
+        while time.time() < deadline and daemon.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                    metrics = answer.read().decode()
+                if 'radar_runs_total{source="ndrc",status="ok"}' in metrics and 'source="wechat_rsshub",status="ok"' in metrics:
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics, metrics
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert json.loads(answer.read())["status"] == "ok"
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        output, _ = daemon.communicate(timeout=90)
+    assert daemon.returncode == 0, output
+    with transaction(database_url) as session:
+        assert session.scalar(select(func.count(Item.id))) >= 10

@@ -1,0 +1,471 @@
+"""What the workspace pages show, as plain data: the inbox, one item, the weekly draft, source health.
+
+Everything here takes an open session and works the same on SQLite and PostgreSQL: filters on
+the tagger's JSON (category, region) and on triage decisions are applied in Python over a
+bounded candidate set, and search is a case-insensitive LIKE on title, origin and body — which
+suits Chinese text better than either backend's word-based full-text search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
+from storage.models import CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
+
+DECISIONS = ("pick", "skip", "later")
+DECISION_LABELS = {"pick": "채택", "skip": "제외", "later": "보류"}
+NOTE_LIMIT = 2000
+BRIEF = "brief"  # category override that moves an item to the briefs (단신동향)
+BRIEF_SECTION = "단신동향"
+PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30), "all": None}
+STATUSES = ("new", "covered", "duplicate", "all")
+TRIAGE_FILTERS = ("", "untriaged", "pick", "skip", "later")
+MAX_CANDIDATES = 2000  # rows read before the Python-side filters; the inbox is a week, not the archive
+
+
+# -- taxonomy (topics.yml) ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: str
+    section: str
+
+
+def categories(topics_file: Path) -> list[Category]:
+    """The report's categories and fields, in topics.yml order, for filters and overrides."""
+    try:
+        stamp = topics_file.stat().st_mtime
+    except OSError:
+        return []
+    return _categories(str(topics_file), stamp)
+
+
+@lru_cache(maxsize=4)
+def _categories(path: str, _stamp: float) -> list[Category]:
+    from crawler.tagging import TaxonomyError, load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(path)
+    except (TaxonomyError, OSError):
+        return []
+    return [Category(key, cat.label, cat.section) for key, cat in taxonomy.categories.items()]
+
+
+def effective_group(item: Item, override: str | None, cats: dict[str, Category]) -> tuple[str, str]:
+    """(section, category label) of an item: the editor's override if any, else the tagger's."""
+    if override == BRIEF:
+        return BRIEF_SECTION, "단신"
+    if override and override in cats:
+        return cats[override].section, cats[override].label
+    topics = item.topics or {}
+    return (topics.get("section") or UNSORTED[0], topics.get("category_label") or topics.get("category") or UNSORTED[1])
+
+
+def section_rank(section: str) -> int:
+    return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
+
+
+# -- triage ------------------------------------------------------------------------------
+def current_triage(session: Session, item_ids: list[int] | None = None) -> dict[int, Triage]:
+    """The latest triage row per item (all items, or these)."""
+    latest = select(func.max(Triage.id)).group_by(Triage.item_id)
+    if item_ids is not None:
+        if not item_ids:
+            return {}
+        latest = latest.where(Triage.item_id.in_(item_ids))
+    rows = session.scalars(select(Triage).where(Triage.id.in_(latest)))
+    return {row.item_id: row for row in rows}
+
+
+def history(session: Session, item_id: int) -> list[Triage]:
+    return list(session.scalars(select(Triage).where(Triage.item_id == item_id).order_by(Triage.id.desc())))
+
+
+class Invalid(ValueError):
+    """Bad triage input; the message is shown to the editor."""
+
+
+def record_triage(session: Session, item: Item, user: User, data: dict, cats: dict[str, Category]) -> Triage:
+    """Validate and store one action. Missing fields keep the item's current values."""
+    current = current_triage(session, [item.id]).get(item.id)
+    decision = (data.get("decision") or "").strip() or (current.decision if current else "")
+    if decision not in DECISIONS:
+        raise Invalid("decision must be one of pick, skip, later")
+    override = data.get("category_override")
+    override = (current.category_override if current else None) if override is None else (override.strip() or None)
+    if override is not None and override != BRIEF and override not in cats:
+        raise Invalid(f"unknown category {override[:64]!r}")
+    note = data.get("note")
+    note = (current.note if current else None) if note is None else (note.strip() or None)
+    if note is not None and len(note) > NOTE_LIMIT:
+        raise Invalid(f"the note is {len(note):,} characters long; at most {NOTE_LIMIT:,} are allowed")
+    row = Triage(item_id=item.id, decision=decision, category_override=override, note=note, user_id=user.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+# -- inbox -------------------------------------------------------------------------------
+@dataclass
+class Filters:
+    period: str = "week"
+    status: str = "new"
+    source: str = ""
+    category: str = ""
+    region: str = ""
+    triage: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+
+    @classmethod
+    def parse(cls, args: dict) -> Filters:
+        """From query arguments; unknown values fall back to the defaults instead of failing."""
+        period = args.get("period", "week")
+        status = args.get("status", "new")
+        triage = args.get("triage", "")
+        return cls(
+            period=period if period in PERIODS else "week",
+            status=status if status in STATUSES else "new",
+            source=(args.get("source") or "")[:64],
+            category=(args.get("category") or "")[:64],
+            region=(args.get("region") or "")[:64],
+            triage=triage if triage in TRIAGE_FILTERS else "",
+            date_from=_day(args.get("from")),
+            date_to=_day(args.get("to")),
+            q=" ".join((args.get("q") or "").split())[:200],
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything beyond the default view is asked for."""
+        return self != Filters(period=self.period)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Outlet:
+    item_id: int
+    source: str
+    title: str
+    url: str
+    status: str
+
+
+@dataclass
+class Entry:
+    item: Item
+    source: Source
+    published: str
+    lead: str
+    matched: list[str]
+    region: str | None
+    watch_hits: list[str]
+    triage: Triage | None
+    others: list[Outlet] = field(default_factory=list)
+    covered_in: str | None = None  # the issue's date, for covered items
+
+
+@dataclass
+class Inbox:
+    groups: list[tuple[str, str, list[Entry]]]
+    total: int
+    sources: list[tuple[str, str]]
+    regions: list[str]
+    truncated: bool = False
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_clause(q: str):  # type: ignore[no-untyped-def]
+    """Every whitespace-separated term must occur in the title, origin or body (case-insensitive)."""
+    clauses = []
+    for term in q.split():
+        pattern = _like(term)
+        clauses.append(or_(Item.title.ilike(pattern, escape="\\"), Item.origin.ilike(pattern, escape="\\"), Item.body.ilike(pattern, escape="\\")))
+    return clauses
+
+
+def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats: list[Category]) -> Inbox:
+    by_id = {c.id: c for c in cats}
+    query = select(Item, Source).join(Source)
+    if filters.status != "all":
+        query = query.where(Item.status == filters.status)
+    if filters.period == "today":
+        midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+        query = query.where(Item.first_seen_at >= midnight)
+    elif PERIODS.get(filters.period):
+        query = query.where(Item.first_seen_at >= now - PERIODS[filters.period])
+    if filters.source:
+        query = query.where(Source.name == filters.source)
+    if filters.date_from:
+        query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), tz))
+    if filters.date_to:
+        query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tz))
+    for clause in search_clause(filters.q):
+        query = query.where(clause)
+    query = query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
+    rows = session.execute(query).all()
+    truncated = len(rows) > MAX_CANDIDATES
+    rows = rows[:MAX_CANDIDATES]
+    decisions = current_triage(session, [item.id for item, _ in rows])
+    grouped: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    regions: set[str] = set()
+    for item, source in rows:
+        topics = item.topics or {}
+        if topics.get("region"):
+            regions.add(topics["region"])
+        decision = decisions.get(item.id)
+        override = decision.category_override if decision else None
+        if filters.category and filters.category not in (override, topics.get("category"), topics.get("category_label")):
+            continue
+        if filters.category == BRIEF and override != BRIEF:
+            continue
+        if filters.region and filters.region not in (topics.get("region"), topics.get("province"), *(topics.get("regions") or [])):
+            continue
+        if filters.triage == "untriaged" and decision is not None:
+            continue
+        if filters.triage in DECISIONS and (decision is None or decision.decision != filters.triage):
+            continue
+        grouped[effective_group(item, override, by_id)].append(_entry(item, source, decision, tz))
+    entries = [e for group in grouped.values() for e in group]
+    _fold_clusters(session, entries)
+    _covered_badges(session, entries)
+    ordered = sorted(grouped.items(), key=lambda pair: (section_rank(pair[0][0]), pair[0][1]))
+    sources = [(s.name, s.label or s.name) for s in session.scalars(select(Source).order_by(Source.name))]
+    return Inbox([(sec, cat, group) for (sec, cat), group in ordered], len(entries), sources, sorted(regions), truncated)
+
+
+def _entry(item: Item, source: Source, decision: Triage | None, tz: ZoneInfo) -> Entry:
+    topics = item.topics or {}
+    matched = topics.get("matched") or []
+    if isinstance(matched, dict):
+        matched = sorted({term for terms in matched.values() for term in terms if not term.startswith("source:")})
+    return Entry(
+        item=item,
+        source=source,
+        published=local(item.published_at, tz),
+        lead=_lead(item.body or ""),
+        matched=list(matched)[:8],
+        region=topics.get("region"),
+        watch_hits=list(topics.get("watch_hits") or []),
+        triage=decision,
+    )
+
+
+def _fold_clusters(session: Session, entries: list[Entry]) -> None:
+    """The other outlets of each entry's story, under the entry."""
+    clusters = {e.item.cluster_id for e in entries if e.item.cluster_id}
+    if not clusters:
+        return
+    members: dict[int, list[Outlet]] = defaultdict(list)
+    for item, source in session.execute(select(Item, Source).join(Source).where(Item.cluster_id.in_(clusters)).order_by(Item.id)):
+        members[item.cluster_id].append(Outlet(item.id, source.label or source.name, item.title, item.url, item.status))
+    for entry in entries:
+        if entry.item.cluster_id:
+            entry.others = [o for o in members[entry.item.cluster_id] if o.item_id != entry.item.id]
+
+
+def _covered_badges(session: Session, entries: list[Entry]) -> None:
+    stories = {e.item.covered_story_id for e in entries if e.item.covered_story_id}
+    if not stories:
+        return
+    issued = dict(session.execute(select(ReportStory.id, ReportIssue.published).join(ReportIssue).where(ReportStory.id.in_(stories))).all())
+    for entry in entries:
+        if entry.item.covered_story_id in issued:
+            entry.covered_in = f"{issued[entry.item.covered_story_id]:%Y-%m-%d}"
+
+
+def local(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(tz).strftime(fmt) if value else "—"
+
+
+# -- one item ----------------------------------------------------------------------------
+@dataclass
+class ItemView:
+    item: Item
+    source: Source
+    cluster: list[Outlet]
+    covered_in: str | None
+    run: CrawlRun | None
+    triage: Triage | None
+    history: list[Triage]
+
+
+def item_view(session: Session, item: Item) -> ItemView:
+    entry = Entry(item, item.source, "", "", [], None, [], None)
+    _fold_clusters(session, [entry])
+    _covered_badges(session, [entry])
+    run = session.scalar(
+        select(CrawlRun).where(CrawlRun.source_id == item.source_id, CrawlRun.started_at <= item.first_seen_at)
+        .order_by(CrawlRun.started_at.desc()).limit(1)
+    )
+    rows = history(session, item.id)
+    return ItemView(item, item.source, entry.others, entry.covered_in, run, rows[0] if rows else None, rows)
+
+
+# -- the weekly draft --------------------------------------------------------------------
+@dataclass
+class Reference:
+    title: str
+    url: str
+
+
+@dataclass
+class Story:
+    number: int
+    item_id: int
+    section: str
+    category: str
+    headline: str
+    day: str  # MM.DD of publication
+    outlet: str
+    url: str
+    note: str | None
+    references: list[Reference]
+
+
+@dataclass
+class Draft:
+    week: str  # 2026-W03
+    start: date
+    end: date  # inclusive (Sunday)
+    sections: list[tuple[str, list[tuple[str, list[Story]]]]]  # section → [(category, stories)]
+    briefs: list[Story]
+
+    @property
+    def stories(self) -> list[Story]:
+        return [s for _, cats in self.sections for _, stories in cats for s in stories]
+
+    @property
+    def empty(self) -> bool:
+        return not self.stories and not self.briefs
+
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def week_of(value: str | None, now: datetime, tz: ZoneInfo) -> tuple[str, date]:
+    """An ISO week (``2026-W03``) and its Monday; the current week when ``value`` is empty.
+    Raises ValueError for anything else."""
+    if not value:
+        today = now.astimezone(tz).date()
+        monday = today - timedelta(days=today.weekday())
+    else:
+        match = WEEK.match(value)
+        if not match:
+            raise ValueError(f"{value[:20]!r} is not a week like 2026-W03")
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    year, number, _ = monday.isocalendar()
+    return f"{year}-W{number:02d}", monday
+
+
+def outlet_name(source: Source) -> str:
+    """The Korean name inside a label like ``国家发展改革委 (국가발전개혁위원회)``, else the label."""
+    label = source.label or source.name
+    inner = re.search(r"\(([^()]*[가-힣][^()]*)\)\s*$", label)
+    return inner.group(1).strip() if inner else label
+
+
+def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Category]) -> Draft:
+    """The stories picked during the week (by the latest decision's time), in the report's order."""
+    by_id = {c.id: c for c in cats}
+    start = datetime.combine(monday, time(0), tz)
+    end = start + timedelta(days=7)
+    picked = [t for t in current_triage(session).values() if t.decision == "pick" and start <= t.at < end]
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([t.item_id for t in picked])))} if picked else {}
+    cluster_ids = {i.cluster_id for i in items.values() if i.cluster_id}
+    outlets: dict[int, list[Item]] = defaultdict(list)
+    if cluster_ids:
+        for other in session.scalars(select(Item).where(Item.cluster_id.in_(cluster_ids)).order_by(Item.id)):
+            outlets[other.cluster_id].append(other)
+    grouped: dict[str, dict[str, list[tuple[Item, Triage]]]] = defaultdict(lambda: defaultdict(list))
+    briefs: list[tuple[Item, Triage]] = []
+    for decision in sorted(picked, key=lambda t: t.at):
+        item = items.get(decision.item_id)
+        if item is None:
+            continue
+        section, category = effective_group(item, decision.category_override, by_id)
+        if section == BRIEF_SECTION:
+            briefs.append((item, decision))
+        else:
+            grouped[section][category].append((item, decision))
+    sections = []
+    for section in sorted(grouped, key=section_rank):
+        numbered = []
+        for category in sorted(grouped[section]):
+            numbered.append((category, grouped[section][category]))
+        sections.append((section, numbered))
+    number = 0
+    built_sections = []
+    for section, cats_ in sections:
+        built = []
+        for category, pairs in cats_:
+            stories = []
+            for item, decision in pairs:
+                number += 1
+                stories.append(_story(number, section, category, item, decision, outlets, tz))
+            built.append((category, stories))
+        built_sections.append((section, built))
+    built_briefs = [_story(n, BRIEF_SECTION, "", item, decision, outlets, tz) for n, (item, decision) in enumerate(briefs, 1)]
+    return Draft(week, monday, monday + timedelta(days=6), built_sections, built_briefs)
+
+
+def _story(number: int, section: str, category: str, item: Item, decision: Triage, outlets: dict, tz: ZoneInfo) -> Story:
+    refs = [Reference(item.title, item.url)]
+    for other in outlets.get(item.cluster_id, []) if item.cluster_id else []:
+        if other.id != item.id and other.url not in {r.url for r in refs}:
+            refs.append(Reference(other.title, other.url))
+    when = item.published_at or item.first_seen_at
+    return Story(number, item.id, section, category, item.title, when.astimezone(tz).strftime("%m.%d"), outlet_name(item.source),
+                 item.url, decision.note, refs)
+
+
+# -- sources -----------------------------------------------------------------------------
+def items_per_day(session: Session, now: datetime, tz: ZoneInfo, days: int = 30) -> dict[int, list[int]]:
+    """Per source id: how many items were first seen on each of the last ``days`` local days."""
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, time(0), tz)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0] * days)
+    for source_id, seen in session.execute(select(Item.source_id, Item.first_seen_at).where(Item.first_seen_at >= since)):
+        index = (seen.astimezone(tz).date() - first).days
+        if 0 <= index < days:
+            counts[source_id][index] += 1
+    return counts
+
+
+def sparkline(counts: list[int], width: int = 120, height: int = 24) -> str:
+    """An inline SVG polyline (numbers only: nothing from the database reaches the markup)."""
+    if not counts:
+        return ""
+    top = max(counts) or 1
+    step = width / max(len(counts) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{height - 2 - (c / top) * (height - 4):.1f}" for i, c in enumerate(counts))
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="items per day, last {len(counts)} days: {sum(counts)} in all">'
+        f'<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{points}"/></svg>'
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,136 @@
+"""The weekly draft as Markdown and as a Word document, in the report's structure:
+CONTENTS by section and category, the stories with their 참고자료, then the 단신동향."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from xml.etree import ElementTree as ET
+
+from scheduler.web.data import Draft, Entry
+
+TITLE = "중국 과학기술 정책 주간동향"
+
+
+def draft_title(draft: Draft) -> str:
+    return f"{TITLE} — 초안 {draft.week} ({draft.start:%m.%d}–{draft.end:%m.%d})"
+
+
+def markdown(draft: Draft) -> str:
+    lines = [f"# {draft_title(draft)}", "", "## CONTENTS", ""]
+    for section, categories in draft.sections:
+        lines.append(f"### {section}")
+        lines.append("")
+        for category, stories in categories:
+            for story in stories:
+                lines.append(f"- {category} • {story.number:02d} {story.headline}")
+        lines.append("")
+    if draft.briefs:
+        lines += ["### 단신동향", ""]
+        lines += [f"- {brief.number:02d} {brief.headline}" for brief in draft.briefs]
+        lines.append("")
+    if draft.empty:
+        lines += ["_이 주에 채택된 기사가 없습니다._", ""]
+    for section, categories in draft.sections:
+        lines += [f"## {section}", ""]
+        for category, stories in categories:
+            lines += [f"### {category}", ""]
+            for story in stories:
+                lines += [f"#### {story.number:02d} {story.headline}", "", f"■ {story.outlet} ({story.day})", ""]
+                if story.note:
+                    lines += [f"> 메모: {story.note}", ""]
+                lines += ["참고자료", ""]
+                for ref in story.references:
+                    lines += [f"- ☑ {ref.title}", f"  {ref.url}"]
+                lines.append("")
+    if draft.briefs:
+        lines += ["## 단신동향", ""]
+        for brief in draft.briefs:
+            lines += [f"#### {brief.number:02d} {brief.headline}", ""]
+            if brief.note:
+                lines += [f"> 메모: {brief.note}", ""]
+            lines += [f"출처: {brief.outlet} ({brief.day})", "", brief.url, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def docx(draft: Draft) -> bytes:
+    from docx import Document
+    from docx.shared import Pt
+
+    document = Document()
+    document.core_properties.title = draft_title(draft)
+    document.add_heading(draft_title(draft), level=0)
+    document.add_heading("CONTENTS", level=1)
+    for section, categories in draft.sections:
+        document.add_paragraph(section, style="Heading 3")
+        for category, stories in categories:
+            for story in stories:
+                document.add_paragraph(f"{category} • {story.number:02d} {story.headline}", style="List Bullet")
+    if draft.briefs:
+        document.add_paragraph("단신동향", style="Heading 3")
+        for brief in draft.briefs:
+            document.add_paragraph(f"{brief.number:02d} {brief.headline}", style="List Bullet")
+    if draft.empty:
+        document.add_paragraph("이 주에 채택된 기사가 없습니다.")
+    for section, categories in draft.sections:
+        document.add_heading(section, level=1)
+        for category, stories in categories:
+            document.add_heading(category, level=2)
+            for story in stories:
+                document.add_heading(f"{story.number:02d} {story.headline}", level=3)
+                document.add_paragraph(f"■ {story.outlet} ({story.day})")
+                if story.note:
+                    note = document.add_paragraph()
+                    note.add_run(f"메모: {story.note}").italic = True
+                document.add_paragraph("참고자료").runs[0].bold = True
+                for ref in story.references:
+                    paragraph = document.add_paragraph(style="List Bullet")
+                    paragraph.add_run(f"☑ {ref.title}")
+                    paragraph.add_run().add_break()
+                    link = paragraph.add_run(ref.url)
+                    link.font.size = Pt(9)
+    if draft.briefs:
+        document.add_heading("단신동향", level=1)
+        for brief in draft.briefs:
+            document.add_heading(f"{brief.number:02d} {brief.headline}", level=3)
+            if brief.note:
+                note = document.add_paragraph()
+                note.add_run(f"메모: {brief.note}").italic = True
+            document.add_paragraph(f"출처: {brief.outlet} ({brief.day})")
+            document.add_paragraph(brief.url)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def atom(title: str, feed_id: str, self_url: str, site_url: str, entries: list[Entry], updated: datetime) -> bytes:
+    """An Atom 1.0 feed built with ElementTree, so every text is escaped."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = title
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = feed_id
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated.isoformat()
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_url)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=site_url)
+    ET.SubElement(ET.SubElement(feed, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = "cnst-radar"
+    for entry in entries:
+        item = entry.item
+        node = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(node, f"{{{ATOM}}}title").text = item.title
+        ET.SubElement(node, f"{{{ATOM}}}id").text = f"{feed_id.split('#')[0]}#item-{item.id}"
+        ET.SubElement(node, f"{{{ATOM}}}link", rel="alternate", href=item.url)
+        ET.SubElement(node, f"{{{ATOM}}}updated").text = item.updated_at.isoformat()
+        if item.published_at:
+            ET.SubElement(node, f"{{{ATOM}}}published").text = item.published_at.isoformat()
+        ET.SubElement(ET.SubElement(node, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = entry.source.label or entry.source.name
+        topics = item.topics or {}
+        if topics.get("category_label"):
+            ET.SubElement(node, f"{{{ATOM}}}category", term=topics.get("category") or "", label=topics["category_label"])
+        summary = entry.lead
+        if entry.watch_hits:
+            summary = f"[{', '.join(entry.watch_hits)}] {summary}"
+        ET.SubElement(node, f"{{{ATOM}}}summary").text = summary
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
