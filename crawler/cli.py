@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+from scheduler.web import commands as web_commands  # noqa: E402 - the workspace's own commands
+
+app.command("web")(web_commands.web)
+app.add_typer(web_commands.users_app, name="users")
 issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
 app.add_typer(issues_app, name="issues")
 # Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.

@@ -290,3 +290,33 @@ class ReportReference(Base):
     outlet: Mapped[str | None] = mapped_column(Text)
 
     story: Mapped[ReportStory] = relationship(back_populates="references")
+
+
+class User(Base):
+    """An editor of the web workspace (`crawl users add`). The password is stored as an
+    argon2 hash; ``feed_token`` is a per-user secret for reading Atom feeds without a session."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Triage(Base):
+    """One editor's action on an item: pick, skip or later, with an optional category override
+    and note. Rows are never updated: the current decision is the latest row of an item."""
+
+    __tablename__ = "triage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))  # pick | skip | later
+    category_override: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+    user: Mapped[User] = relationship()

@@ -331,7 +331,7 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
                 "last_run": run,
                 "last_success": last_ok,
                 "last_error": (stored.last_error if stored is not None else None) or (run.error_summary if run else None),
-                "items": seen.get("items", 0),
+                "count": seen.get("items", 0),
                 "spark": Markup(data.sparkline(counts.get(stored.id, []) if stored is not None else [0] * 30)),
             })
         return render_template("sources.html", rows=rows)

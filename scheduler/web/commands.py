@@ -1,0 +1,143 @@
+"""`crawl web` and `crawl users …`. Registered by crawler/cli.py with
+
+    from scheduler.web import commands
+    app.command("web")(commands.web)
+    app.add_typer(commands.users_app, name="users")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+users_app = typer.Typer(help="Editors who may log in to the web workspace (`crawl web`).", no_args_is_help=True)
+
+
+def _database() -> str:
+    from crawler.config import get_settings
+    from storage.db import ensure_schema
+
+    url = get_settings().effective_database_url
+    ensure_schema(url)
+    return url
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on. The default serves this machine only; put a TLS proxy in front to share it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    threads: Annotated[int, typer.Option(help="Worker threads.")] = 4,
+) -> None:
+    """Serve the editor workspace: the inbox, triage, the weekly draft, source health and feeds.
+
+    Log in with an account made by `crawl users add NAME`. Behind an https proxy set
+    RADAR_WEB_PROXY_FIX=1 so cookies are marked Secure; RADAR_WEB_SECRET fixes the session key
+    (otherwise one is generated in the data directory).
+    """
+    from waitress import serve
+
+    from crawler import logs
+    from crawler.config import get_settings
+    from scheduler.web import create_app
+
+    logs.at_least_info()
+    config = get_settings()
+    app = create_app(config)
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from storage.models import User
+
+        with app.extensions["radar"]["sessions"]() as session:
+            if not session.scalar(select(func.count(User.id))):
+                err.print("[yellow]No users yet:[/yellow] create one with `crawl users add NAME` to log in.")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]Listening on {host}: anyone who can reach it sees the login page. Use https in front of it.[/yellow]")
+    out.print(f"Editor workspace on http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
+    serve(app, host=host, port=port, threads=threads, ident="cnst-radar")
+
+
+def _password(password: str | None) -> str:
+    if password:
+        return password
+    if os.environ.get("RADAR_WEB_PASSWORD"):
+        return os.environ["RADAR_WEB_PASSWORD"]
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password: Annotated[Optional[str], typer.Option(help="The password (else RADAR_WEB_PASSWORD, else a prompt).")] = None,
+) -> None:
+    """Create an editor account (with a feed token for the Atom feeds)."""
+    from scheduler.web.auth import AccountError, add_user
+    from storage.db import transaction
+
+    url = _database()
+    secret = _password(password)
+    try:
+        with transaction(url) as session:
+            user = add_user(session, username, secret)
+            name = user.username
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"added user {name}; feed token shown by `crawl users list --tokens`")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password: Annotated[Optional[str], typer.Option(help="The new password (else RADAR_WEB_PASSWORD, else a prompt).")] = None,
+) -> None:
+    """Change an editor's password (their open sessions end)."""
+    from scheduler.web.auth import AccountError, set_password
+    from storage.db import transaction
+
+    url = _database()
+    secret = _password(password)
+    try:
+        with transaction(url) as session:
+            set_password(session, username, secret)
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"password of {username} changed")
+
+
+@users_app.command("list")
+def users_list(
+    tokens: Annotated[bool, typer.Option("--tokens", help="Also show each user's feed token (a secret).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List editor accounts."""
+    from sqlalchemy import func, select
+
+    from storage.db import transaction
+    from storage.models import Triage, User
+
+    url = _database()
+    with transaction(url) as session:
+        counts = dict(session.execute(select(Triage.user_id, func.count(Triage.id)).group_by(Triage.user_id)).all())
+        rows = [
+            {"username": u.username, "created_at": u.created_at.isoformat(), "actions": counts.get(u.id, 0)}
+            | ({"feed_token": u.feed_token} if tokens else {})
+            for u in session.scalars(select(User).order_by(User.username))
+        ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(rows)} user(s)")
+    for column in ("username", "created", "triage actions", *(("feed token",) if tokens else ())):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["username"], row["created_at"][:16].replace("T", " "), str(row["actions"]), *((row["feed_token"],) if tokens else ()))
+    out.print(table)
