@@ -35,7 +35,7 @@ class ProxyMiddleware:
         return cls(crawler.settings.get("RADAR_PROXY"))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.proxy and "proxy" not in request.meta:
+        if self.proxy and "proxy" not in request.meta and not _bypass(request.url):
             request.meta["proxy"] = self.proxy
 
 
@@ -159,6 +159,14 @@ def _is_article(output: Any) -> bool:
     if isinstance(output, Request):
         return output.meta.get("radar_role") == ARTICLE
     return isinstance(output, ArticleItem)
+
+
+def _bypass(url: str) -> bool:
+    """Hosts in NO_PROXY (e.g. a feed mirror on the compose network) are reached directly."""
+    from urllib.parse import urlsplit
+    from urllib.request import proxy_bypass_environment
+
+    return bool(proxy_bypass_environment(urlsplit(url).hostname or ""))
 
 
 def _header(response: Response, name: bytes) -> str | None:
