@@ -216,6 +216,9 @@ def _label(database_url: str, name: str) -> str:
         return session.scalar(select(Source.label).where(Source.name == name))
 
 
+NEW_NOTICES = ("关于推进氢能产业示范应用的通知", "关于加快北斗规模化应用的通知", "关于开展低空经济试点工作的通知")
+
+
 def test_simulated_days_crawl_on_schedule_and_send_one_digest_a_day(
     radar: Radar, watchlists: Path, sites: Path, database_url: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,8 +249,8 @@ def test_simulated_days_crawl_on_schedule_and_send_one_digest_a_day(
         else:
             jobs.daily_digest(config, when)
             digests_run += 1
-            # Tomorrow's news: NDRC publishes one more notice.
-            add_ndrc_article(sites, f"t2099123{digests_run}_99{digests_run}", f"第{digests_run}号测试通知")
+            # Tomorrow's news: NDRC publishes one more notice (on a different subject each day).
+            add_ndrc_article(sites, f"t2099123{digests_run}_99{digests_run}", NEW_NOTICES[digests_run - 1])
         due[job_id] = job.trigger.get_next_fire_time(when, when + timedelta(seconds=1))
     assert crawls >= 2 * 3 * 2 - 2  # two sources every 12 hours for three days (jitter aside)
     sent = [row for row in outbox(database_url) if row.kind == "digest"]
@@ -256,7 +259,7 @@ def test_simulated_days_crawl_on_schedule_and_send_one_digest_a_day(
     with transaction(database_url) as session:
         per_item = session.execute(select(Delivery.item_id, func.count()).where(Delivery.kind == "digest").group_by(Delivery.item_id)).all()
     assert per_item and all(count == 1 for _, count in per_item)  # no item twice
-    assert "第1号测试通知" in Endpoint.posts[1]["message"] and "第1号测试通知" not in Endpoint.posts[2]["message"]
+    assert NEW_NOTICES[0] in Endpoint.posts[1]["message"] and NEW_NOTICES[0] not in Endpoint.posts[2]["message"]
 
 
 def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, database_url: str, watchlists: Path) -> None:
