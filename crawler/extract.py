@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from parsel import Selector
 
-from crawler.dates import parse_date
 from crawler.encoding import decode
 from crawler.text import clean_inline, element_text, parse_html
 
@@ -193,6 +192,3 @@ def origin_from_text(text: str) -> str | None:
     found = ORIGIN_LINE.search(text)
     return found.group(1).strip("【】[]()（）") if found else None
 
-
-def date_from_text(text: str) -> datetime | None:
-    return parse_date(text)
