@@ -61,9 +61,13 @@ def titles_match(a: str, b: str) -> bool:
     if a == b:
         return True
     shorter, longer = sorted((a, b), key=len)
+    if len(shorter) / len(longer) < TITLE_MATCH_AT * 0.5:
+        return False  # too different in length for either test below
     if len(shorter) >= 10 and shorter in longer and len(shorter) / len(longer) >= 0.7:
         return True
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= TITLE_MATCH_AT
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # The quick ratios are upper bounds of ratio(): most references fail them cheaply.
+    return matcher.real_quick_ratio() >= TITLE_MATCH_AT and matcher.quick_ratio() >= TITLE_MATCH_AT and matcher.ratio() >= TITLE_MATCH_AT
 
 
 _ISSUER = re.compile(r"^.{0,40}?关于")  # "科技部办公厅关于…": who issues it, shared by all its notices
@@ -87,8 +91,14 @@ def same_headline(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= HEADLINE_AGREES_AT
 
 
+def plain_key(text: str) -> str:
+    """Like :func:`title_key` without the traditional → simplified step: for long texts, where
+    the pure-Python OpenCC would cost milliseconds and reprints share the script anyway."""
+    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
 def signature(title: str, body: str) -> MinHash:
-    text = title_key(title) + title_key(body[:3000])
+    text = title_key(title) + plain_key(body[:3000])
     shingles = {text[i : i + SHINGLE].encode("utf-8") for i in range(max(len(text) - SHINGLE + 1, 1))}
     minhash = MinHash(num_perm=NUM_PERM, seed=_HASH_SEED)
     minhash.update_batch(list(shingles))

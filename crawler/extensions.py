@@ -48,6 +48,8 @@ class RunRecorder:
             self.run_id, self.crawler.radar_source_id = run.id, row.id  # type: ignore[attr-defined]
             states = queries.list_states(session, row.id)
             self.crawler.radar_conditional.load(states)  # type: ignore[attr-defined]
+            self.crawler.radar_incremental.read_before = set(states)  # type: ignore[attr-defined]
+            queries.close_abandoned_runs(session, row.id, run.id)
 
     def closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats

@@ -115,6 +115,7 @@ class IncrementalMiddleware:
         self.since: datetime | None = datetime.fromisoformat(since) if since else None
         self.list_results: dict[str, tuple[tuple[str | None, str | None], list[str]]] = {}
         self.requested: set[str] = set()  # canonical URLs already asked for in this run
+        self.read_before: set[str] = set()  # list pages a finished run has read (see RunRecorder)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -142,8 +143,9 @@ class IncrementalMiddleware:
         self.requested.update(keys[id(o)] for o in fresh)
         self.stats.inc_value("radar/skipped", len(articles) - len(fresh))
         if articles and not fresh:
-            # Everything on this page is known or too old: older pages hold nothing new either.
-            others = [o for o in others if not (isinstance(o, Request) and o.meta.get("radar_role") == LIST)]
+            # Everything on this page is known or too old: older pages hold nothing new either —
+            # unless a page was never read (a run failed or died before reaching it).
+            others = [o for o in others if not (_is_list(o) and o.url in self.read_before)]
         return fresh + others
 
     def _known(self, urls: Iterable[str]) -> set[str]:
@@ -153,6 +155,10 @@ class IncrementalMiddleware:
     def _too_old(self, output: Any) -> bool:
         date = output.meta.get("list_date") if isinstance(output, Request) else output.list_date
         return bool(self.since and date and date < self.since)
+
+
+def _is_list(output: Any) -> bool:
+    return isinstance(output, Request) and output.meta.get("radar_role") == LIST
 
 
 def _is_article(output: Any) -> bool:

@@ -22,6 +22,15 @@ def upsert_source(session: Session, name: str, label: str = "", kind: str = "") 
     return source
 
 
+def close_abandoned_runs(session: Session, source_id: int, current_run_id: int) -> None:
+    """Runs still `running` when a new one starts were killed (SIGKILL, a crash): say so."""
+    for run in session.scalars(
+        select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != current_run_id)
+    ):
+        run.status, run.finished_at = "crashed", run.finished_at or utcnow()
+        run.error_summary = run.error_summary or "the crawl process ended without recording its result"
+
+
 def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
     """Which of these canonical URLs are already stored — one query, however many."""
     wanted = list(set(canonical_urls))

@@ -24,8 +24,13 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
 
 def duplicate(session: Session, item: Item, minhash) -> diff.Verdict | None:  # type: ignore[no-untyped-def]
     bands = diff.band_keys(minhash)
+    # The items sharing the most bands are the likeliest duplicates: look at those first.
     candidates = session.scalars(
-        select(ItemBand.item_id).where(ItemBand.band.in_(bands), ItemBand.item_id != item.id).distinct().limit(CANDIDATES)
+        select(ItemBand.item_id)
+        .where(ItemBand.band.in_(bands), ItemBand.item_id != item.id)
+        .group_by(ItemBand.item_id)
+        .order_by(func.count().desc())
+        .limit(CANDIDATES)
     ).all()
     best, best_id = 0.0, None
     title = diff.title_key(item.title)

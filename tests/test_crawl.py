@@ -245,3 +245,39 @@ def test_a_json_list_source_needs_only_yaml(radar: Radar, sites: Path, watchlist
     assert sorted(items) == sorted(e["url"] for e in expected)
     for entry in expected:
         assert_matches(items[entry["url"]], entry)
+
+
+def test_a_list_page_that_failed_is_read_on_a_later_run_even_when_page_one_is_known(
+    radar: Radar, internet: FakeInternet, database_url: str
+) -> None:
+    """Found by the soak: page 2 failed, page 1's articles were stored, and later runs — seeing
+    page 1 fully known — never went back to page 2. A page never read must be read."""
+    second = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/index_1.html"
+    internet.inject(second, fault("status", 503))
+    radar("run", "--source", "ndrc")
+    assert len(stored(database_url)) < len(expected_articles("ndrc"))
+    internet.clear_faults()
+    radar("run", "--source", "ndrc")
+    radar("run", "--source", "ndrc")
+    assert sorted(stored(database_url)) == sorted(e["url"] for e in expected_articles("ndrc"))
+
+
+def test_a_killed_run_is_closed_as_crashed_by_the_next_one(radar: Radar, internet: FakeInternet, database_url: str) -> None:
+    for entry in expected_articles("ndrc"):
+        internet.inject(entry["url"], fault("delay", 30))
+    ensure_schema(database_url)
+    process = radar.popen("run", "--source", "ndrc")
+    deadline = time.time() + 60
+    while time.time() < deadline and not _runs(database_url):
+        time.sleep(0.2)
+    time.sleep(1)
+    process.kill()
+    process.wait()
+    internet.clear_faults()
+    radar("run", "--source", "ndrc")
+    assert [status for status in _runs(database_url)] == ["crashed", "ok"]
+
+
+def _runs(database_url: str) -> list[str]:
+    with transaction(database_url) as session:
+        return list(session.scalars(select(CrawlRun.status).order_by(CrawlRun.id)))
