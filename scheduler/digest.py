@@ -19,6 +19,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNSORTED = ("미분류", "분류 전")  # section, category for items the tagger has not seen
 SECTION_ORDER = ("특집기사", "정책동향", "기술동향", "단신동향", UNSORTED[0])  # the report's own order
 LOOKBACK = timedelta(days=7)  # older undelivered items are history, not news
+MAX_ENTRIES = 150  # a digest is read by people: the best-ranked 150; the rest wait in the inbox
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Digest:
     groups: dict[tuple[str, str], list[Entry]]
     covered: int = 0
     broken: list[tuple[str, str]] = field(default_factory=list)  # (source label, why)
+    more: int = 0  # candidates beyond MAX_ENTRIES, left for the next digest and the inbox
 
     @property
     def entries(self) -> list[Entry]:
@@ -59,6 +61,8 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
         .where(Item.first_seen_at >= now - LOOKBACK, Item.status == "new", Item.id.not_in(delivered))
         .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
     ).all()
+    more = max(len(rows) - MAX_ENTRIES, 0)
+    rows = rows[:MAX_ENTRIES]
     alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for item, source in rows:
@@ -72,7 +76,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     local = now.astimezone(tz)
     title = f"중국 과학기술 정책 동향 후보 {local:%Y-%m-%d} — {sum(len(g) for g in groups.values())}건"
     ordered = sorted(groups.items(), key=lambda pair: (_section_rank(pair[0][0]), pair[0][1]))
-    return Digest(title, dict(ordered), covered or 0, broken)
+    return Digest(title, dict(ordered), covered or 0, broken, more)
 
 
 def _section_rank(section: str) -> int:
