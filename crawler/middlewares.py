@@ -142,8 +142,11 @@ class IncrementalMiddleware:
         fresh = [o for o in recent if keys[id(o)] not in known | self.requested]
         self.requested.update(keys[id(o)] for o in fresh)
         self.stats.inc_value("radar/skipped", len(articles) - len(fresh))
-        if articles and not fresh:
-            # Everything on this page is known or too old: older pages hold nothing new either —
+        if articles and not recent:
+            # Everything on this page is older than --since: so is everything after it.
+            others = [o for o in others if not _is_list(o)]
+        elif articles and not fresh:
+            # Everything on this page is known: older pages hold nothing new either —
             # unless a page was never read (a run failed or died before reaching it).
             others = [o for o in others if not (_is_list(o) and o.url in self.read_before)]
         return fresh + others

@@ -51,7 +51,9 @@ class SourceSpider(scrapy.Spider):
             errback=self.failed,
             headers=self.source.politeness.headers | extra.pop("headers", {}) or None,
             meta={"radar_role": extra.pop("role", LIST), "list_url": list_url, "page": page},
-            dont_filter=page == 1,
+            # Never let Scrapy's duplicate filter swallow a list page (say, a redirect back to a
+            # URL already seen): a list that is not read must count as an error, not vanish.
+            dont_filter=True,
         )
 
     def parse_list(self, response: Response) -> Iterator[Any]:

@@ -59,12 +59,15 @@ def stop_children(grace: float = 30.0) -> None:
     """SIGTERM the crawls in flight: Scrapy finishes the items in hand and closes cleanly.
     One still running after ``grace`` seconds is killed — abandoned cleanly all the same,
     since every item is stored in its own transaction."""
+    import time
+
     children = list(_children)
     for child in children:
         child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace  # one grace period for all, not one each
     for child in children:
         try:
-            child.wait(timeout=grace)
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             log.warning("crawl pid %s did not stop in %.0f s: killed", child.pid, grace)
             child.kill()

@@ -349,7 +349,7 @@ def test_the_container_entrypoint_migrates_crawls_serves_status_and_stops(radar:
             assert json.loads(answer.read())["status"] == "ok"
     finally:
         daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=90)
+        output, _ = daemon.communicate(timeout=150)  # crawl children get a 30 s grace period
     assert daemon.returncode == 0, output
     with transaction(database_url) as session:
         assert session.scalar(select(func.count(Item.id))) >= 10
