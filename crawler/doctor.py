@@ -21,6 +21,7 @@ from crawler.config import Settings
 from crawler.encoding import decide_encoding
 from crawler.extract import extract_article
 from crawler.listings import Entry
+from crawler.rules import select
 from crawler.watchlist import SourceBase
 
 FIELD_RULES = {"title": "article.title", "published_at": "article.published", "origin": "article.origin", "body": "article.body"}
@@ -122,7 +123,7 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
             answer = fetch(api, config, source, referer=page.url)
             lines.append(_fetch_line(answer))
             selector = listings.jpaas_fragment(answer.text) or Selector(text="")
-        nodes = len(_select(selector, spec.entry))
+        nodes = len(select(selector, spec.entry))
         lines.append(f"   list.entry `{spec.entry.select}` matched {nodes} element(s)")
         found = listings.html_entries(selector, page.url, spec)
     wanted = [e for e in found if listings.is_article_url(e.url, source.article_pattern)]
@@ -157,12 +158,6 @@ def _article_lines(source: SourceBase, page: Fetched) -> list[str]:
     problems = article.problems
     lines.append(f"   [{'red' if problems else 'green'}]{'problems: ' + ', '.join(problems) if problems else '✓ title, date and body found'}[/]")
     return lines
-
-
-def _select(selector: Selector, rule: object) -> list:
-    from crawler.rules import select
-
-    return list(select(selector, rule))  # type: ignore[arg-type]
 
 
 def _snippet(text: str) -> str:

@@ -14,7 +14,7 @@ CANDIDATES = 50  # band collisions examined per item, at most
 def covered(session: Session, item: Item) -> diff.Verdict | None:
     ref = session.scalar(select(ReportReference).where(ReportReference.canonical_url == item.canonical_url).limit(1))
     if ref is not None:
-        return diff.Verdict("covered", f"URL cited in the {_issue_of(session, ref)} issue", ref.story_id)
+        return diff.Verdict("covered", f"URL cited in the {_issue_of_story(session, ref.story_id)} issue", ref.story_id)
     keys = [diff.title_key(item.title), diff.title_key(_lead(item.body))]
     for ref_key, story_id in reference_keys(session):
         if any(diff.titles_match(key, ref_key) for key in keys if key):
@@ -94,10 +94,6 @@ _cache: dict = {}
 
 def _lead(body: str) -> str:
     return body.strip().split("\n", 1)[0][:120]
-
-
-def _issue_of(session: Session, ref: ReportReference) -> str:
-    return _issue_of_story(session, ref.story_id)
 
 
 def _issue_of_story(session: Session, story_id: int) -> str:
