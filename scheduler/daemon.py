@@ -171,6 +171,7 @@ class Daemon:
 
     def stop(self) -> None:
         log.info("stopping: crawls in flight finish their current item, then the daemon exits")
+        self.scheduler.pause()  # nothing new starts while the crawls in flight wind down
         jobs.stop_children()
         self.scheduler.shutdown(wait=True)
         if self.status is not None:

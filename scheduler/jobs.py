@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,15 +32,21 @@ log = logging.getLogger(__name__)
 EDITORS, OPS = "editors", "ops"  # Apprise tags: who reads digests, who fixes sources
 RETRY_BACKOFF = (timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6))
 _children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+_stopping = threading.Event()  # set once the daemon stops: no new crawls, no retries
 
 
 # -- crawling ----------------------------------------------------------------------
 def crawl_source(config: Settings, name: str, now: datetime | None = None) -> str:
-    """Crawl one source in a child process; return its run status (ok/partial/failed/crashed)."""
+    """Crawl one source in a child process; return its run status (ok/partial/failed/crashed),
+    or "interrupted" when the daemon stopped it."""
     command = [sys.executable, "-m", "crawler", "run", "--source", name]
-    log.info("crawl %s: starting", name)
-    child = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _children.add(child)
+    with _children_lock:  # so stop_children() sees every child started before it
+        if _stopping.is_set():
+            return "interrupted"
+        log.info("crawl %s: starting", name)
+        child = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        _children.add(child)
     try:
         _, stderr = child.communicate(timeout=6 * 3600)
     except subprocess.TimeoutExpired:
@@ -47,6 +54,10 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
         _, stderr = child.communicate()
     finally:
         _children.discard(child)
+    if _stopping.is_set():
+        # The child recorded its own run; alerts and retries wait for the next start.
+        log.info("crawl %s: stopped with the daemon (exit %s)", name, child.returncode)
+        return "interrupted"
     status = _last_status(config, name) if child.returncode in (0, 1) else "crashed"
     log.info("crawl %s: %s (exit %s)", name, status, child.returncode)
     if child.returncode != 0:
@@ -61,7 +72,9 @@ def stop_children(grace: float = 30.0) -> None:
     since every item is stored in its own transaction."""
     import time
 
-    children = list(_children)
+    with _children_lock:
+        _stopping.set()
+        children = list(_children)
     for child in children:
         child.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace  # one grace period for all, not one each

@@ -21,7 +21,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from conftest import Radar
+from conftest import Radar, expected_articles
+from crawler.replay import FakeInternet, fault
 from crawler.config import get_settings
 from scheduler import jobs
 from scheduler.daemon import timetable
@@ -98,6 +99,16 @@ def crawled(radar: Radar, database_url: str) -> str:
 def settings(radar: Radar, **overrides: object):  # noqa: ANN201
     env = {k.removeprefix("RADAR_").lower(): v for k, v in radar.env.items() if k.startswith("RADAR_") and k != "RADAR_CONFIG"}
     return get_settings(**(env | overrides))
+
+
+def stop(daemon: subprocess.Popen, timeout: float = 60) -> str:
+    """SIGTERM a daemon and return its log; a daemon that hangs is killed and its log shown."""
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        return daemon.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        pytest.fail(f"daemon still running {timeout:.0f} s after SIGTERM; its log:\n{daemon.communicate()[0]}")
 
 
 def outbox(database_url: str) -> list[OutboxMessage]:
@@ -280,8 +291,7 @@ def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, da
         assert daemon.poll() is None  # still running on the last good configuration
         assert "crawl:ndrc" in radar("jobs").stdout
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=60)
+        output = stop(daemon)
     assert daemon.returncode == 0, output
     assert "watchlist change rejected" in output and "ndrc.yml" in output
     assert "daemon stopped" in output
@@ -311,8 +321,7 @@ def test_the_status_endpoint_answers_healthz_and_metrics(radar: Radar, crawled: 
         assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics
         assert "radar_outbox_backlog 0" in metrics and 'radar_items{source="cas"}' in metrics
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=60)
+        output = stop(daemon)
     assert daemon.returncode == 0
     # Not a terminal: one JSON object per log line.
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -339,17 +348,46 @@ def test_the_container_entrypoint_migrates_crawls_serves_status_and_stops(radar:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
                     metrics = answer.read().decode()
-                if 'radar_runs_total{source="ndrc",status="ok"}' in metrics and 'source="wechat_rsshub",status="ok"' in metrics:
+                if all(f'radar_runs_total{{source="{name}",status="ok"}} 1' in metrics for name in ("ndrc", "wechat_rsshub")):
                     break
             except OSError:
                 pass
             time.sleep(1)
-        assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics, metrics
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
-            assert json.loads(answer.read())["status"] == "ok"
+            health = json.loads(answer.read())
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        output, _ = daemon.communicate(timeout=150)  # crawl children get a 30 s grace period
+        output = stop(daemon, timeout=150)  # crawl children get a 30 s grace period
+    assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics, output
+    assert health["status"] == "ok", output
     assert daemon.returncode == 0, output
     with transaction(database_url) as session:
         assert session.scalar(select(func.count(Item.id))) >= 10
+
+
+def test_a_daemon_stopped_mid_crawl_exits_promptly_without_scheduling_a_retry(
+    radar: Radar, internet: FakeInternet, watchlists: Path, database_url: str
+) -> None:
+    for path in (watchlists / "sources").glob("*.yml"):
+        if path.stem != "ndrc":
+            path.unlink()
+    for entry in expected_articles("ndrc")[1:]:
+        internet.inject(entry["url"], fault("delay", 30))
+    ensure_schema(database_url)
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=radar.env | {"RADAR_CRAWL_ON_START": "true"},
+                              cwd=radar.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and daemon.poll() is None and not _count(database_url, Item):
+            time.sleep(0.2)
+    finally:
+        started = time.time()
+        output = stop(daemon)
+    assert time.time() - started < 45, output  # the 30 s grace period, not the whole crawl
+    assert daemon.returncode == 0, output
+    assert "stopped with the daemon" in output and "retrying" not in output, output
+    assert _count(database_url, Item) >= 1
+
+
+def _count(database_url: str, model: type) -> int:
+    with transaction(database_url) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
