@@ -9,6 +9,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Response, TextResponse
 
 from crawler.encoding import decide_encoding
@@ -37,6 +38,20 @@ class ProxyMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if self.proxy and "proxy" not in request.meta and not _bypass(request.url):
             request.meta["proxy"] = self.proxy
+
+
+class RobotsTxtCachePolicy(DummyPolicy):
+    """Keep robots.txt for ``HTTPCACHE_EXPIRATION_SECS`` (a day) across runs; nothing else.
+
+    Without it every run of every source asks each host for robots.txt again — on an
+    unchanged site, as many requests as the run itself makes.
+    """
+
+    def should_cache_request(self, request: Request) -> bool:
+        return request.url.endswith("/robots.txt") and super().should_cache_request(request)
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        return response.status in (200, 404)  # a 5xx says nothing about the rules: ask again
 
 
 class EncodingMiddleware:

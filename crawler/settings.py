@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
         "crawler.pipelines.StorePipeline": 900,
     },
     "EXTENSIONS": {"crawler.extensions.RunRecorder": 0},
+    # Scrapy's HTTP cache, for robots.txt only (see RobotsTxtCachePolicy).
+    "HTTPCACHE_ENABLED": True,
+    "HTTPCACHE_POLICY": "crawler.middlewares.RobotsTxtCachePolicy",
+    "HTTPCACHE_EXPIRATION_SECS": 24 * 3600,
 }
 
 
@@ -55,6 +59,7 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
             "CONCURRENT_REQUESTS_PER_DOMAIN": (polite.concurrency or config.concurrency_per_domain) if config.polite else 8,
             "AUTOTHROTTLE_ENABLED": config.autothrottle and config.polite,
             "DOWNLOAD_TIMEOUT": config.download_timeout,
+            "HTTPCACHE_DIR": str(config.data_dir / "robots-cache"),
             "ROBOTSTXT_OBEY": polite.robots_txt == "obey",
             "LOG_LEVEL": config.log_level if config.log_level in ("DEBUG",) else "WARNING",
         },
