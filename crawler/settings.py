@@ -59,7 +59,7 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
             "CONCURRENT_REQUESTS_PER_DOMAIN": (polite.concurrency or config.concurrency_per_domain) if config.polite else 8,
             "AUTOTHROTTLE_ENABLED": config.autothrottle and config.polite,
             "DOWNLOAD_TIMEOUT": config.download_timeout,
-            "HTTPCACHE_DIR": str(config.data_dir / "robots-cache"),
+            "HTTPCACHE_DIR": str((config.data_dir / "robots-cache").resolve()),
             "ROBOTSTXT_OBEY": polite.robots_txt == "obey",
             "LOG_LEVEL": config.log_level if config.log_level in ("DEBUG",) else "WARNING",
         },
