@@ -27,7 +27,6 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 
 # bench/ goes last on the path: bench/incremental.py must not shadow Twisted's `incremental` package.
 _HERE = str(Path(__file__).resolve().parent)
@@ -115,7 +114,7 @@ def extend_archive(db: Path, start: int, stop: int, texts: Texts, bases: list, r
                 originals.append({"id": item_id, "title": title, "body": body})
             else:
                 title, body = texts.title(f"档案{index}"), ""
-                minhash = SimpleNamespace(hashvalues=values[offset])
+                minhash = values[offset]
             url = f"{ARCHIVE_HOST}{item_id:09d}.html"
             items.append((item_id, 1, url, url, title, when, old, old, None, body[:200], "zh", f"{item_id:064x}", "new"))
             sigs.append((item_id, diff.pack(minhash)))
@@ -287,7 +286,7 @@ def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
             load = time.process_time() - start
             start = time.process_time()
             for minhash in signatures:
-                (matrix == minhash.hashvalues.astype(np.uint64)).sum(axis=1).argmax()
+                (matrix == minhash).sum(axis=1).argmax()
             result["naive_numpy_ms"] = (time.process_time() - start) * 1000 / len(sample)
             result["naive_numpy_load_ms"] = load * 1000
             result["naive_sample"] = len(sample)
@@ -317,7 +316,7 @@ def run(quick: bool) -> dict:
         conn.commit()
         conn.close()
         texts = Texts(seed=5)
-        bases = [np.asarray(diff.signature("", boiler).hashvalues, dtype=np.uint64) for boiler in texts.boiler]
+        bases = [diff.signature("", boiler) for boiler in texts.boiler]
         np_rng = np.random.default_rng(5)
         originals: list[dict] = []
         have = 0

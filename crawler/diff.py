@@ -18,14 +18,12 @@ be confirmed by its estimated Jaccard similarity, not merely share a band.
 from __future__ import annotations
 
 import re
-import struct
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 NUM_PERM, BANDS = 64, 16  # 16 bands of 4 rows: a pair at Jaccard 0.6 shares a band 89% of the time
 ROWS = NUM_PERM // BANDS
@@ -97,26 +95,53 @@ def plain_key(text: str) -> str:
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-def signature(title: str, body: str) -> MinHash:
+def signature(title: str, body: str) -> np.ndarray:
+    """The MinHash of a text's 3-character shingles: NUM_PERM minima, one per hash function.
+
+    Vectorised: each shingle becomes one exact 63-bit integer (three code points of 21 bits),
+    is mixed by the MurmurHash3 finaliser, then by NUM_PERM multiply-shift hash functions —
+    a few hundred microseconds for a 3,000-character body, with no per-shingle Python.
+    """
     text = title_key(title) + plain_key(body[:3000])
-    shingles = {text[i : i + SHINGLE].encode("utf-8") for i in range(max(len(text) - SHINGLE + 1, 1))}
-    minhash = MinHash(num_perm=NUM_PERM, seed=_HASH_SEED)
-    minhash.update_batch(list(shingles))
-    return minhash
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(points) < SHINGLE:  # a text shorter than a shingle is one (zero-padded) shingle
+        points = np.concatenate([points, np.zeros(SHINGLE - len(points), dtype=np.uint64)])
+    shingles = (points[:-2] << np.uint64(42)) | (points[1:-1] << np.uint64(21)) | points[2:]
+    mixed = _fmix64(np.unique(shingles))
+    a, b = _PERMUTATIONS
+    return ((mixed[:, None] * a + b) >> np.uint64(32)).min(axis=0)
 
 
-def band_keys(minhash: MinHash) -> list[str]:
-    values = minhash.hashvalues
+def _fmix64(keys: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: a bijection that spreads structured keys."""
+    keys = keys ^ (keys >> np.uint64(33))
+    keys = keys * np.uint64(0xFF51AFD7ED558CCD)
+    keys = keys ^ (keys >> np.uint64(33))
+    keys = keys * np.uint64(0xC4CEB9FE1A85EC53)
+    return keys ^ (keys >> np.uint64(33))
+
+
+def _permutations(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed for ever: stored signatures are only comparable with the same functions."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 1 << 63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
+    return a, rng.integers(0, 1 << 63, NUM_PERM, dtype=np.uint64) * np.uint64(2)
+
+
+_PERMUTATIONS = _permutations(_HASH_SEED)
+
+
+def band_keys(values: np.ndarray) -> list[str]:
     return [f"{band}:{hash(tuple(values[band * ROWS:(band + 1) * ROWS].tolist())) & 0xFFFFFFFFFFFF:x}" for band in range(BANDS)]
 
 
-def pack(minhash: MinHash) -> bytes:
-    return struct.pack(f"<{NUM_PERM}Q", *minhash.hashvalues.tolist())
+def pack(values: np.ndarray) -> bytes:
+    return values.astype("<u8").tobytes()
 
 
-def similarity(packed: bytes, minhash: MinHash) -> float:
-    other = np.array(struct.unpack(f"<{NUM_PERM}Q", packed), dtype=np.uint64)
-    return float(np.count_nonzero(other == minhash.hashvalues)) / NUM_PERM
+def similarity(packed: bytes, values: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures: the share of equal minima."""
+    return float(np.count_nonzero(np.frombuffer(packed, dtype="<u8") == values)) / NUM_PERM
 
 
 AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
     return None
 
 
-def duplicate(session: Session, item: Item, minhash) -> diff.Verdict | None:  # type: ignore[no-untyped-def]
+def duplicate(session: Session, item: Item, minhash: np.ndarray) -> diff.Verdict | None:
     bands = diff.band_keys(minhash)
     # The items sharing the most bands are the likeliest duplicates: look at those first.
     candidates = session.scalars(
@@ -47,7 +48,7 @@ def duplicate(session: Session, item: Item, minhash) -> diff.Verdict | None:  # 
     return diff.Verdict("duplicate", f"same story as item {best_id} (similarity {best:.2f})", cluster_with=best_id)
 
 
-def index(session: Session, item: Item, minhash) -> None:  # type: ignore[no-untyped-def]
+def index(session: Session, item: Item, minhash: np.ndarray) -> None:
     session.add(ItemSignature(item_id=item.id, minhash=diff.pack(minhash)))
     session.add_all(ItemBand(band=band, item_id=item.id) for band in diff.band_keys(minhash))
 

@@ -115,3 +115,29 @@ def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_p
         assert cluster.primary_item_id == stored[notice["url"]].id
     assert stored[notice["url"]].status in ("new", "covered")
     assert sorted(i.status for i in story if i.canonical_url != notice["url"]) == ["duplicate", "duplicate"]
+
+
+def test_signatures_estimate_the_share_of_common_shingles() -> None:
+    import random
+
+    from crawler import diff
+
+    rng = random.Random(3)
+    pool = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    base = "".join(rng.choice(pool) for _ in range(1500))
+    for keep in (1.0, 0.8, 0.5, 0.2):
+        cut = int(len(base) * keep)
+        other = base[:cut] + "".join(rng.choice(pool) for _ in range(len(base) - cut))
+        shingles = [{t[i : i + 3] for i in range(len(t) - 2)} for t in (base, other)]
+        true = len(shingles[0] & shingles[1]) / len(shingles[0] | shingles[1])
+        estimate = diff.similarity(diff.pack(diff.signature("", base)), diff.signature("", other))
+        assert abs(estimate - true) < 0.15, (keep, true, estimate)
+
+
+def test_signatures_never_change_meaning() -> None:
+    """Stored signatures are compared with new ones: the hash functions are fixed for ever."""
+    from crawler import diff
+
+    values = diff.signature("国家发展改革委关于印发方案的通知", "为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
+    assert values[:4].tolist() == [1299150, 15569949, 3398047, 154969687]
+    assert len(diff.pack(values)) == 8 * diff.NUM_PERM and len(diff.band_keys(values)) == diff.BANDS
