@@ -61,7 +61,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crawler.watchlist import WatchlistError, _describe  # one error style: file:line: field `x`: ...
+from crawler.watchlist import WatchlistError, _describe, parse_yaml  # one error style: file:line: field `x`: ...
 
 CHINA = timezone(timedelta(hours=8))
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -274,8 +274,7 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     except (OSError, UnicodeDecodeError) as error:
         raise TaxonomyError([f"{path}:1: cannot read the file: {error}"]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

@@ -263,11 +263,24 @@ class WatchlistError(Exception):
         self.problems = problems
 
 
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The data of a YAML document and its node tree (for line numbers), parsed once — with
+    libyaml when available: every crawl process reads every watchlist at start-up."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_source(path: Path) -> SourceBase:
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
