@@ -8,16 +8,22 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest migration's revision. A shortcut, not the truth: ensure_schema() compares it with
+# the database's without importing Alembic (a quarter second in every crawl process), and
+# asks Alembic whenever they differ. tests/test_storage.py keeps it equal to Alembic's head.
+SCHEMA_HEAD = "0005"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -58,6 +64,8 @@ def transaction(url: str) -> Iterator[Session]:
 
 
 def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = url
@@ -65,15 +73,21 @@ def _alembic_config(url: str) -> Config:
 
 
 def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(url: str) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(url)).get_current_head()
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(_alembic_config(url), revision)
 
 
@@ -83,6 +97,8 @@ def ensure_schema(url: str) -> None:
     Several processes may start on a fresh database at once (the daemon and a `crawl` command,
     two crawl children): the upgrade runs under a lock and re-checks once it holds it.
     """
+    if _stored_revision(url) == SCHEMA_HEAD:
+        return
     head = head_revision(url)
     if current_revision(url) == head:
         return
@@ -90,6 +106,14 @@ def ensure_schema(url: str) -> None:
         if current_revision(url) != head:
             log.info("upgrading database schema at %s", make_url(url).render_as_string())
             upgrade(url)
+
+
+def _stored_revision(url: str) -> str | None:
+    try:
+        with get_engine(url).connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no such table yet: a new database
+        return None
 
 
 @contextmanager
@@ -105,8 +129,6 @@ def _migration_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
         return
-    from sqlalchemy import text
-
     with get_engine(url).connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(7270001)"))
         try:

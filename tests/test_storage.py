@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from storage.db import current_revision, ensure_schema, head_revision, transaction
+from storage.db import SCHEMA_HEAD, current_revision, ensure_schema, head_revision, transaction
 from storage.models import Item, Source
 
 
@@ -13,6 +13,10 @@ def test_the_schema_is_created_by_migrations_and_upgrading_again_is_a_no_op(data
     ensure_schema(database_url)
     assert current_revision(database_url) == head_revision(database_url)
     ensure_schema(database_url)
+
+
+def test_the_schema_head_shortcut_names_the_newest_migration() -> None:
+    assert SCHEMA_HEAD == head_revision("sqlite://"), "set storage.db.SCHEMA_HEAD to the new migration's revision"
 
 
 def test_the_same_canonical_url_cannot_be_stored_twice(database_url: str) -> None:
