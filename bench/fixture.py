@@ -210,8 +210,14 @@ def _meta_title(page: str) -> str:
     return re.search(r'<meta name="ArticleTitle" content="([^"]+)"', page).group(1)
 
 
-def generate(root: Path, n: int, seed: int = 1, sources: tuple[str, ...] = ("ndrc", "sciencenet")) -> Fixture:
-    """Write ``n`` articles (split over ``sources``), their list pages and a watchlist folder."""
+def generate(
+    root: Path, n: int, seed: int = 1, sources: tuple[str, ...] = ("ndrc", "sciencenet"),
+    per_page: int = PER_PAGE, own_limits: bool = False,
+) -> Fixture:
+    """Write ``n`` articles (split over ``sources``), their list pages and a watchlist folder.
+
+    The watchlists are raised to read every list page, unless ``own_limits`` keeps the
+    sources' own ``max_pages`` and ``max_entries`` (what a real scheduled run reads)."""
     rng = random.Random(seed)
     sentences, titles = sentence_pool(), title_pool()
     bank = _padding_bank(rng, titles, sentences)
@@ -255,10 +261,10 @@ def generate(root: Path, n: int, seed: int = 1, sources: tuple[str, ...] = ("ndr
             articles.append(path)
             urls.append(url)
             entries.append((href, title, when))
-        pages = max(1, math.ceil(count / PER_PAGE))
+        pages = max(1, math.ceil(count / per_page))
         list_template = (NDRC_LIST if source == "ndrc" else SCIENCENET_LIST).read_text(encoding="utf-8")
         for page_no in range(pages):
-            chunk = entries[page_no * PER_PAGE : (page_no + 1) * PER_PAGE]
+            chunk = entries[page_no * per_page : (page_no + 1) * per_page]
             if source == "ndrc":
                 name = "index.html" if page_no == 0 else f"index_{page_no}.html"
                 (site / "xxgk/zcfb/tz" / name).write_text(_ndrc_list(list_template, chunk, page_no, pages), encoding="utf-8")
@@ -266,8 +272,9 @@ def generate(root: Path, n: int, seed: int = 1, sources: tuple[str, ...] = ("ndr
                 (site / f"indexyaowen-{page_no + 1}.aspx").write_text(_sciencenet_list(list_template, chunk), encoding="utf-8")
             list_pages += 1
         spec = yaml.safe_load((WATCHLISTS / "sources" / f"{source}.yml").read_text(encoding="utf-8"))
-        spec["pagination"]["max_pages"] = pages + 1
-        spec["max_entries"] = PER_PAGE * 2
+        if not own_limits:
+            spec["pagination"]["max_pages"] = pages + 1
+            spec["max_entries"] = per_page * 2
         (watchlists / "sources" / f"{source}.yml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return Fixture(sites, watchlists, articles, urls, total, list_pages)
 
