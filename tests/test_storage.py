@@ -19,6 +19,31 @@ def test_the_schema_head_shortcut_names_the_newest_migration() -> None:
     assert SCHEMA_HEAD == head_revision("sqlite://"), "set storage.db.SCHEMA_HEAD to the new migration's revision"
 
 
+def test_upgrading_re_signs_items_signed_by_the_old_minhash(database_url: str) -> None:
+    from sqlalchemy import select
+
+    from crawler import diff
+    from storage.db import upgrade
+    from storage.models import ItemBand, ItemSignature
+
+    upgrade(database_url, "0005")
+    with transaction(database_url) as session:
+        source = Source(name="ndrc", label="发改委", kind="html_list")
+        session.add(source)
+        session.flush()
+        item = Item(source_id=source.id, url="https://a.cn/x", canonical_url="https://a.cn/x", content_hash="h",
+                    title="关于印发方案的通知", body="为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
+        session.add(item)
+        session.flush()
+        session.add(ItemSignature(item_id=item.id, minhash=bytes(8 * diff.NUM_PERM)))
+        session.add_all(ItemBand(item_id=item.id, band=f"{n}:old") for n in range(diff.BANDS))
+    ensure_schema(database_url)
+    expected = diff.signature("关于印发方案的通知", "为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
+    with transaction(database_url) as session:
+        assert session.scalar(select(ItemSignature.minhash)) == diff.pack(expected)
+        assert sorted(session.scalars(select(ItemBand.band))) == sorted(diff.band_keys(expected))
+
+
 def test_the_same_canonical_url_cannot_be_stored_twice(database_url: str) -> None:
     ensure_schema(database_url)
     with transaction(database_url) as session:
