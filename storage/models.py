@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -235,9 +236,10 @@ class ItemBand(Base):
     """LSH bands: items sharing a band are near-duplicate candidates (an indexed lookup)."""
 
     __tablename__ = "item_bands"
+    __table_args__ = (Index("ix_item_bands_band_id", "band", "id"),)  # newest first within a band
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    band: Mapped[str] = mapped_column(String(32), index=True)
+    band: Mapped[str] = mapped_column(String(32))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from crawler import diff
 from storage.models import Item, ItemBand, ItemSignature, ReportReference, ReportStory, StoryCluster
 
 CANDIDATES = 50  # band collisions examined per item, at most
+PER_BAND = 200  # newest items read from each band
 
 
 def covered(session: Session, item: Item) -> diff.Verdict | None:
@@ -24,15 +27,7 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
 
 
 def duplicate(session: Session, item: Item, minhash: np.ndarray) -> diff.Verdict | None:
-    bands = diff.band_keys(minhash)
-    # The items sharing the most bands are the likeliest duplicates: look at those first.
-    candidates = session.scalars(
-        select(ItemBand.item_id)
-        .where(ItemBand.band.in_(bands), ItemBand.item_id != item.id)
-        .group_by(ItemBand.item_id)
-        .order_by(func.count().desc())
-        .limit(CANDIDATES)
-    ).all()
+    candidates = _band_sharers(session, item, diff.band_keys(minhash))
     best, best_id = 0.0, None
     title = diff.title_key(item.title)
     rows = session.execute(
@@ -46,6 +41,19 @@ def duplicate(session: Session, item: Item, minhash: np.ndarray) -> diff.Verdict
     if best_id is None or best < diff.DUPLICATE_AT:
         return None
     return diff.Verdict("duplicate", f"same story as item {best_id} (similarity {best:.2f})", cluster_with=best_id)
+
+
+def _band_sharers(session: Session, item: Item, bands: list[str]) -> list[int]:
+    """The items sharing the most bands with ``item`` — the likeliest duplicates — among the
+    newest PER_BAND of each band: reprints follow within days, and a band that thousands of
+    boilerplate-only pages share must not be read whole on every insert."""
+    newest = [
+        select(ItemBand.item_id).where(ItemBand.band == band, ItemBand.item_id != item.id)
+        .order_by(ItemBand.id.desc()).limit(PER_BAND).subquery()
+        for band in bands
+    ]
+    shared = Counter(session.scalars(union_all(*(select(sub.c.item_id) for sub in newest))))
+    return [item_id for item_id, _ in shared.most_common(CANDIDATES)]
 
 
 def index(session: Session, item: Item, minhash: np.ndarray) -> None:

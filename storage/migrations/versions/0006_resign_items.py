@@ -1,4 +1,5 @@
-"""Recompute near-duplicate signatures with cnst-radar's own MinHash (crawler/diff.py).
+"""Recompute near-duplicate signatures with cnst-radar's own MinHash (crawler/diff.py), and
+index LSH bands by (band, id) so a lookup reads only the newest items of each band.
 
 Signatures stored before this revision came from datasketch, whose hash functions differ (and
 changed between its versions): a new item would never match an old one. Every stored item is
@@ -19,6 +20,12 @@ BATCH = 1000
 
 
 def upgrade() -> None:
+    op.create_index("ix_item_bands_band_id", "item_bands", ["band", "id"])
+    op.drop_index("ix_item_bands_band", table_name="item_bands")
+    _resign()
+
+
+def _resign() -> None:
     from crawler import diff
 
     bind = op.get_bind()
@@ -44,4 +51,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # the old signatures cannot be recomputed without datasketch; newer ones do no harm
+    # The old signatures cannot be recomputed without datasketch; the new ones do no harm.
+    op.create_index("ix_item_bands_band", "item_bands", ["band"])
+    op.drop_index("ix_item_bands_band_id", table_name="item_bands")
