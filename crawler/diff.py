@@ -17,6 +17,7 @@ be confirmed by its estimated Jaccard similarity, not merely share a band.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -52,20 +53,52 @@ def title_key(text: str | None) -> str:
     return _PUNCT.sub("", text).lower()
 
 
-def titles_match(a: str, b: str) -> bool:
-    """Two normalised titles name the same story (one may carry a prefix such as 【科技日报】)."""
+def titles_match(a: str, b: str, matcher: SequenceMatcher | None = None) -> bool:
+    """Two normalised titles name the same story (one may carry a prefix such as 【科技日报】).
+
+    ``matcher``, when given, already holds ``b`` as its second sequence: comparing one title
+    with many then indexes it once.
+    """
     if not a or not b:
         return False
     if a == b:
         return True
     shorter, longer = sorted((a, b), key=len)
-    if len(shorter) / len(longer) < TITLE_MATCH_AT * 0.5:
+    if len(shorter) / len(longer) < MIN_LENGTH_RATIO:
         return False  # too different in length for either test below
-    if len(shorter) >= 10 and shorter in longer and len(shorter) / len(longer) >= 0.7:
+    if len(shorter) >= 10 and shorter in longer:
         return True
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher is None:
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(b)
+    matcher.set_seq1(a)
     # The quick ratios are upper bounds of ratio(): most references fail them cheaply.
     return matcher.real_quick_ratio() >= TITLE_MATCH_AT and matcher.quick_ratio() >= TITLE_MATCH_AT and matcher.ratio() >= TITLE_MATCH_AT
+
+
+MIN_LENGTH_RATIO = 0.7  # below it neither containment nor a ratio of TITLE_MATCH_AT is possible
+
+
+class TitleIndex:
+    """Cited titles sorted by length: a title can only match one of similar length, so a
+    lookup compares with a narrow band of them however many issues were imported."""
+
+    def __init__(self, entries: list[tuple[str, int]]):
+        self.entries = sorted(entries, key=lambda entry: len(entry[0]))
+        self.lengths = [len(key) for key, _ in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def find(self, key: str) -> int | None:
+        """The value stored with the first title that matches ``key``."""
+        if not key:
+            return None
+        low = bisect.bisect_left(self.lengths, len(key) * MIN_LENGTH_RATIO - 1e-9)
+        high = bisect.bisect_right(self.lengths, len(key) / MIN_LENGTH_RATIO + 1e-9)
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(key)
+        return next((value for title, value in self.entries[low:high] if titles_match(title, key, matcher)), None)
 
 
 _ISSUER = re.compile(r"^.{0,40}?关于")  # "科技部办公厅关于…": who issues it, shared by all its notices

@@ -19,9 +19,10 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
     ref = session.scalar(select(ReportReference).where(ReportReference.canonical_url == item.canonical_url).limit(1))
     if ref is not None:
         return diff.Verdict("covered", f"URL cited in the {_issue_of_story(session, ref.story_id)} issue", ref.story_id)
-    keys = [diff.title_key(item.title), diff.title_key(_lead(item.body))]
-    for ref_key, story_id in reference_keys(session):
-        if any(diff.titles_match(key, ref_key) for key in keys if key):
+    cited = reference_keys(session)
+    for key in (diff.title_key(item.title), diff.title_key(_lead(item.body))):
+        story_id = cited.find(key)
+        if story_id is not None:
             return diff.Verdict("covered", f"title matches a story of the {_issue_of_story(session, story_id)} issue", story_id)
     return None
 
@@ -89,12 +90,13 @@ def _rank(item: Item) -> int:
     return diff.AUTHORITY[diff.authority_of(item.url)]
 
 
-def reference_keys(session: Session) -> list[tuple[str, int]]:
-    """(normalised title, story id) of every cited reference; cached until references change."""
+def reference_keys(session: Session) -> diff.TitleIndex:
+    """The normalised titles of every cited reference, with their story ids; cached until
+    references change."""
     stamp = session.execute(select(func.count(ReportReference.id), func.max(ReportReference.id))).one()
     if _cache.get("stamp") != tuple(stamp):
         rows = session.execute(select(ReportReference.title_key, ReportReference.story_id).where(ReportReference.title_key != ""))
-        _cache.update(stamp=tuple(stamp), keys=[(key, story) for key, story in rows])
+        _cache.update(stamp=tuple(stamp), keys=diff.TitleIndex([(key, story) for key, story in rows]))
     return _cache["keys"]
 
 

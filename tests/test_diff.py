@@ -141,3 +141,21 @@ def test_signatures_never_change_meaning() -> None:
     values = diff.signature("国家发展改革委关于印发方案的通知", "为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
     assert values[:4].tolist() == [1299150, 15569949, 3398047, 154969687]
     assert len(diff.pack(values)) == 8 * diff.NUM_PERM and len(diff.band_keys(values)) == diff.BANDS
+
+
+def test_the_title_index_finds_what_comparing_with_every_title_finds() -> None:
+    import random
+
+    from crawler import diff
+
+    titles = sorted({diff.title_key(e["title"]) for name in ("ndrc", "cas", "sciencenet", "govcn", "most", "miit") for e in expected_articles(name)})
+    index = diff.TitleIndex([(title, n) for n, title in enumerate(titles)])
+    rng = random.Random(1)
+    probes = []
+    for title in titles:
+        cut = rng.randrange(len(title))
+        probes += [title, "科技日报" + title, title[:cut] + title[cut + 1:], title[: len(title) // 2], title[::-1]]
+    for probe in probes:
+        brute = any(diff.titles_match(title, probe) for title in titles)
+        assert (index.find(probe) is not None) == brute, probe
+    assert any(index.find(p) is not None for p in probes) and not all(index.find(p) is not None for p in probes)
