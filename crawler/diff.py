@@ -43,6 +43,7 @@ def _t2s():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=8192)  # one item's title is keyed three times, candidates' titles again and again
 def title_key(text: str | None) -> str:
     """A title reduced to what identifies it: NFKC (full → half width), simplified characters,
     no punctuation, brackets or spaces, lower case."""
