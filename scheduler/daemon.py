@@ -136,6 +136,7 @@ class Daemon:
         self.stamp: float = 0.0
         self.stopping = threading.Event()
         self.status: Any = None
+        self.web: Any = None
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
             job_defaults=JOB_DEFAULTS,
@@ -160,6 +161,10 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
+        if self.config.web_addr:
+            from scheduler.web.commands import serve_in_background
+
+            self.web = serve_in_background(self.config, self.config.web_addr)
         if self.config.status_addr:
             from scheduler import status
 
@@ -176,6 +181,8 @@ class Daemon:
         self.scheduler.shutdown(wait=True)
         if self.status is not None:
             self.status.shutdown()
+        if self.web is not None:
+            self.web.close()
         log.info("daemon stopped")
 
     def reload_if_changed(self) -> None:

@@ -297,13 +297,17 @@ def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, da
     assert "daemon stopped" in output
 
 
-def test_the_status_endpoint_answers_healthz_and_metrics(radar: Radar, crawled: str) -> None:
-    import urllib.request
-
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}"}
+        return probe.getsockname()[1]
+
+
+def test_the_status_endpoint_answers_healthz_and_metrics_and_the_workspace_when_configured(radar: Radar, crawled: str) -> None:
+    import urllib.request
+
+    port, web = free_port(), free_port()
+    env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}", "RADAR_WEB_ADDR": f"127.0.0.1:{web}"}
     daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -320,6 +324,8 @@ def test_the_status_endpoint_answers_healthz_and_metrics(radar: Radar, crawled: 
             metrics = answer.read().decode()
         assert 'radar_runs_total{source="ndrc",status="ok"} 1' in metrics
         assert "radar_outbox_backlog 0" in metrics and 'radar_items{source="cas"}' in metrics
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/login", timeout=5) as answer:
+            assert answer.status == 200 and 'name="password"' in answer.read().decode()
     finally:
         output = stop(daemon)
     assert daemon.returncode == 0

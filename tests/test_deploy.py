@@ -130,8 +130,8 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 # -- docker-compose.yml ------------------------------------------------------------------------
 @pytest.mark.parametrize(("profiles", "services"), [
-    ((), {"db", "migrate", "radar"}),
-    (("wechat",), {"db", "migrate", "radar", "wewe-rss", "rsshub"}),
+    ((), {"db", "migrate", "radar", "web"}),
+    (("wechat",), {"db", "migrate", "radar", "web", "wewe-rss", "rsshub"}),
 ])
 def test_docker_compose_loads_the_file_with_env_example_as_env(tmp_path: Path, profiles: tuple, services: set) -> None:
     result = compose_config(tmp_path, *profiles)
@@ -299,6 +299,7 @@ def test_compose_and_dockerfile_commands_are_real_crawl_commands(config: dict) -
     services = config["services"]
     _resolve(services["radar"]["command"])
     _resolve(services["migrate"]["command"])
+    _resolve(services["web"]["command"])
     health = services["radar"]["healthcheck"]["test"]
     assert health[:2] == ["CMD", "crawl"]
     _resolve(health[2:])

@@ -45,8 +45,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 def _secret_key(config: Settings) -> str:
     """RADAR_WEB_SECRET, else a random key kept in the data directory (created 0600 once)."""
-    if os.environ.get("RADAR_WEB_SECRET"):
-        return os.environ["RADAR_WEB_SECRET"]
+    if config.web_secret:
+        return config.web_secret
     path = Path(config.data_dir) / "web-secret.key"
     try:
         return path.read_text().strip()
@@ -79,7 +79,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     if "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = _secret_key(config)
     app.config.update(overrides)
-    if os.environ.get("RADAR_WEB_PROXY_FIX", "").lower() in ("1", "true", "yes"):
+    if config.web_proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]

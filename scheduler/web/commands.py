@@ -8,13 +8,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -62,6 +64,22 @@ def web(
         err.print(f"[yellow]Listening on {host}: anyone who can reach it sees the login page. Use https in front of it.[/yellow]")
     out.print(f"Editor workspace on http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
     serve(app, host=host, port=port, threads=threads, ident="cnst-radar")
+
+
+def serve_in_background(config: Any, address: str) -> Any:
+    """The workspace on ``address`` (host:port) in a thread of the calling process — how the
+    daemon serves it when RADAR_WEB_ADDR is set. Returns the server; ``close()`` stops it."""
+    import threading
+
+    from waitress.server import create_server
+
+    from scheduler.web import create_app
+
+    host, _, port = address.rpartition(":")
+    server = create_server(create_app(config), host=host or "127.0.0.1", port=int(port), threads=4, ident="cnst-radar")
+    threading.Thread(target=server.run, name="editor-workspace", daemon=True).start()
+    log.info("editor workspace on http://%s/", address)
+    return server
 
 
 def _password(password: str | None) -> str:
