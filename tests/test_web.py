@@ -120,6 +120,29 @@ def test_every_page_needs_a_login_and_a_wrong_password_is_refused(web: Web) -> N
     assert logout.status_code == 302 and client.get("/").status_code == 302
 
 
+def test_password_guessing_is_throttled_by_address_and_user_name(radar: Radar, database_url: str, tmp_path: Path) -> None:
+    from scheduler.web.auth import LoginThrottle
+
+    now = [0.0]
+    env = {k.removeprefix("RADAR_").lower(): v for k, v in radar.env.items() if k.startswith("RADAR_") and k != "RADAR_CONFIG"}
+    config = get_settings(**(env | {"data_dir": str(tmp_path / "data")}))
+    web = Web(create_app(config, SECRET_KEY="test-secret", LOGIN_THROTTLE=LoginThrottle(clock=lambda: now[0])), database_url)
+    web.user("kim")
+    browser = web.client(user=None)
+
+    def attempt(password: str, username: str = "kim"):  # noqa: ANN202
+        page = browser.get("/login")
+        return browser.post("/login", data={"username": username, "password": password, "csrf_token": csrf(page.text)})
+
+    assert [attempt(f"guess-{n}").status_code for n in range(5)] == [401] * 5
+    refused = attempt(PASSWORD)  # even the right password, until the window has passed
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 900
+    assert "15분 후에" in refused.text
+    assert attempt(PASSWORD, username="lee").status_code == 429  # the same address
+    now[0] += 901
+    assert attempt(PASSWORD).status_code == 302
+
+
 def test_session_cookies_are_httponly_lax_and_secure_over_https(web: Web) -> None:
     web.user("kim")
     for https, secure in ((False, False), (True, True)):

@@ -204,6 +204,8 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
     def _common() -> dict:
         return {"user": g.get("user"), "categories": cats(), "brief": data.BRIEF}
 
+    throttle = app.config.get("LOGIN_THROTTLE") or auth.LoginThrottle()
+
     @app.get("/login")
     def login() -> Any:
         if g.user is not None:
@@ -214,9 +216,17 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
     def login_post() -> Any:
         username = request.form.get("username", "")[:auth.USERNAME_MAX]
         password = request.form.get("password", "")[:1024]
+        keys = (f"addr:{request.remote_addr}", f"user:{username.lower()}")
+        wait = throttle.retry_after(*keys)
+        if wait:
+            log.warning("login refused for %r from %s: too many failed attempts", username, request.remote_addr)
+            page = render_template("login.html", next=request.form.get("next", ""), throttled=(wait + 59) // 60)
+            return page, 429, {"Retry-After": str(wait)}
         user = auth.authenticate(db(), username, password)
         if user is None:
+            throttle.failed(*keys)
             return render_template("login.html", next=request.form.get("next", ""), failed=True), 401
+        throttle.succeeded(*keys)
         db().commit()  # a rehashed password
         session.clear()  # a fresh session: no fixation
         session.permanent = True

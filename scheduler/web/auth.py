@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -75,3 +79,43 @@ def by_token(session: Session, token: str) -> User | None:
 def session_stamp(user: User) -> str:
     """Changes when the password does: a session cookie stops working after a password change."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+class LoginThrottle:
+    """Too many failed logins from one address, or for one user name, within ``window``
+    seconds: further attempts are refused until the oldest failure ages out. Kept in memory —
+    a restart forgives, which is fine against password guessing at argon2's pace."""
+
+    def __init__(self, failures: int = 5, window: float = 900.0, clock=time.monotonic):  # type: ignore[no-untyped-def]
+        self.failures, self.window, self.clock = failures, window, clock
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until ``keys`` may try again; 0 when they may now."""
+        now = self.clock()
+        with self._lock:
+            waits = [self._wait(key, now) for key in keys]
+        return max(waits, default=0)
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                self._seen[key].append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._seen.pop(key, None)
+
+    def _wait(self, key: str, now: float) -> int:
+        times = self._seen.get(key)
+        if not times:
+            return 0
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        if len(times) < self.failures:
+            return 0
+        return max(1, math.ceil(self.window - (now - times[0])))
+
