@@ -260,8 +260,8 @@ def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
 def items(
     source: Annotated[Optional[str], typer.Option("--source", "-s", help="Only this source.")] = None,
     since: Annotated[Optional[str], typer.Option(help="First seen within (2d, 12h) or since a date.")] = None,
-    new: Annotated[bool, typer.Option("--new", help="Only items whose status is `new`.")] = False,
-    status: Annotated[Optional[str], typer.Option(help="Only items with this status.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Only candidates for the report: `new` and `follow_up`.")] = False,
+    status: Annotated[Optional[str], typer.Option(help="Only items with this verdict: new, follow_up, covered or duplicate.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="JSON array output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
@@ -272,7 +272,7 @@ def items(
 
     config = _config()
     with transaction(_database(config)) as session:
-        found = queries.find_items(session, source=source, since=_since(since), status="new" if new else status, limit=limit)
+        found = queries.find_items(session, source=source, since=_since(since), status="news" if new else status, limit=limit)
         if as_json:
             print(json.dumps([_item_dict(i) for i in found], ensure_ascii=False, indent=2))
         elif as_csv:
@@ -608,7 +608,7 @@ def diff_command(
         table = Table(title=f"{len(found)} item(s) since {since}")
         for column in ("id", "source", "verdict", "title", "why"):
             table.add_column(column, overflow="fold")
-        colours = {"new": "green", "covered": "blue", "duplicate": "yellow"}
+        colours = {"new": "green", "follow_up": "cyan", "covered": "blue", "duplicate": "yellow"}
         for item in found:
             table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", item.title, item.verdict_reason or "")
         out.print(table)

@@ -102,6 +102,19 @@ class TitleIndex:
         return next((value for title, value in self.entries[low:high] if titles_match(title, key, matcher)), None)
 
 
+_DOCUMENT = re.compile(r"《([^《》]{4,80})》")
+
+
+def documents(title: str | None) -> list[tuple[str, str]]:
+    """(name, normalised name) of the documents a title names in 《…》: a plan, its rules, a list."""
+    return [(name, key) for name in _DOCUMENT.findall(title or "") if len(key := title_key(name)) >= 6]
+
+
+def same_document(a: str, b: str) -> bool:
+    """One document name is the other, or contains it ("X" and "X实施细则")."""
+    return a in b or b in a
+
+
 _ISSUER = re.compile(r"^.{0,40}?关于")  # "科技部办公厅关于…": who issues it, shared by all its notices
 _DOC_TYPE = re.compile(r"的?(通知|通告|公告|意见|批复|函|决定|办法)$")
 
@@ -183,7 +196,7 @@ AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}
 
 @dataclass
 class Verdict:
-    status: str  # new | covered | duplicate
+    status: str  # new | follow_up | covered | duplicate
     reason: str = ""
     story_id: int | None = None  # the report story that covered it
     cluster_with: int | None = None  # an item of the same story
@@ -210,7 +223,10 @@ def judge(session, item) -> Verdict:  # type: ignore[no-untyped-def]
     from storage import verdicts
 
     minhash = signature(item.title, item.body)
-    verdict = verdicts.covered(session, item) or verdicts.duplicate(session, item, minhash) or Verdict("new")
+    verdict = (
+        verdicts.covered(session, item) or verdicts.duplicate(session, item, minhash)
+        or verdicts.follow_up(session, item) or Verdict("new")
+    )
     verdicts.index(session, item, minhash)
     verdicts.apply(session, item, verdict)
     return verdict

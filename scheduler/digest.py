@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.notify import Message
-from storage.models import Delivery, Item, Source
+from storage.models import NEWS, Delivery, Item, Source
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 UNSORTED = ("미분류", "분류 전")  # section, category for items the tagger has not seen
@@ -34,6 +34,7 @@ class Entry:
     others: list[str] = field(default_factory=list)  # other outlets of the same story
     score: float = 0.0
     alerted: bool = False  # already sent as an immediate watch-term alert
+    follow_up: str = ""  # why it may follow up a covered story (a heuristic), else empty
 
 
 @dataclass
@@ -58,7 +59,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     rows = session.execute(
         select(Item, Source)
         .join(Source)
-        .where(Item.first_seen_at >= now - LOOKBACK, Item.status == "new", Item.id.not_in(delivered))
+        .where(Item.first_seen_at >= now - LOOKBACK, Item.status.in_(NEWS), Item.id.not_in(delivered))
         .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
     ).all()
     more = max(len(rows) - MAX_ENTRIES, 0)
@@ -68,6 +69,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     for item, source in rows:
         entry = _entry(item, source, tz)
         entry.alerted = item.id in alerted
+        entry.follow_up = (item.verdict_reason or "") if item.status == "follow_up" else ""
         groups[_group_of(item)].append(entry)
     covered = session.scalar(
         select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))

@@ -55,7 +55,7 @@ def mark_covered(session: Session) -> int:
     """Re-judge stored `new`/`duplicate` items against all imported issues; return how many
     became `covered`."""
     changed = 0
-    for item in session.scalars(select(Item).where(Item.status.in_(("new", "duplicate")))):
+    for item in session.scalars(select(Item).where(Item.status.in_(("new", "follow_up", "duplicate")))):
         verdict = verdicts.covered(session, item)
         if verdict is not None:
             item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason, verdict.story_id

@@ -105,6 +105,9 @@ class CrawlRun(Base):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+NEWS = ("new", "follow_up")  # the verdicts editors are shown as candidates (digest, inbox)
+
+
 class Item(Base):
     """One article. Its identity is the canonical URL, unique at the database level."""
 
@@ -125,7 +128,7 @@ class Item(Base):
     list_title: Mapped[str | None] = mapped_column(Text)
     extraction: Mapped[dict | None] = mapped_column(JSON)  # which rule produced each field
     # Filled by later stages (diff, tagging, triage); nullable until then.
-    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # new | covered | duplicate
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # new | follow_up | covered | duplicate
     verdict_reason: Mapped[str | None] = mapped_column(Text)
     covered_story_id: Mapped[int | None] = mapped_column(ForeignKey("report_stories.id", ondelete="SET NULL"), index=True)
     topics: Mapped[dict | None] = mapped_column(JSON)

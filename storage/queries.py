@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlRun, Item, ListPageState, Source, utcnow
+from storage.models import NEWS, CrawlRun, Item, ListPageState, Source, utcnow
 
 
 def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
@@ -99,7 +99,9 @@ def find_items(
         query = query.where(Source.name == source)
     if since:
         query = query.where(Item.first_seen_at >= since)
-    if status:
+    if status == "news":
+        query = query.where(Item.status.in_(NEWS))
+    elif status:
         query = query.where(Item.status == status)
     return list(session.scalars(query))
 

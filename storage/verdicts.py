@@ -9,7 +9,7 @@ from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from crawler import diff
-from storage.models import Item, ItemBand, ItemSignature, ReportReference, ReportStory, StoryCluster
+from storage.models import NEWS, Item, ItemBand, ItemSignature, ReportReference, ReportStory, StoryCluster
 
 CANDIDATES = 50  # band collisions examined per item, at most
 PER_BAND = 200  # newest items read from each band
@@ -24,6 +24,17 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
         story_id = cited.find(key)
         if story_id is not None:
             return diff.Verdict("covered", f"title matches a story of the {_issue_of_story(session, story_id)} issue", story_id)
+    return None
+
+
+def follow_up(session: Session, item: Item) -> diff.Verdict | None:
+    """A heuristic, and marked as one: the item names a document (《…》) that a source of a
+    covered story named too — its implementing rules, an interpretation, a next batch."""
+    for name, key in diff.documents(item.title):
+        for cited, story_id in _references(session)["documents"]:
+            if diff.same_document(key, cited):
+                reason = f"follow-up (heuristic): names 《{name}》, as a story of the {_issue_of_story(session, story_id)} issue did"
+                return diff.Verdict("follow_up", reason)
     return None
 
 
@@ -82,7 +93,7 @@ def _cluster(session: Session, item: Item, other: Item) -> None:
         cluster.primary_item_id = item.id
         item.status = "covered" if item.covered_story_id else "new"
         item.verdict_reason = f"primary of a story also carried by item {primary.id}"
-        if primary.status == "new":
+        if primary.status in NEWS:
             primary.status, primary.verdict_reason = "duplicate", f"same story as item {item.id}, a more authoritative source"
 
 
@@ -91,13 +102,20 @@ def _rank(item: Item) -> int:
 
 
 def reference_keys(session: Session) -> diff.TitleIndex:
-    """The normalised titles of every cited reference, with their story ids; cached until
-    references change."""
+    """The normalised titles of every cited reference, with their story ids."""
+    return _references(session)["keys"]
+
+
+def _references(session: Session) -> dict:
+    """Cited titles (a TitleIndex) and the documents they name; cached until references change."""
     stamp = session.execute(select(func.count(ReportReference.id), func.max(ReportReference.id))).one()
     if _cache.get("stamp") != tuple(stamp):
-        rows = session.execute(select(ReportReference.title_key, ReportReference.story_id).where(ReportReference.title_key != ""))
-        _cache.update(stamp=tuple(stamp), keys=diff.TitleIndex([(key, story) for key, story in rows]))
-    return _cache["keys"]
+        rows = session.execute(
+            select(ReportReference.title_key, ReportReference.title, ReportReference.story_id).where(ReportReference.title_key != "")
+        ).all()
+        documents = {key: story for _, title, story in rows for _, key in diff.documents(title)}
+        _cache.update(stamp=tuple(stamp), keys=diff.TitleIndex([(key, story) for key, _, story in rows]), documents=list(documents.items()))
+    return _cache
 
 
 _cache: dict = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,3 +144,18 @@ def expected_articles(source: str) -> list[dict]:
 
 def source_names() -> list[str]:
     return sorted(p.stem for p in (FIXTURES / "expected").glob("*.yml"))
+
+
+def add_ndrc_article(sites: Path, stem: str, title: str) -> str:
+    """Publish a new notice on the recorded NDRC site: an article file and a list entry."""
+    folder = sites / "www.ndrc.gov.cn" / "xxgk" / "zcfb" / "tz"
+    template = sorted((folder).glob("2*/t*.html"))[0]
+    old_title = re.search(r'<meta name="ArticleTitle" content="([^"]+)"', template.read_text(encoding="utf-8")).group(1)
+    month = folder / "209912"
+    month.mkdir(exist_ok=True)
+    (month / f"{stem}.html").write_text(template.read_text(encoding="utf-8").replace(old_title, title), encoding="utf-8")
+    index = folder / "index.html"
+    html = index.read_text(encoding="utf-8")
+    entry = f'<li><a href="./209912/{stem}.html" target="_blank" title="{title}">{title}</a><span>2099/12/31</span></li>\n'
+    index.write_text(html.replace('<ul class="u-list">', '<ul class="u-list">\n' + entry, 1), encoding="utf-8")
+    return f"https://www.ndrc.gov.cn/xxgk/zcfb/tz/209912/{stem}.html"

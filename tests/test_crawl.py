@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Radar, expected_articles, source_names
+from conftest import Radar, add_ndrc_article, expected_articles, source_names
 from crawler.replay import FakeInternet, fault
 from crawler.text import clean_inline
 from storage.db import ensure_schema, transaction
@@ -81,21 +80,6 @@ def test_adding_an_article_makes_the_next_run_store_exactly_that_one(radar: Rada
     assert set(after) - set(before) == {new_url}
     assert after[new_url].title == "关于测试新增文章的通知"
     assert last_run(database_url).new == 1
-
-
-def add_ndrc_article(sites: Path, stem: str, title: str) -> str:
-    """Publish a new notice on the recorded NDRC site: an article file and a list entry."""
-    folder = sites / "www.ndrc.gov.cn" / "xxgk" / "zcfb" / "tz"
-    template = sorted((folder).glob("2*/t*.html"))[0]
-    old_title = re.search(r'<meta name="ArticleTitle" content="([^"]+)"', template.read_text(encoding="utf-8")).group(1)
-    month = folder / "209912"
-    month.mkdir(exist_ok=True)
-    (month / f"{stem}.html").write_text(template.read_text(encoding="utf-8").replace(old_title, title), encoding="utf-8")
-    index = folder / "index.html"
-    html = index.read_text(encoding="utf-8")
-    entry = f'<li><a href="./209912/{stem}.html" target="_blank" title="{title}">{title}</a><span>2099/12/31</span></li>\n'
-    index.write_text(html.replace('<ul class="u-list">', '<ul class="u-list">\n' + entry, 1), encoding="utf-8")
-    return f"https://www.ndrc.gov.cn/xxgk/zcfb/tz/209912/{stem}.html"
 
 
 FAULTS = [

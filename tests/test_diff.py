@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import FIXTURES, Radar, expected_articles
+from conftest import FIXTURES, Radar, add_ndrc_article, expected_articles
 from storage.db import transaction
 from storage.models import Item, ReportIssue, StoryCluster
 
@@ -67,6 +67,19 @@ def test_a_title_match_is_enough_for_covered(radar: Radar, database_url: str) ->
     radar("run", "--source", "guangdong")
     covered = [i for i in items(database_url).values() if i.status == "covered"]
     assert covered and all("title matches" in i.verdict_reason for i in covered)
+
+
+def test_an_article_naming_a_covered_document_is_a_follow_up_and_stays_a_candidate(radar: Radar, sites: Path, database_url: str) -> None:
+    radar("issues", "import", *map(str, REPORTS))
+    follow = add_ndrc_article(sites, "t20991231_9999991", "《关于建立碳足迹管理体系的实施方案》政策解读")
+    other = add_ndrc_article(sites, "t20991231_9999992", "国家发展改革委关于开展测试工作的通知")
+    radar("run", "--source", "ndrc")
+    stored = items(database_url)
+    assert stored[follow].status == "follow_up"
+    assert "heuristic" in stored[follow].verdict_reason and "2024-06-28" in stored[follow].verdict_reason
+    assert stored[other].status == "new"
+    candidates = {i["canonical_url"] for i in radar.json("items", "--new")}
+    assert {follow, other} <= candidates
 
 
 def test_importing_an_issue_later_turns_stored_items_covered(radar: Radar, database_url: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
-from storage.models import CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
+from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
 DECISIONS = ("pick", "skip", "later")
 DECISION_LABELS = {"pick": "채택", "skip": "제외", "later": "보류"}
@@ -28,7 +28,7 @@ NOTE_LIMIT = 2000
 BRIEF = "brief"  # category override that moves an item to the briefs (단신동향)
 BRIEF_SECTION = "단신동향"
 PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30), "all": None}
-STATUSES = ("new", "covered", "duplicate", "all")
+STATUSES = ("new", "follow_up", "covered", "duplicate", "all")
 TRIAGE_FILTERS = ("", "untriaged", "pick", "skip", "later")
 MAX_CANDIDATES = 2000  # rows read before the Python-side filters; the inbox is a week, not the archive
 
@@ -207,7 +207,9 @@ def search_clause(q: str):  # type: ignore[no-untyped-def]
 def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats: list[Category]) -> Inbox:
     by_id = {c.id: c for c in cats}
     query = select(Item, Source).join(Source)
-    if filters.status != "all":
+    if filters.status == "new":  # what editors mean by new: follow-ups included
+        query = query.where(Item.status.in_(NEWS))
+    elif filters.status != "all":
         query = query.where(Item.status == filters.status)
     if filters.period == "today":
         midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
