@@ -32,6 +32,14 @@ def _heartbeat(db: Path) -> bool:
         return False
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def run(quick: bool) -> dict:
     import psutil
 
@@ -46,7 +54,7 @@ def run(quick: bool) -> dict:
         log = tmp / "daemon.log"
         with FakeInternet() as internet, open(log, "w") as out:
             # The fake internet is there so that a crawl firing by chance stays on loopback.
-            env = radar_env(tmp, f"sqlite:///{db}", watchlists, internet.address)
+            env = radar_env(tmp, f"sqlite:///{db}", watchlists, internet.address, RADAR_STATUS_ADDR=f"127.0.0.1:{_free_port()}")
             started = time.perf_counter()
             child = subprocess.Popen(crawl_command("daemon"), env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
             proc = psutil.Process(child.pid)
@@ -67,6 +75,8 @@ def run(quick: bool) -> dict:
                 children_seen = max(children_seen, len(kids))
                 samples.append((time.perf_counter() - t0, proc.memory_info().rss, sum(proc.cpu_times()[:2]), proc.num_threads()))
             cpu1, t1 = sum(proc.cpu_times()[:2]), time.perf_counter()
+            if child.poll() is not None:
+                raise RuntimeError(f"daemon exited {child.returncode} while idle: {log.read_text()[-2000:]}")
             child.send_signal(signal.SIGTERM)
             stop_start = time.perf_counter()
             try:

@@ -160,19 +160,30 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self.reload())
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        self._serve()
         jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
-        if self.config.web_addr:
-            from scheduler.web.commands import serve_in_background
-
-            self.web = serve_in_background(self.config, self.config.web_addr)
-        if self.config.status_addr:
-            from scheduler import status
-
-            self.status = status.serve(self.config.status_addr, self.config.effective_database_url, lambda: self.scheduler.running)
         self.scheduler.resume()
         log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
         self.stopping.wait()
         self.stop()
+
+    def _serve(self) -> None:
+        """The workspace (when configured) and the status endpoint, or a clear exit."""
+        address = ""
+        try:
+            if self.config.web_addr:
+                from scheduler.web.commands import serve_in_background
+
+                address = f"the editor workspace on {self.config.web_addr} (RADAR_WEB_ADDR)"
+                self.web = serve_in_background(self.config, self.config.web_addr)
+            if self.config.status_addr:
+                from scheduler import status
+
+                address = f"the status endpoint on {self.config.status_addr} (RADAR_STATUS_ADDR)"
+                self.status = status.serve(self.config.status_addr, self.config.effective_database_url, lambda: self.scheduler.running)
+        except OSError as error:
+            self.scheduler.shutdown(wait=False)
+            raise SystemExit(f"cannot serve {address}: {error.strerror or error}; choose a free host:port, or an empty value to turn it off") from None
 
     def stop(self) -> None:
         log.info("stopping: crawls in flight finish their current item, then the daemon exits")

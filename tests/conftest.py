@@ -123,6 +123,7 @@ def base_env(tmp_path: Path, watchlists: Path) -> dict[str, str]:
         "RADAR_WATCHLISTS": str(watchlists),
         "RADAR_POLITE": "false",  # no delays against the loopback fake internet
         "RADAR_CONFIG": str(tmp_path / "no-radar.toml"),
+        "RADAR_STATUS_ADDR": "",  # tests that want the endpoint give it a free port
         "PYTHONWARNINGS": "ignore",
     }
 

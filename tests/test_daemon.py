@@ -397,3 +397,15 @@ def test_a_daemon_stopped_mid_crawl_exits_promptly_without_scheduling_a_retry(
 def _count(database_url: str, model: type) -> int:
     with transaction(database_url) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_daemon_whose_status_port_is_taken_says_so_and_exits(radar: Radar) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run([sys.executable, "-m", "crawler", "daemon"], env=radar.env | {"RADAR_STATUS_ADDR": address},
+                                cwd=radar.cwd, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert f"cannot serve the status endpoint on {address} (RADAR_STATUS_ADDR)" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
