@@ -26,11 +26,13 @@ def upgrade() -> None:
 
 
 def _resign() -> None:
-    from crawler import diff
-
     bind = op.get_bind()
     items = sa.table("items", sa.column("id", sa.Integer), sa.column("title", sa.Text), sa.column("body", sa.Text))
     signatures = sa.table("item_signatures", sa.column("item_id", sa.Integer), sa.column("minhash", sa.LargeBinary))
+    if not bind.execute(sa.select(sa.func.count()).select_from(signatures)).scalar():
+        return  # a new database: nothing to re-sign, and no need to load numpy into the daemon
+    from crawler import diff
+
     bands = sa.table("item_bands", sa.column("item_id", sa.Integer), sa.column("band", sa.String))
     signed = sa.select(signatures.c.item_id)
     last = 0
