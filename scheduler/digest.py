@@ -69,7 +69,6 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     for item, source in rows:
         entry = _entry(item, source, tz)
         entry.alerted = item.id in alerted
-        entry.follow_up = (item.verdict_reason or "") if item.status == "follow_up" else ""
         groups[_group_of(item)].append(entry)
     covered = session.scalar(
         select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))
@@ -105,6 +104,7 @@ def _entry(item: Item, source: Source, tz: ZoneInfo) -> Entry:
         matched=list(matched)[:8],
         others=list(topics.get("cluster_outlets") or []),
         score=item.score or 0.0,
+        follow_up=(item.verdict_reason or "") if item.status == "follow_up" else "",
     )
 
 

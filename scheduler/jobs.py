@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,8 +71,6 @@ def stop_children(grace: float = 30.0) -> None:
     """SIGTERM the crawls in flight: Scrapy finishes the items in hand and closes cleanly.
     One still running after ``grace`` seconds is killed — abandoned cleanly all the same,
     since every item is stored in its own transaction."""
-    import time
-
     with _children_lock:
         _stopping.set()
         children = list(_children)

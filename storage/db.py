@@ -73,10 +73,12 @@ def _alembic_config(url: str) -> Config:
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with get_engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The database's schema revision (None for a new database), read without Alembic."""
+    try:
+        with get_engine(url).connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no such table yet
+        return None
 
 
 def head_revision(url: str) -> str | None:
@@ -97,23 +99,16 @@ def ensure_schema(url: str) -> None:
     Several processes may start on a fresh database at once (the daemon and a `crawl` command,
     two crawl children): the upgrade runs under a lock and re-checks once it holds it.
     """
-    if _stored_revision(url) == SCHEMA_HEAD:
+    stored = current_revision(url)
+    if stored == SCHEMA_HEAD:
         return
     head = head_revision(url)
-    if current_revision(url) == head:
+    if stored == head:
         return
     with _migration_lock(url):
         if current_revision(url) != head:
             log.info("upgrading database schema at %s", make_url(url).render_as_string())
             upgrade(url)
-
-
-def _stored_revision(url: str) -> str | None:
-    try:
-        with get_engine(url).connect() as conn:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:  # no such table yet: a new database
-        return None
 
 
 @contextmanager

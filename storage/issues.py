@@ -12,7 +12,7 @@ from crawler import diff
 from crawler.reports import Reference, Report
 from crawler.urls import canonical_url
 from storage import verdicts
-from storage.models import Item, ReportIssue, ReportReference, ReportStory
+from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
 
 def store(session: Session, report: Report) -> tuple[ReportIssue, bool]:
@@ -55,7 +55,7 @@ def mark_covered(session: Session) -> int:
     """Re-judge stored `new`/`duplicate` items against all imported issues; return how many
     became `covered`."""
     changed = 0
-    for item in session.scalars(select(Item).where(Item.status.in_(("new", "follow_up", "duplicate")))):
+    for item in session.scalars(select(Item).where(Item.status.in_((*NEWS, "duplicate")))):
         verdict = verdicts.covered(session, item)
         if verdict is not None:
             item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason, verdict.story_id

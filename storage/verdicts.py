@@ -30,8 +30,10 @@ def covered(session: Session, item: Item) -> diff.Verdict | None:
 def follow_up(session: Session, item: Item) -> diff.Verdict | None:
     """A heuristic, and marked as one: the item names a document (《…》) that a source of a
     covered story named too — its implementing rules, an interpretation, a next batch."""
-    for name, key in diff.documents(item.title):
-        for cited, story_id in _references(session)["documents"]:
+    named = diff.documents(item.title)
+    cited_documents = _references(session)["documents"] if named else []
+    for name, key in named:
+        for cited, story_id in cited_documents:
             if diff.same_document(key, cited):
                 reason = f"follow-up (heuristic): names 《{name}》, as a story of the {_issue_of_story(session, story_id)} issue did"
                 return diff.Verdict("follow_up", reason)
