@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -160,3 +161,10 @@ def add_ndrc_article(sites: Path, stem: str, title: str) -> str:
     entry = f'<li><a href="./209912/{stem}.html" target="_blank" title="{title}">{title}</a><span>2099/12/31</span></li>\n'
     index.write_text(html.replace('<ul class="u-list">', '<ul class="u-list">\n' + entry, 1), encoding="utf-8")
     return f"https://www.ndrc.gov.cn/xxgk/zcfb/tz/209912/{stem}.html"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for servers that need one given)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

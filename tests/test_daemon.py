@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from conftest import Radar, expected_articles
+from conftest import Radar, expected_articles, free_port
 from crawler.replay import FakeInternet, fault
 from crawler.config import get_settings
 from scheduler import jobs
@@ -51,9 +51,7 @@ class Mailbox:
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, str]]:
     box = Mailbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it started
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd needs a concrete port to check it started
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, f"mailto://127.0.0.1:{port}?from=radar@example.org&to=editor@example.org&mode=insecure"
@@ -297,12 +295,6 @@ def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, da
     assert "daemon stopped" in output
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_status_endpoint_answers_healthz_and_metrics_and_the_workspace_when_configured(radar: Radar, crawled: str) -> None:
     import urllib.request
 
@@ -341,9 +333,7 @@ def test_the_container_entrypoint_migrates_crawls_serves_status_and_stops(radar:
     for path in (watchlists / "sources").glob("*.yml"):
         if path.stem not in ("ndrc", "wechat_rsshub"):
             path.unlink()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}", "RADAR_CRAWL_ON_START": "true"}
     subprocess.run([sys.executable, "-m", "crawler", "db", "upgrade"], env=env, cwd=radar.cwd, check=True, capture_output=True)
     daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,

@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -351,18 +352,12 @@ def test_readme_apprise_example_gives_editors_and_ops_a_recipient(tmp_path: Path
 
 
 # -- the compose sequence, with the real CLI --------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_compose_sequence_migrates_then_runs_a_daemon_that_turns_healthy(
         config: dict, database_url: str, tmp_path: Path) -> None:
     """migrate's command, then radar's, in radar's environment (database and port made local):
     the health check fails before the daemon runs and passes once it does; SIGTERM ends it."""
     radar = config["services"]["radar"]
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RADAR_")} | radar["environment"] | {
         "RADAR_DATABASE_URL": database_url,
         "RADAR_WATCHLISTS": str(ROOT / "watchlists"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, Radar, expected_articles
+from conftest import FIXTURES, Radar, expected_articles, free_port
 from crawler.config import get_settings
 from scheduler.web import commands, create_app
 from scheduler.web.auth import add_user
@@ -456,9 +455,7 @@ def test_users_are_added_and_listed_from_the_command_line(radar: Radar, database
 
 
 def test_crawl_web_serves_the_login_page_on_loopback(radar: Radar, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     script = (
         "import sys; from crawler.cli import app; from scheduler.web import commands\n"
         "app.command('web')(commands.web); app.add_typer(commands.users_app, name='users')\n"
