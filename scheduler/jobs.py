@@ -133,7 +133,7 @@ def queue_health_alerts(session, now: datetime) -> int:  # type: ignore[no-untyp
                 html=f"<p><b>{source.name}</b> works again ({source.health} since {since}).</p>",
                 tag=OPS,
             )
-        if enqueue(session, "ops", f"{key}:{'broken' if broken_now else 'recovered'}:{since}", message):
+        if enqueue(session, "ops", f"{key}:{'broken' if broken_now else 'recovered'}:{since}", message, now):
             queued += 1
         if state is None:
             state = DaemonState(key=key)
@@ -158,7 +158,7 @@ def queue_watch_alerts(session, now: datetime) -> int:  # type: ignore[no-untype
             html=f'<p><a href="{item.url}">{item.title}</a></p><p>관심어: {terms}</p>',
             tag=EDITORS,
         )
-        if enqueue(session, "alert", f"alert:item:{item.id}", message, [item.id]):
+        if enqueue(session, "alert", f"alert:item:{item.id}", message, now, [item.id]):
             queued += 1
     return queued
 
@@ -173,7 +173,7 @@ def daily_digest(config: Settings, now: datetime | None = None, kind: str = "dig
         if not digest.entries and not config.digest_when_empty:
             log.info("%s: nothing new, skipped (RADAR_DIGEST_WHEN_EMPTY=true sends a short note)", kind)
             return None
-        row = enqueue(session, kind, f"{kind}:{now.astimezone(tz):%Y-%m-%d}", digests.render(digest, tag=EDITORS), digest.item_ids)
+        row = enqueue(session, kind, f"{kind}:{now.astimezone(tz):%Y-%m-%d}", digests.render(digest, tag=EDITORS), now, digest.item_ids)
         outbox_id = row.id if row else None
     deliver(config, now)
     return outbox_id

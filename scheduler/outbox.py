@@ -10,6 +10,7 @@ milliseconds, one row — and it is the price of never losing a digest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -23,13 +24,19 @@ log = logging.getLogger(__name__)
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)  # seconds before the 1st, 2nd, ... retry
 
 
-def enqueue(session: Session, kind: str, dedupe_key: str, message: Message, item_ids: list[int] = ()) -> OutboxMessage | None:
-    """Queue a message once: a second call with the same key is a no-op (returns None)."""
+def enqueue(
+    session: Session, kind: str, dedupe_key: str, message: Message, now: datetime, item_ids: Sequence[int] = ()
+) -> OutboxMessage | None:
+    """Queue a message once: a second call with the same key is a no-op (returns None).
+
+    ``now`` is the caller's clock: the row is due at once by that clock, so a caller running
+    on a fake or shifted clock delivers what it queued (the real clock here was a date-bomb)."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
         return None
     row = OutboxMessage(
         kind=kind, dedupe_key=dedupe_key, tag=message.tag, title=message.title,
         body_text=message.text, body_markdown=message.markdown, body_html=message.html,
+        created_at=now, next_attempt_at=now,
     )
     session.add(row)
     session.flush()

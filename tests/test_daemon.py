@@ -30,7 +30,10 @@ from crawler.watchlist import load_sources
 from storage.db import ensure_schema, transaction
 from storage.models import Delivery, Item, OutboxMessage, Source
 
-NOON = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # 12:00 in Seoul
+# The tests' clock: noon in Seoul on the day after the real today. Crawls stamp items with the
+# real clock (they run in child processes), so the pinned clock must lie after them, on
+# whatever date the suite runs; tests/test_clock.py runs these tests under shifted clocks.
+NOON = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
 
 
 class Mailbox:
@@ -123,7 +126,7 @@ def test_the_daily_digest_arrives_by_email_grouped_with_links(radar: Radar, craw
     parts = {part.get_content_type(): part.get_payload(decode=True).decode() for part in mail.walk() if not part.is_multipart()}
     assert set(parts) == {"text/plain", "text/html"}
     html = parts["text/html"]
-    assert "중국 과학기술 정책 동향 후보 2026-11-23" in mail["Subject"] or "=?utf-8?" in mail["Subject"]
+    assert f"중국 과학기술 정책 동향 후보 {NOON:%Y-%m-%d}" in mail["Subject"] or "=?utf-8?" in mail["Subject"]
     assert 'href="https://www.ndrc.gov.cn/xxgk/zcfb/tz/' in html and 'href="https://www.cas.cn/' in html
     assert "<h2" in html and "科学网" not in html  # grouped; only the crawled sources
     assert "国家发展改革委" in parts["text/plain"]
@@ -193,9 +196,10 @@ def test_a_sender_killed_between_outbox_and_send_delivers_exactly_once(radar: Ra
     box.delay = 0
     box.messages.clear()
     config = settings(radar, notify=url)
-    jobs.deliver(config, NOON)  # the restarted daemon's first delivery round
-    jobs.deliver(config, NOON + timedelta(minutes=5))
-    jobs.daily_digest(config, NOON)  # and today's digest job runs again: still one
+    now = datetime.now(timezone.utc)  # the killed command queued by the real clock: so does its restart
+    jobs.deliver(config, now)  # the restarted daemon's first delivery round
+    jobs.deliver(config, now + timedelta(minutes=5))
+    jobs.daily_digest(config, now)  # and today's digest job runs again: still one
     assert len(box.messages) == 1
 
 
