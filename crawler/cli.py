@@ -736,3 +736,60 @@ def db_upgrade() -> None:
     upgrade(url)
     out.print(f"Database at revision {current_revision(url)}: {url}")
 
+
+
+@issues_app.command("coverage")
+def issues_coverage(
+    dates: Annotated[Optional[list[str]], typer.Argument(help="Publication dates (2024-06-28); all imported issues when none.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Per issue: shares, every cited URL's verdict, and the missed columns.")] = False,
+) -> None:
+    """What are we missing? For each URL an imported issue cites: which source watches its
+    column (the crawler's own host + `article_url` rule), whether we stored it and how many
+    days before the issue. Then the unwatched columns, most cited first, with a command to try each."""
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    from crawler import coverage
+    from crawler.urls import canonical_url
+    from storage import queries
+    from storage.db import transaction
+
+    config = _config()
+    sources = _sources(config)
+    wanted = [day.date() for day in map(parse_date, dates or []) if day is not None]
+    if dates and len(wanted) != len(dates):
+        err.print("Give dates as YYYY-MM-DD, e.g. `crawl issues coverage 2024-06-28`.")
+        raise typer.Exit(2)
+    with transaction(_database(config)) as session:
+        cited = [(day, coverage.citations(structure)) for day, structure in queries.issue_structures(session, wanted or None)]
+        seen = queries.first_seen(session, (canonical_url(c.url) for _, citations in cited for c in citations))
+    if not cited:
+        err.print("No imported issue" + (f" of {', '.join(dates)}" if dates else "") + ". Import some with `crawl issues import FILE…`.")
+        raise typer.Exit(1)
+    issues = [coverage.judge(day, citations, sources, seen) for day, citations in cited]
+    missed = coverage.missed_columns(issues, sources)
+    if as_json:
+        print(json.dumps({"issues": [i.to_dict() for i in issues], "total": _coverage_total(issues),
+                          "missed_columns": [asdict(c) for c in missed]}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Cited URLs in a watched column (WeChat apart)")
+    for column in ("issue", "watched", "references", "briefs", "figures", "WeChat", "stored", "median lead"):
+        table.add_column(column)
+    for issue in issues:
+        kinds = [f"{issue.by_kind[k]['watched']}/{issue.by_kind[k]['cited']}" for k in coverage.KINDS]
+        lead = "—" if issue.median_lead_days is None else f"{issue.median_lead_days:g} d"
+        table.add_row(issue.published, f"{issue.watched}/{issue.cited} ({issue.share:.0%})", *kinds,
+                      f"{issue.wechat['watched']}/{issue.wechat['cited']}", str(issue.stored), lead)
+    out.print(table)
+    total = _coverage_total(issues)
+    out.print(f"All issues: {total['watched']}/{total['cited']} non-WeChat cited URLs in a watched column ({total['share']:.0%}).")
+    if missed:
+        out.print("\nUnwatched columns, most cited first:")
+        for column in missed:
+            out.print(f"  {column.citations}× {escape(column.column)}  — {escape(column.try_with)}", highlight=False)
+
+
+def _coverage_total(issues: list) -> dict[str, object]:  # type: ignore[type-arg]
+    cited, watched = sum(i.cited for i in issues), sum(i.watched for i in issues)
+    return {"cited": cited, "watched": watched, "share": round(watched / cited, 3) if cited else 0.0}

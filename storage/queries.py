@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import NEWS, CrawlRun, Item, ListPageState, Source, utcnow
+from storage.models import NEWS, CrawlRun, Item, ListPageState, ReportIssue, Source, utcnow
 
 
 def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
@@ -111,3 +111,21 @@ def get_item(session: Session, key: str) -> Item | None:
     if key.isdigit():
         return session.get(Item, int(key))
     return item_by_url(session, key)
+
+
+def issue_structures(session: Session, published: Iterable[date] | None = None) -> list[tuple[date, dict]]:
+    """(publication date, parsed structure) of imported issues, oldest first; all when
+    ``published`` is None."""
+    query = select(ReportIssue.published, ReportIssue.structure).order_by(ReportIssue.published)
+    if published is not None:
+        query = query.where(ReportIssue.published.in_(list(published)))
+    return [(day, structure or {}) for day, structure in session.execute(query)]
+
+
+def first_seen(session: Session, canonical_urls: Iterable[str]) -> dict[str, datetime]:
+    """When each stored item among ``canonical_urls`` was first seen (absent: not stored)."""
+    wanted, found = sorted(set(canonical_urls)), {}
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        query = select(Item.canonical_url, Item.first_seen_at).where(Item.canonical_url.in_(wanted[start : start + 500]))
+        found.update(dict(session.execute(query).all()))
+    return found

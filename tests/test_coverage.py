@@ -1,0 +1,88 @@
+"""Coverage: which URLs the report cites fall in a column a source watches (issue 14, part 1).
+
+The numbers are measured on the three real issues in tests/fixtures/reports/ with the shipped
+watchlists; they move when the catalogue grows, which is the point: update them then."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from crawler import coverage
+from crawler.watchlist import load_sources
+from storage import queries
+from storage.db import ensure_schema, transaction
+from storage.models import Item
+
+REPORTS = Path(__file__).resolve().parent / "fixtures" / "reports"
+
+
+@pytest.mark.parametrize(
+    ("article", "column"),
+    [
+        ("https://www.most.gov.cn/dfkj/nmg/zxdt/202305/t20230526_186326.html", "https://www.most.gov.cn/dfkj/nmg/zxdt/"),
+        ("http://www.gd.gov.cn/zwgk/wjk/qbwj/yfb/content/post_4436219.html", "https://www.gd.gov.cn/zwgk/wjk/qbwj/yfb/"),
+        ("https://kjt.zj.gov.cn/art/2024/5/22/art_1229225203_5303543.html", "https://kjt.zj.gov.cn/col/col1229225203/index.html"),
+        ("https://www.news.cn/fortune/20240613/0a1b2c3d4e5f60718293a4b5c6d7e8f9/c.html", "https://www.news.cn/fortune/"),
+        ("http://finance.people.com.cn/n1/2024/0613/c1004-40256221.html", "https://finance.people.com.cn/"),
+        ("https://www.gov.cn/zhengce/content/202406/content_6954630.htm", "https://www.gov.cn/zhengce/"),
+    ],
+)
+def test_the_column_of_an_article_follows_cms_conventions(article: str, column: str) -> None:
+    assert coverage.column_url(article) == column
+
+
+def test_a_watched_column_is_the_crawlers_own_rule() -> None:
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    # Cited with http:// and a share parameter; the list links https:// without it.
+    assert coverage.watching_source("http://www.cas.cn/cm/202307/t20230715_4929346.shtml?from=timeline", sources).name == "cas"
+    # The right host, another column: not watched.
+    assert coverage.watching_source("https://www.most.gov.cn/dfkj/nmg/zxdt/202305/t20230526_186326.html", sources) is None
+    # A disabled source watches nothing.
+    assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
+
+
+def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
+    env = base_env | {"RADAR_DATABASE_URL": database_url}
+    crawl = [sys.executable, "-m", "crawler"]
+    subprocess.run([*crawl, "issues", "import", *map(str, sorted(REPORTS.glob("*.txt")))], env=env, check=True, capture_output=True)
+    cited_url = "https://www.cas.cn/sygz/202405/t20240529_5016076.shtml"
+    _store_item(database_url, cited_url, seen=dt.datetime(2024, 6, 24, 2, 0, tzinfo=dt.timezone.utc))
+
+    result = subprocess.run([*crawl, "issues", "coverage", "--json"], env=env, check=True, capture_output=True, text=True)
+    report = json.loads(result.stdout)
+
+    shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}
+    assert shares == {"2023-06-21": (8, 14), "2023-08-04": (6, 10), "2024-06-28": (8, 17)}
+    assert report["total"] == {"cited": 41, "watched": 22, "share": 0.537}
+    latest = next(issue for issue in report["issues"] if issue["published"] == "2024-06-28")
+    assert latest["wechat"] == {"cited": 4, "watched": 0}  # WeChat is counted apart
+    assert sum(kind["cited"] for kind in latest["by_kind"].values()) == latest["cited"]
+    stored = [v for v in latest["verdicts"] if v["stored"]]
+    assert [(v["source"], v["lead_days"]) for v in stored] == [("cas", 4)]  # we had it four days before the issue
+    top = report["missed_columns"][0]
+    assert (top["host"], top["citations"]) == ("baijiahao.baidu.com", 4)  # Baijiahao: cited in every sample issue
+
+    table = subprocess.run([*crawl, "issues", "coverage", "2024-06-28"], env=env, check=True, capture_output=True, text=True).stdout
+    assert "8/17 (47%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
+
+
+def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
+    env = base_env | {"RADAR_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}"}
+    result = subprocess.run([sys.executable, "-m", "crawler", "issues", "coverage"], env=env, capture_output=True, text=True)
+    assert result.returncode == 1 and "crawl issues import" in result.stderr
+
+
+def _store_item(database_url: str, url: str, seen: dt.datetime) -> None:
+    from crawler.urls import canonical_url
+
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        source = queries.upsert_source(session, "cas", "CAS", "html_list")
+        session.add(Item(source_id=source.id, url=url, canonical_url=canonical_url(url), title="t", first_seen_at=seen, content_hash="x"))
