@@ -51,6 +51,8 @@ class RuleTally:
 
 
 def html_entries(selector: Selector, base_url: str, spec: Any, tally: RuleTally | None = None) -> list[Entry]:
+    if spec.entry is None:
+        return []  # a selector-less source: the spider finds entries by detection
     nodes = rules.select(selector, spec.entry)
     if tally is not None:
         tally.record("list.entry", bool(nodes))

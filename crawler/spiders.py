@@ -17,7 +17,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import listings, rules
+from crawler import autolist, listings, rules
 from crawler.extract import Article, extract_article
 from crawler.items import ArticleItem
 from crawler.listings import Entry, RuleTally
@@ -143,6 +143,25 @@ class SourceSpider(scrapy.Spider):
         href = rules.first_text(selector, pagination.next) if selector is not None else None
         return urljoin(response.url, href) if href else None
 
+    def with_detection(self, found: list[Entry], page: str, base_url: str) -> list[Entry]:
+        """The entries the rules found; where they found too few (a redesign, a wrong
+        selector) or the source has none, the entries detection finds on the same page.
+        A rescue is recorded, so the source turns `degraded`, naming the rule, not silent."""
+        pattern = self.source.article_pattern
+        wanted = sum(listings.is_article_url(e.url, pattern) for e in found)
+        if wanted >= max(self.source.expect.min_entries, 1):
+            return found
+        detection = autolist.detect_entries(page, base_url, pattern)
+        if len(detection.entries) <= wanted:
+            return found
+        entry_rule = self.source.list.entry if hasattr(self.source, "list") else None
+        if entry_rule is not None:
+            why = f"list.entry `{entry_rule.select}` found {wanted}; {len(detection.entries)} entries found by detection"
+            log.warning("%s: %s on %s", self.name, why, base_url)
+            self._count("detected_lists")
+            self.crawler.stats.set_value("radar/detected", why)
+        return detection.entries
+
     # -- bookkeeping for source health ---------------------------------------------
     def _record_list(self, response: Response, entries: list[Entry], tally: RuleTally) -> None:
         self._count("list_pages")
@@ -179,7 +198,8 @@ class HtmlListSpider(SourceSpider):
     source: HtmlListSource
 
     def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        return listings.html_entries(response.selector, response.url, self.source.list, tally)
+        found = listings.html_entries(response.selector, response.url, self.source.list, tally)
+        return self.with_detection(found, response.text, response.url)
 
 
 class JsonListSpider(SourceSpider):
@@ -225,7 +245,8 @@ class JpaasListSpider(SourceSpider):
         tally.record("list.script", fragment is not None)
         if fragment is None:
             return []
-        return listings.html_entries(fragment, response.meta["list_url"], self.source.list, tally)
+        found = listings.html_entries(fragment, response.meta["list_url"], self.source.list, tally)
+        return self.with_detection(found, fragment.get(), response.meta["list_url"])
 
     def next_page(self, response: Response) -> str | None:
         return None  # the API pages through paramJson; the first page is what is new

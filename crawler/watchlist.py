@@ -49,9 +49,10 @@ RuleField = Annotated[Rule, BeforeValidator(_rule)]
 
 
 class ListEntryRules(Strict):
-    """How entries are found on an HTML list page (selectors relative to each entry)."""
+    """How entries are found on an HTML list page (selectors relative to each entry). With
+    no ``entry`` rule the source is selector-less: entries are found by detection."""
 
-    entry: RuleField
+    entry: RuleField | None = None
     link: RuleField = Rule(select="a::attr(href)")
     title: RuleField | None = None
     date: RuleField | None = None
@@ -222,7 +223,7 @@ class SourceBase(Strict):
 
 class HtmlListSource(SourceBase):
     kind: Literal["html_list"]
-    list: ListEntryRules
+    list: ListEntryRules = ListEntryRules()  # none at all: a selector-less source
 
 
 class JsonListSource(SourceBase):

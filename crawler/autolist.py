@@ -1,0 +1,204 @@
+"""Finding the article entries of a list page without selectors.
+
+A column page of a government CMS or a news portal is, for our purpose, one repeated block:
+the same element (an `li`, a `tr`, a `div`) many times over, each holding one link to an
+article, a headline-length text and usually a date. Around it sit navigation, side menus,
+pagers and footers: links too, but short, site-wide, and grouped differently.
+
+So detection works in four steps, each a plain heuristic (facts learnt from public list
+extraction work — GNE's list extractor groups links by their repeated ancestor path;
+trafilatura's link extraction drops boilerplate containers; newspaper scores URLs by shape):
+1. links that look like articles: they match the source's ``article_url`` when it has one,
+   otherwise a known CMS article shape (TRS ``t20230526_1.html``, ``content_1.htm``,
+   Jpaas ``art_….html``, ``post_1.html``, people.cn ``c1004-1.html`` …);
+2. links inside navigation, headers, footers and side menus are dropped;
+3. each link's *entry* is its highest ancestor holding no other candidate link, and entries
+   are grouped by their parent (the list container);
+4. the groups that look like lists (several entries, headline-length texts) are kept.
+
+The title is the ``title=`` attribute or the link text, whichever is fuller; the date is the
+first date-looking text in the entry, else the date a TRS URL carries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import html
+
+from crawler.dates import parse_date
+from crawler.listings import Entry
+from crawler.text import clean_inline, parse_html
+
+# The last path segment of an article on the CMSs Chinese government sites and media run.
+ARTICLE_SHAPES = re.compile(
+    r"""(?x)
+    ^t\d{8}_\d+\.s?html?$              # TRS: t20230526_186326.html
+    | ^content_\d+\.s?html?$           # TRS / gov.cn: content_6954630.htm
+    | ^art_[0-9a-f_]{8,}\.html?$       # Jpaas / Hanweb: art_<hex>.html, art_<col>_<id>.html
+    | ^post_\d+\.html?$                # Guangdong's CMS: post_4436219.html
+    | ^c\d+-\d+\.html?$                # people.cn: c1004-40256221.html
+    | ^c_\d{6,}\.html?$                # xinhua / jjckb: c_1310778207.htm
+    | ^\d{5,}\.s?html?$                # plain numeric ids: 5715884.html, 523456.shtm
+    | ^[0-9a-f]{32}\.s?html?$          # Shanghai's CMS: <32 hex>.html
+    | ^[0-9a-f]{32}/c\.html?$          # xinhua, jjckb: 20240613/<32 hex>/c.html
+    """
+)
+BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|menu|submenu|header|footer|foot|crumbs?|breadcrumbs?|sidebar|side|topbar|"
+    r"copyright|share|friendlinks?|pager|pagination|search|login|banner)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+BOILERPLATE_TAGS = {"nav", "header", "footer", "aside", "select", "option"}  # not `form`: ASP.NET wraps whole pages in one
+DATE_TEXT = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+TRS_DAY = re.compile(r"/t((?:19|20)\d{6})_\d+\.")
+MIN_HEADLINE = 6  # characters: a Chinese headline is rarely shorter; "更多", "详情" always are
+MIN_ENTRIES = 2  # a list without an article_url must repeat at least this often to count
+
+
+@dataclass
+class Detection:
+    """What detection found on one page, and why (for `crawl doctor` and the health reason)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    candidates: int = 0  # article-looking links before grouping
+    groups: int = 0  # list containers kept
+    reason: str = ""
+
+
+def detect_entries(page: str | html.HtmlElement, base_url: str, article_url: str | None = None) -> Detection:
+    """The article entries of a list page, found without selectors."""
+    root = parse_html(page) if isinstance(page, str) else page
+    links = [a for a in _article_links(root, base_url, article_url) if not _in_boilerplate(a)]
+    groups = _group_by_container(links)
+    lists = [g for g in groups.values() if _looks_like_list(g, strict=article_url is None)]
+    if not lists and groups and article_url is not None:
+        lists = list(groups.values())  # the pattern already vouches for every link
+    kept = _main_lists([[_found(anchor, entry, base_url) for anchor, entry in group] for group in lists])
+    entries = _unique(found.entry for group in kept for found in group)
+    reason = f"{len(entries)} entries in {len(kept)} list block(s) from {len(links)} article-looking link(s)"
+    return Detection(entries, len(links), len(kept), reason)
+
+
+def _article_links(root: html.HtmlElement, base_url: str, article_url: str | None) -> list[html.HtmlElement]:
+    pattern = re.compile(article_url) if article_url else None
+    site = _site_of(base_url)
+    found = []
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        url = urljoin(base_url, href)
+        anchor.set("data-radar-url", url)
+        if pattern is not None:
+            if pattern.match(url):
+                found.append(anchor)
+        elif _site_of(url) == site and ARTICLE_SHAPES.match("/".join(urlsplit(url).path.rsplit("/", 2)[-2:]).split("/", 1)[-1]) or (
+            _site_of(url) == site and ARTICLE_SHAPES.match("/".join(urlsplit(url).path.rsplit("/", 2)[-2:]))
+        ):
+            found.append(anchor)
+    return found
+
+
+def _site_of(url: str) -> str:
+    """The registrable part of a host, roughly: www.most.gov.cn and most.gov.cn are one site."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _in_boilerplate(anchor: html.HtmlElement) -> bool:
+    for element in anchor.iterancestors():
+        if element.tag in BOILERPLATE_TAGS:
+            return True
+        marks = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if BOILERPLATE.search(marks):
+            return True
+    return False
+
+
+def _group_by_container(links: list[html.HtmlElement]) -> dict[str, list[tuple[html.HtmlElement, html.HtmlElement]]]:
+    """(anchor, entry element) pairs grouped by where the entries repeat. Entries are grouped
+    by the *shape* of their container's path (tags and classes, no positions), not by the
+    container itself: a list split into several `ul` blocks, or one table per row (ScienceNet),
+    is still one list."""
+    candidates = set(links)
+    groups: dict[str, list[tuple[html.HtmlElement, html.HtmlElement]]] = defaultdict(list)
+    for anchor in links:
+        entry = anchor
+        for parent in anchor.iterancestors():
+            if parent.tag in ("body", "html") or _holds_another(parent, anchor, candidates):
+                break
+            entry = parent
+        if entry.getparent() is not None:
+            groups[_path_shape(entry)].append((anchor, entry))
+    return groups
+
+
+def _path_shape(element: html.HtmlElement) -> str:
+    steps = [element, *element.iterancestors()]
+    return "/".join(f"{e.tag}.{(e.get('class') or '').strip()}" for e in reversed(steps))
+
+
+def _holds_another(element: html.HtmlElement, anchor: html.HtmlElement, candidates: set[html.HtmlElement]) -> bool:
+    """Whether ``element`` holds a candidate link pointing elsewhere than ``anchor``."""
+    url = anchor.get("data-radar-url")
+    return any(a is not anchor and a in candidates and a.get("data-radar-url") != url for a in element.iter("a"))
+
+
+def _looks_like_list(group: list[tuple[html.HtmlElement, html.HtmlElement]], strict: bool) -> bool:
+    headlines = [t for t in (_title(anchor) for anchor, _ in group) if len(t) >= MIN_HEADLINE]
+    return len(headlines) >= (MIN_ENTRIES if strict else 1) and len(headlines) * 2 >= len(group)
+
+
+def _main_lists(groups: list[list[Found]]) -> list[list[Found]]:
+    """The column's own list blocks. A column page dates its entries; a "most read" ranking
+    or a related-links box beside it doesn't. So when some block is dated, every dated block
+    stays (an archive block of the same column too) and undated ones go; when none is, blocks
+    far smaller than the largest are taken for side boxes."""
+    dated = [g for g in groups if _dated_share(g) >= 0.5]
+    if dated or not groups:
+        return dated
+    largest = max(len(g) for g in groups)
+    return [g for g in groups if len(g) * 4 >= largest]
+
+
+def _dated_share(group: list[Found]) -> float:
+    return sum(found.dated for found in group) / len(group)
+
+
+def _title(anchor: html.HtmlElement) -> str:
+    text = clean_inline(anchor.text_content())
+    attribute = clean_inline(anchor.get("title") or "")
+    return attribute if len(attribute) > len(text) else text
+
+
+@dataclass
+class Found:
+    entry: Entry
+    dated: bool  # a date stands in the entry's own text (not only in its URL)
+
+
+def _found(anchor: html.HtmlElement, element: html.HtmlElement, base_url: str) -> Found:
+    url = anchor.get("data-radar-url") or urljoin(base_url, anchor.get("href") or "")
+    rest = clean_inline(element.text_content()).replace(clean_inline(anchor.text_content()), " ")
+    shown = DATE_TEXT.search(rest)
+    date = parse_date(shown.group(0)) if shown else None
+    if date is None and (day := TRS_DAY.search(url)):
+        date = parse_date(day.group(1))  # TRS URLs carry the day: t20230526_186326.html
+    return Found(Entry(url=url, title=_title(anchor) or None, date=date), dated=shown is not None and date is not None)
+
+
+def _unique(entries: Iterable[Entry]) -> list[Entry]:
+    seen: set[str] = set()
+    kept = []
+    for entry in entries:
+        if entry.url not in seen and len(entry.title or "") >= 2:
+            seen.add(entry.url)
+            kept.append(entry)
+    return kept
