@@ -35,13 +35,15 @@ def assess(source: SourceBase, stats: dict, status: str, last_new: datetime | No
         broken.append(f"no list page could be fetched ({stats.get('radar/last_error', 'unknown error')})")
     if stats.get("radar/thin_lists"):
         broken.append(f"{stats.get('radar/thin_list', 'a list page')} (expected at least {source.expect.min_entries}): layout changed or an anti-bot page was served")
-    rescued = stats.get("radar/detected")  # list rules failed, detection found the entries
-    if rescued:
-        degraded.append(str(rescued))
+    detected = stats.get("radar/detected")  # list rules failed, detection found the entries
+    if detected:
+        degraded.append(str(detected))
     for rule, tries, hits in _rules(stats):
-        if rescued and rule.startswith("list."):
+        if detected and rule.startswith("list."):
             continue  # said once above, with what detection found
-        if hits == 0 and _must_match(source, rule):
+        if hits == 0 and int(stats.get(f"radar/rule/{rule}/rescued", 0)) >= tries:
+            degraded.append(f"rule `{rule}` matched nothing ({tries} tries){_selector(source, rule)}; generic extraction filled the field")
+        elif hits == 0 and _must_match(source, rule):
             broken.append(f"rule `{rule}` matched nothing ({tries} tries){_selector(source, rule)}")
         elif hits < tries:
             degraded.append(f"rule `{rule}` matched {hits} of {tries}{_selector(source, rule)}")

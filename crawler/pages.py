@@ -155,7 +155,8 @@ class GenericPage(PageObject):
 
     name = "generic"
     HEADINGS = (
-        "//h1|//h2|//h3|//*[contains(@class,'title') and not(self::title) and not(ancestor::a) and not(self::a)]"
+        # h4/h5 too: some CMSs put the site name in the h1 and the headline in an h4 or h5.
+        "//h1|//h2|//h3|//h4|//h5|//*[contains(@class,'title') and not(self::title) and not(ancestor::a) and not(self::a)]"
     )
     # Tried in this order: specific ids first, broad wrappers last.
     BODY = (

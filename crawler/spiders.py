@@ -177,7 +177,11 @@ class SourceSpider(scrapy.Spider):
         declared = self.source.rules()
         for rule, field in ARTICLE_FIELDS.items():
             if rule in declared:
-                tally.record(rule, article.provenance.get(field) == "source-rules")
+                matched = article.provenance.get(field) == "source-rules"
+                tally.record(rule, matched)
+                if not matched and article.provenance.get(field):
+                    # Generic extraction filled the field the rule missed: say so in health.
+                    self.crawler.stats.inc_value(f"radar/rule/{rule}/rescued")
         self._merge(tally)
 
     def _merge(self, tally: RuleTally) -> None:

@@ -96,3 +96,16 @@ def test_wechat_deleted_and_blocked_pages_are_recognised_not_stored_as_articles(
     assert extract_article("https://mp.weixin.qq.com/s/b", blocked.encode()).unavailable.startswith("blocked")
     real = (FIXTURES / "wechat" / "1.html").read_bytes()
     assert extract_article("https://mp.weixin.qq.com/s/c", real).unavailable is None
+
+
+def test_the_headline_in_an_h5_beats_a_site_wide_h1() -> None:
+    """Some CMSs put the site's name in the h1 and the article's headline in an h4 or h5;
+    the heading that agrees with <title> is the headline."""
+    from crawler.extract import extract_article
+
+    page = """<html><head><meta charset="utf-8"><title>关于开展2024年度科技型中小企业评价工作的通知_某市科学技术局</title></head>
+    <body><h1>某市科学技术局</h1><div class="main"><h5>关于开展2024年度科技型中小企业评价工作的通知</h5>
+    <p>发布时间：2024-05-20 10:00</p><div class="article-content"><p>各区科技主管部门：为做好2024年度科技型中小企业评价工作，现将有关事项通知如下。</p>
+    <p>一、评价对象为在本市注册的科技型中小企业。二、企业自主在服务平台填报信息。</p></div></div></body></html>"""
+    article = extract_article("https://kjj.example.gov.cn/tzgg/202405/t20240520_1.html", page.encode("utf-8"))
+    assert article.title == "关于开展2024年度科技型中小企业评价工作的通知"

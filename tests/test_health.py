@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import Radar
+from conftest import Radar, expected_articles
 from crawler.replay import FakeInternet, fault
 from storage.db import transaction
 from storage.models import Source
@@ -59,12 +59,16 @@ def test_an_anti_bot_challenge_served_with_200_is_caught_on_the_first_run(
     assert source.health == "ok" and source.last_error is None
 
 
-def test_an_article_rule_that_stops_matching_is_named(radar: Radar, sites: Path, database_url: str) -> None:
+def test_an_article_rule_that_stops_matching_is_named_and_generic_extraction_keeps_the_items(
+    radar: Radar, sites: Path, database_url: str
+) -> None:
     for page in (sites / "news.sciencenet.cn" / "htmlnews").rglob("*.shtm"):
         page.write_text(page.read_text(encoding="utf-8").replace('id="content1"', 'id="article-body"'), encoding="utf-8")
     radar("run", "--source", "sciencenet")
     source = health_of(database_url)["sciencenet"]
-    assert source.health == "broken" and "rule `article.body` matched nothing" in source.last_error
+    assert source.health == "degraded", source.last_error
+    assert "rule `article.body` matched nothing" in source.last_error and "generic extraction filled the field" in source.last_error
+    assert len(radar.json("items", "--source", "sciencenet")) == len(expected_articles("sciencenet"))
 
 
 def test_doctor_explains_a_healthy_source_step_by_step(radar: Radar) -> None:
