@@ -26,6 +26,7 @@ from crawler.config import Settings
 from scheduler import digest as digests
 from scheduler.notify import Message, Notifier
 from scheduler.outbox import deliver_pending, enqueue
+from scheduler.status import seed_sent_totals
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, Source, utcnow
 
@@ -197,9 +198,12 @@ def heartbeat(config: Settings, now: datetime | None = None, **facts: object) ->
 
 
 def cleanup(config: Settings, now: datetime | None = None) -> None:
-    """Drop sent outbox rows and raw pages older than the retention period."""
-    cutoff = (now or utcnow()) - timedelta(days=config.retention_days)
+    """Drop outbox messages sent longer ago than the retention period (RADAR_RETENTION_DAYS).
+    /metrics counts sent messages from stored totals, so its counters do not drop."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=config.retention_days)
     with transaction(config.effective_database_url) as session:
+        seed_sent_totals(session, now)  # messages sent before the totals existed are counted first
         for row in session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at < cutoff)):
             session.delete(row)
 
