@@ -104,7 +104,7 @@ def run_delivery() -> None:
 
 
 def run_heartbeat() -> None:
-    jobs.heartbeat(get_settings(), jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
+    jobs.heartbeat(get_settings(), **_facts, jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
 
 
 def run_cleanup() -> None:
@@ -113,6 +113,7 @@ def run_cleanup() -> None:
 
 _scheduler: BackgroundScheduler | None = None
 _failures: dict[str, int] = {}
+_facts: dict[str, object] = {}  # what every heartbeat repeats: when this daemon started, its sources
 
 
 def _schedule_retry(name: str) -> None:
@@ -161,7 +162,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         self._serve()
-        jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
+        _facts.update(started=_now_iso(), sources=len(self.sources))
+        jobs.heartbeat(self.config, **_facts)
         self.scheduler.resume()
         log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
         self.stopping.wait()
@@ -194,6 +196,7 @@ class Daemon:
             self.status.shutdown()
         if self.web is not None:
             self.web.close()
+        jobs.mark_stopped(self.config)
         log.info("daemon stopped")
 
     def reload_if_changed(self) -> None:

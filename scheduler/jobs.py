@@ -26,7 +26,7 @@ from crawler.config import Settings
 from scheduler import digest as digests
 from scheduler.notify import Message, Notifier
 from scheduler.outbox import deliver_pending, enqueue
-from scheduler.status import seed_sent_totals
+from scheduler.status import dialect_insert, seed_sent_totals
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, Source, utcnow
 
@@ -190,11 +190,27 @@ def notifier(config: Settings) -> Notifier:
 
 # -- housekeeping -----------------------------------------------------------------------
 def heartbeat(config: Settings, now: datetime | None = None, **facts: object) -> None:
+    """Record that this daemon (this pid) is alive. One atomic upsert: two daemons starting
+    at the same moment both succeed (the later beat wins), and the pid is always the live one."""
+    now = now or utcnow()
+    value = {**facts, "pid": os.getpid(), "at": now.isoformat()}
     with transaction(config.effective_database_url) as session:
-        row = session.get(DaemonState, "heartbeat") or DaemonState(key="heartbeat")
-        row.value = {"pid": os.getpid(), **(row.value or {}), **facts, "at": (now or utcnow()).isoformat()}
-        row.updated_at = now or utcnow()
-        session.merge(row)
+        insert = dialect_insert(session)
+        statement = insert(DaemonState).values(key="heartbeat", value=value, updated_at=now)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[DaemonState.key], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
+        ))
+
+
+def mark_stopped(config: Settings, now: datetime | None = None) -> None:
+    """On a clean stop, say so in the heartbeat, so `crawl status` does not show a stopped
+    daemon's pid as alive — unless another daemon has beaten since (its pid is the live one)."""
+    now = now or utcnow()
+    with transaction(config.effective_database_url) as session:
+        row = session.get(DaemonState, "heartbeat", with_for_update=True)
+        if row is not None and (row.value or {}).get("pid") == os.getpid():
+            row.value = {**row.value, "stopped": now.isoformat()}
+            row.updated_at = now
 
 
 def cleanup(config: Settings, now: datetime | None = None) -> None:
