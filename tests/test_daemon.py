@@ -497,3 +497,28 @@ def test_a_stopped_daemon_is_shown_as_stopped_not_alive_with_its_old_pid(radar: 
     status = radar("status", check=False)
     assert "not running" in status.stdout and f"was pid {pid}" in status.stdout
     assert radar("status", "--check", check=False).returncode == 1
+
+
+def test_a_burst_of_stalled_crawls_does_not_starve_the_heartbeat(radar: Radar, watchlists: Path, database_url: str) -> None:
+    from storage.models import CrawlRun
+
+    keep_sources(watchlists, ("ndrc", "cas", "most", "nsfc", "miit", "safea"))
+    ensure_schema(database_url)
+    with socket.socket() as blackhole:  # the fake internet at its worst: connections accepted, never answered
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(256)
+        proxy = f"http://127.0.0.1:{blackhole.getsockname()[1]}"
+        daemon, lines = start_daemon(radar, RADAR_CRAWL_ON_START="true", RADAR_PROXY=proxy, RADAR_DOWNLOAD_TIMEOUT="900")
+        try:
+            def running() -> int:
+                with transaction(database_url) as session:
+                    return session.scalar(select(func.count()).select_from(CrawlRun).where(CrawlRun.status == "running")) or 0
+
+            assert wait_for(lambda: daemon.poll() is not None or running() >= 3, 120), "".join(lines)
+            saturated_at = heartbeat_of(database_url)["at"]
+            # Every crawl worker is stuck on a stalled site; the heartbeat (every 30 s) still beats.
+            assert wait_for(lambda: heartbeat_of(database_url)["at"] > saturated_at, 150), "".join(lines)
+            assert running() >= 3
+        finally:
+            output = stop_collected(daemon, lines, timeout=180)  # crawl children get a 30 s grace period
+    assert daemon.returncode == 0, output
