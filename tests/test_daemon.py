@@ -522,3 +522,30 @@ def test_a_burst_of_stalled_crawls_does_not_starve_the_heartbeat(radar: Radar, w
         finally:
             output = stop_collected(daemon, lines, timeout=180)  # crawl children get a 30 s grace period
     assert daemon.returncode == 0, output
+
+
+def test_a_daemon_logs_one_counter_line_per_crawl_run(radar: Radar, watchlists: Path, database_url: str) -> None:
+    from storage.models import CrawlRun
+
+    keep_sources(watchlists, ("ndrc", "cas"))
+    daemon, lines = start_daemon(radar, RADAR_CRAWL_ON_START="true")
+
+    def run_lines() -> list[dict]:
+        records = [json.loads(line) for line in list(lines) if line.startswith("{")]
+        return [r for r in records if r.get("event") == "crawl_run"]
+
+    try:
+        assert wait_for(lambda: daemon.poll() is not None or len(run_lines()) >= 2, 240), "".join(lines)
+    finally:
+        output = stop_collected(daemon, lines)
+    assert daemon.returncode == 0, output
+    with transaction(database_url) as session:
+        runs = {run.source.name: run for run in session.scalars(select(CrawlRun))}
+    logged = {record["source"]: record for record in run_lines()}
+    assert len(run_lines()) == len(runs) == 2 and set(logged) == {"ndrc", "cas"}
+    for name, record in logged.items():
+        run = runs[name]
+        assert record["status"] == run.status == "ok"
+        assert (record["list_pages"], record["articles_found"], record["new"], record["updated"], record["skipped"], record["errors"]) == (
+            run.list_pages, run.articles_found, run.new, run.updated, run.skipped, run.errors)
+        assert re.search(r"\d+ list pages, \d+ articles found, \d+ new, \d+ updated, \d+ skipped, \d+ errors", record["message"])
