@@ -471,9 +471,11 @@ def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless th
     with transaction(_database(config)) as session:
         beat = session.get(DaemonState, "heartbeat")
         age = (datetime.now(timezone.utc) - beat.updated_at).total_seconds() if beat else None
-        fresh = age is not None and age < 120
+        stopped = bool(beat and (beat.value or {}).get("stopped"))  # a clean stop says so: its pid is not alive
+        fresh = age is not None and age < 120 and not stopped
         out.print(f"Daemon: {'[green]alive[/green]' if fresh else '[red]not running[/red]'}"
-                  + (f" (heartbeat {age:.0f} s ago, pid {beat.value.get('pid')})" if beat else " (never started)"))
+                  + (f" (stopped {_local(beat.updated_at, config)}, was pid {beat.value.get('pid')})" if stopped
+                     else f" (heartbeat {age:.0f} s ago, pid {beat.value.get('pid')})" if beat else " (never started)"))
         overview = queries.source_overview(session)
         table = Table(title="Sources")
         for column in ("source", "last run", "status", "new", "health", "why"):

@@ -34,6 +34,10 @@ from storage.db import get_engine
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+# Crawls get their own bounded pool: a burst of due sources (27 at once after a restart) then
+# queues there, while the heartbeat, outbox and digests keep the default pool to themselves.
+# Each crawl is a child process: a few at a time is what a 2-core box takes gracefully.
+CRAWLS, CRAWL_WORKERS = "crawls", 3
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -44,6 +48,7 @@ class Job:
     trigger: BaseTrigger
     args: tuple = ()
     name: str = ""
+    executor: str = "default"
 
 
 def source_trigger(source: SourceBase, tz: ZoneInfo) -> BaseTrigger:
@@ -62,7 +67,7 @@ def timetable(config: Settings, sources: list[SourceBase]) -> list[Job]:
     tz = ZoneInfo(config.timezone)
     hour, minute = (int(part) for part in config.digest_time.split(":"))
     table = [
-        Job(f"crawl:{s.name}", "scheduler.daemon:run_crawl", source_trigger(s, tz), (s.name,), f"crawl {s.name}")
+        Job(f"crawl:{s.name}", "scheduler.daemon:run_crawl", source_trigger(s, tz), (s.name,), f"crawl {s.name}", CRAWLS)
         for s in sources
         if s.enabled
     ]
@@ -104,7 +109,7 @@ def run_delivery() -> None:
 
 
 def run_heartbeat() -> None:
-    jobs.heartbeat(get_settings(), jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
+    jobs.heartbeat(get_settings(), **_facts, jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
 
 
 def run_cleanup() -> None:
@@ -113,6 +118,7 @@ def run_cleanup() -> None:
 
 _scheduler: BackgroundScheduler | None = None
 _failures: dict[str, int] = {}
+_facts: dict[str, object] = {}  # what every heartbeat repeats: when this daemon started, its sources
 
 
 def _schedule_retry(name: str) -> None:
@@ -124,7 +130,7 @@ def _schedule_retry(name: str) -> None:
 
         _scheduler.add_job(
             "scheduler.daemon:run_crawl", "date", run_date=datetime.now(timezone.utc) + delay, args=(name,),
-            id=f"retry:{name}", replace_existing=True, jobstore="memory",
+            id=f"retry:{name}", replace_existing=True, jobstore="memory", executor=CRAWLS,
         )
 
 
@@ -140,8 +146,7 @@ class Daemon:
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
             job_defaults=JOB_DEFAULTS,
-            # Crawls are child processes: a few at a time is what a 2-core box takes gracefully.
-            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            executors={"default": ThreadPoolExecutor(max_workers=4), CRAWLS: ThreadPoolExecutor(max_workers=CRAWL_WORKERS)},
             timezone=ZoneInfo(config.timezone),
         )
 
@@ -161,7 +166,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         self._serve()
-        jobs.heartbeat(self.config, started=_now_iso(), sources=len(self.sources))
+        _facts.update(started=_now_iso(), sources=len(self.sources))
+        jobs.heartbeat(self.config, **_facts)
         self.scheduler.resume()
         log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
         self.stopping.wait()
@@ -194,6 +200,7 @@ class Daemon:
             self.status.shutdown()
         if self.web is not None:
             self.web.close()
+        jobs.mark_stopped(self.config)
         log.info("daemon stopped")
 
     def reload_if_changed(self) -> None:
@@ -222,10 +229,11 @@ def sync(scheduler: Any, table: list[Job], first_crawl_now: bool = False) -> Non
             existing.remove()
     for job in table:
         current = scheduler.get_job(job.id, jobstore="default")
-        if current is not None and str(current.trigger) == str(job.trigger) and current.args == job.args:
+        if current is not None and str(current.trigger) == str(job.trigger) and current.args == job.args and current.executor == job.executor:
             continue
         extra = {"next_run_time": _now()} if first_crawl_now and current is None and job.id.startswith("crawl:") else {}
-        scheduler.add_job(job.func, job.trigger, args=job.args, id=job.id, name=job.name, replace_existing=True, jobstore="default", **extra)
+        scheduler.add_job(job.func, job.trigger, args=job.args, id=job.id, name=job.name, replace_existing=True, jobstore="default",
+                          executor=job.executor, **extra)
 
 
 def _now():  # type: ignore[no-untyped-def]

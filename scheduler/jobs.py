@@ -20,12 +20,13 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler.config import Settings
 from scheduler import digest as digests
 from scheduler.notify import Message, Notifier
 from scheduler.outbox import deliver_pending, enqueue
+from scheduler.status import dialect_insert, seed_sent_totals
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, Source, utcnow
 
@@ -42,6 +43,7 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
     """Crawl one source in a child process; return its run status (ok/partial/failed/crashed),
     or "interrupted" when the daemon stopped it."""
     command = [sys.executable, "-m", "crawler", "run", "--source", name]
+    before = _last_run_id(config, name)  # so a child that died before recording is not judged by an older run
     with _children_lock:  # so stop_children() sees every child started before it
         if _stopping.is_set():
             return "interrupted"
@@ -59,12 +61,32 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
         # The child recorded its own run; alerts and retries wait for the next start.
         log.info("crawl %s: stopped with the daemon (exit %s)", name, child.returncode)
         return "interrupted"
-    status = _last_status(config, name) if child.returncode in (0, 1) else "crashed"
-    log.info("crawl %s: %s (exit %s)", name, status, child.returncode)
+    run = _run_after(config, name, before) if child.returncode in (0, 1) else None
+    status = run.status if run else "crashed"
+    _log_run(name, run, child.returncode)
     if child.returncode != 0:
         log.warning("crawl %s (exit %s) said: %s", name, child.returncode, (stderr or "").strip()[-800:])
     after_crawl(config, now or utcnow())
     return status
+
+
+COUNTERS = ("list_pages", "articles_found", "new", "updated", "skipped", "errors")
+
+
+def _log_run(name: str, run: CrawlRun | None, exit_code: int | None) -> None:
+    """The one line per crawl run the README promises, from the run the child recorded (the
+    child's own log goes to its discarded stdout/stderr, and only at -v)."""
+    if run is None:
+        log.info("crawl %s: crashed (exit %s) — no run recorded", name, exit_code,
+                 extra={"radar": {"event": "crawl_run", "source": name, "status": "crashed", "exit": exit_code}})
+        return
+    counters = {counter: getattr(run, counter) or 0 for counter in COUNTERS}
+    log.info(
+        "crawl %s: %s (exit %s) — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
+        name, run.status, exit_code, *counters.values(),
+        extra={"radar": {"event": "crawl_run", "source": name, "status": run.status, "exit": exit_code,
+                         "requests": run.requests or 0, **counters}},
+    )
 
 
 def stop_children(grace: float = 30.0) -> None:
@@ -85,12 +107,17 @@ def stop_children(grace: float = 30.0) -> None:
             child.kill()
 
 
-def _last_status(config: Settings, name: str) -> str:
+def _last_run_id(config: Settings, name: str) -> int:
     with transaction(config.effective_database_url) as session:
-        run = session.scalars(
-            select(CrawlRun).join(Source).where(Source.name == name).order_by(CrawlRun.id.desc()).limit(1)
+        return session.scalar(select(func.max(CrawlRun.id)).join(Source).where(Source.name == name)) or 0
+
+
+def _run_after(config: Settings, name: str, after_id: int) -> CrawlRun | None:
+    """The run a child recorded (the newest one started after ``after_id``), if any."""
+    with transaction(config.effective_database_url) as session:
+        return session.scalars(
+            select(CrawlRun).join(Source).where(Source.name == name, CrawlRun.id > after_id).order_by(CrawlRun.id.desc()).limit(1)
         ).first()
-        return run.status if run else "crashed"
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -189,17 +216,36 @@ def notifier(config: Settings) -> Notifier:
 
 # -- housekeeping -----------------------------------------------------------------------
 def heartbeat(config: Settings, now: datetime | None = None, **facts: object) -> None:
+    """Record that this daemon (this pid) is alive. One atomic upsert: two daemons starting
+    at the same moment both succeed (the later beat wins), and the pid is always the live one."""
+    now = now or utcnow()
+    value = {**facts, "pid": os.getpid(), "at": now.isoformat()}
     with transaction(config.effective_database_url) as session:
-        row = session.get(DaemonState, "heartbeat") or DaemonState(key="heartbeat")
-        row.value = {"pid": os.getpid(), **(row.value or {}), **facts, "at": (now or utcnow()).isoformat()}
-        row.updated_at = now or utcnow()
-        session.merge(row)
+        insert = dialect_insert(session)
+        statement = insert(DaemonState).values(key="heartbeat", value=value, updated_at=now)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[DaemonState.key], set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at}
+        ))
+
+
+def mark_stopped(config: Settings, now: datetime | None = None) -> None:
+    """On a clean stop, say so in the heartbeat, so `crawl status` does not show a stopped
+    daemon's pid as alive — unless another daemon has beaten since (its pid is the live one)."""
+    now = now or utcnow()
+    with transaction(config.effective_database_url) as session:
+        row = session.get(DaemonState, "heartbeat", with_for_update=True)
+        if row is not None and (row.value or {}).get("pid") == os.getpid():
+            row.value = {**row.value, "stopped": now.isoformat()}
+            row.updated_at = now
 
 
 def cleanup(config: Settings, now: datetime | None = None) -> None:
-    """Drop sent outbox rows and raw pages older than the retention period."""
-    cutoff = (now or utcnow()) - timedelta(days=config.retention_days)
+    """Drop outbox messages sent longer ago than the retention period (RADAR_RETENTION_DAYS).
+    /metrics counts sent messages from stored totals, so its counters do not drop."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=config.retention_days)
     with transaction(config.effective_database_url) as session:
+        seed_sent_totals(session, now)  # messages sent before the totals existed are counted first
         for row in session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at < cutoff)):
             session.delete(row)
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.notify import Message, Notifier, redact
+from scheduler.status import count_sent
 from storage.db import transaction
 from storage.models import Delivery, OutboxMessage
 
@@ -78,6 +79,7 @@ def _deliver_one(database_url: str, notifier: Notifier, message_id: int, now: da
         row.attempts += 1
         if ok:
             row.sent_at, row.last_error = now, None
+            count_sent(session, row.kind, now)  # the /metrics total, which the retention clean-up cannot lower
             log.info("sent %s %r (attempt %d)", row.kind, row.title, row.attempts)
         else:
             delay = BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]

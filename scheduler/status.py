@@ -1,7 +1,8 @@
 """The daemon's status endpoint: ``/healthz`` for orchestrators, ``/metrics`` for Prometheus.
 
 Both are computed from the database on each request, so they tell what the daemon actually
-recorded, and metric names are prefixed ``radar_``.
+recorded, and metric names are prefixed ``radar_``. Counters never go down: messages sent are
+counted from stored totals (``daemon_state``), not from outbox rows the clean-up deletes.
 """
 
 from __future__ import annotations
@@ -9,11 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.models import CrawlRun, DaemonState, Item, OutboxMessage, Source
@@ -39,50 +46,118 @@ def health(database_url: str, scheduler_running: Callable[[], bool]) -> tuple[bo
     return healthy, facts
 
 
+SENT_TOTAL = "sent_total:"  # daemon_state keys: messages ever sent, by kind ({"count": n})
+HEALTH_STATES = ("ok", "degraded", "broken", "unknown")  # unknown: never crawled yet
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT that has ``on_conflict_do_update`` on this session's database."""
+    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[session.get_bind().dialect.name]
+
+
+def count_sent(session: Session, kind: str, now: datetime) -> None:
+    """Add one to the stored total of sent ``kind`` messages, in the transaction that marks the
+    message sent: /metrics counts from it, so the retention clean-up cannot make it drop."""
+    session.flush()  # the message being marked is counted by the seed below
+    insert = dialect_insert(session)
+    statement = insert(DaemonState).values(key=SENT_TOTAL + kind, value={"count": _sent_rows(session, kind)}, updated_at=now)
+    build_object = func.json_object if session.get_bind().dialect.name == "sqlite" else func.json_build_object
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[DaemonState.key],
+        set_={"value": build_object("count", DaemonState.value["count"].as_integer() + 1), "updated_at": now},
+    ))
+
+
+def seed_sent_totals(session: Session, now: datetime) -> None:
+    """Start a stored total for each kind sent before totals existed (before rows are deleted)."""
+    insert = dialect_insert(session)
+    for kind in session.scalars(select(OutboxMessage.kind).where(OutboxMessage.sent_at.is_not(None)).distinct()):
+        statement = insert(DaemonState).values(key=SENT_TOTAL + kind, value={"count": _sent_rows(session, kind)}, updated_at=now)
+        session.execute(statement.on_conflict_do_nothing(index_elements=[DaemonState.key]))
+
+
+def _sent_rows(session: Session, kind: str) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.sent_at.is_not(None))) or 0
+
+
+def sent_totals(session: Session) -> dict[str, int]:
+    """Messages ever sent, by kind: the stored totals, or the sent rows for a kind without one."""
+    stored = {row.key.removeprefix(SENT_TOTAL): int((row.value or {}).get("count") or 0)
+              for row in session.scalars(select(DaemonState).where(DaemonState.key.startswith(SENT_TOTAL)))}
+    rows = dict(session.execute(select(OutboxMessage.kind, func.count()).where(OutboxMessage.sent_at.is_not(None)).group_by(OutboxMessage.kind)).all())
+    return {kind: stored.get(kind, rows.get(kind, 0)) for kind in sorted(set(stored) | set(rows))}
+
+
 def metrics(database_url: str) -> str:
-    lines: list[str] = []
-
-    def family(name: str, kind: str, help_text: str, samples: list[tuple[dict, float]]) -> None:
-        lines.append(f"# HELP radar_{name} {help_text}")
-        lines.append(f"# TYPE radar_{name} {kind}")
-        for labels, value in samples:
-            rendered = ",".join(f'{k}="{v}"' for k, v in labels.items())
-            lines.append(f"radar_{name}{{{rendered}}} {value}" if rendered else f"radar_{name} {value}")
-
+    """The Prometheus exposition, rendered by prometheus_client from one read of the database."""
+    registry = CollectorRegistry(auto_describe=False)
     with transaction(database_url) as session:
-        runs = session.execute(
-            select(Source.name, CrawlRun.status, func.count(CrawlRun.id), func.sum(CrawlRun.new), func.sum(CrawlRun.errors))
-            .join(CrawlRun).group_by(Source.name, CrawlRun.status)
-        ).all()
-        family("runs_total", "counter", "Crawl runs by source and outcome.", [({"source": s, "status": st}, n) for s, st, n, _, _ in runs])
-        family("new_items_total", "counter", "New items stored, by source.", _sum_by_source(runs, 3))
-        family("errors_total", "counter", "Errors during crawls, by source.", _sum_by_source(runs, 4))
-        items = session.execute(select(Source.name, func.count(Item.id)).join(Item).group_by(Source.name)).all()
-        family("items", "gauge", "Items stored, by source.", [({"source": s}, n) for s, n in items])
-        last = session.execute(
-            select(Source.name, CrawlRun.started_at, CrawlRun.finished_at)
-            .join(CrawlRun).where(CrawlRun.id.in_(select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)))
-        ).all()
-        family("last_run_duration_seconds", "gauge", "Duration of the last crawl, by source.",
-               [({"source": s}, round((f - st).total_seconds(), 3)) for s, st, f in last if f])
-        health_rows = session.execute(select(Source.name, Source.health)).all()
-        family("source_broken", "gauge", "1 when the source is broken.", [({"source": s}, int(h == "broken")) for s, h in health_rows])
-        sent = session.execute(select(OutboxMessage.kind, func.count()).where(OutboxMessage.sent_at.is_not(None)).group_by(OutboxMessage.kind)).all()
-        family("messages_sent_total", "counter", "Digests and alerts delivered, by kind.", [({"kind": k}, n) for k, n in sent])
-        failing = session.execute(
-            select(OutboxMessage.kind, func.count()).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0).group_by(OutboxMessage.kind)
-        ).all()
-        family("messages_failing", "gauge", "Messages whose delivery failed and is being retried.", [({"kind": k}, n) for k, n in failing])
-        backlog = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
-        family("outbox_backlog", "gauge", "Messages waiting to be sent.", [({}, backlog or 0)])
-    return "\n".join(lines) + "\n"
+        if session.get_bind().dialect.name == "postgresql":
+            # One snapshot for every query, so stored totals and rows never disagree mid-clean-up.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        registry.register(_Snapshot(_families(session)))
+    return generate_latest(registry).decode()
 
 
-def _sum_by_source(rows: list, column: int) -> list[tuple[dict, float]]:
+class _Snapshot:
+    """A collector that hands over families already read (prometheus_client's interface)."""
+
+    def __init__(self, families: list[Metric]):
+        self.families = families
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
+def _family(kind: type[Metric], name: str, help_text: str, labels: list[str], samples: Iterable[tuple[Iterable[str], float]]) -> Metric:
+    family = kind(f"radar_{name}", help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def _families(session: Session) -> list[Metric]:
+    runs = session.execute(
+        select(Source.name, CrawlRun.status, func.count(CrawlRun.id), func.sum(CrawlRun.new), func.sum(CrawlRun.errors))
+        .join(CrawlRun).group_by(Source.name, CrawlRun.status)
+    ).all()
+    items = session.execute(select(Source.name, func.count(Item.id)).join(Item).group_by(Source.name)).all()
+    last = session.execute(
+        select(Source.name, CrawlRun.started_at, CrawlRun.finished_at)
+        .join(CrawlRun).where(CrawlRun.id.in_(select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)))
+    ).all()
+    last_ok = session.execute(
+        select(Source.name, func.max(CrawlRun.finished_at)).join(CrawlRun).where(CrawlRun.status == "ok").group_by(Source.name)
+    ).all()
+    health_rows = session.execute(select(Source.name, Source.health).order_by(Source.name)).all()
+    failing = session.execute(
+        select(OutboxMessage.kind, func.count()).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0).group_by(OutboxMessage.kind)
+    ).all()
+    backlog = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0
+    return [
+        _family(CounterMetricFamily, "runs_total", "Crawl runs by source and outcome.", ["source", "status"], (((s, st), n) for s, st, n, _, _ in runs)),
+        _family(CounterMetricFamily, "new_items_total", "New items stored, by source.", ["source"], _sum_by_source(runs, 3)),
+        _family(CounterMetricFamily, "errors_total", "Errors during crawls, by source.", ["source"], _sum_by_source(runs, 4)),
+        _family(GaugeMetricFamily, "items", "Items stored, by source.", ["source"], (((s,), n) for s, n in items)),
+        _family(GaugeMetricFamily, "last_run_duration_seconds", "Duration of the last crawl, by source.", ["source"],
+                (((s,), round((f - st).total_seconds(), 3)) for s, st, f in last if f)),
+        _family(GaugeMetricFamily, "source_last_success_timestamp_seconds", "When the last run with status ok finished (Unix time), by source.",
+                ["source"], (((s,), f.timestamp()) for s, f in last_ok if f)),
+        _family(GaugeMetricFamily, "source_broken", "1 when the source is broken.", ["source"], (((s,), int(h == "broken")) for s, h in health_rows)),
+        _family(GaugeMetricFamily, "source_health", "1 for the source's current health state (ok, degraded, broken, unknown), 0 for the others.",
+                ["source", "state"], (((s, state), int(h == state)) for s, h in health_rows for state in HEALTH_STATES)),
+        _family(CounterMetricFamily, "messages_sent_total", "Digests and alerts delivered, by kind (kept across the retention clean-up).",
+                ["kind"], (((k,), n) for k, n in sent_totals(session).items())),
+        _family(GaugeMetricFamily, "messages_failing", "Messages whose delivery failed and is being retried.", ["kind"], (((k,), n) for k, n in failing)),
+        _family(GaugeMetricFamily, "outbox_backlog", "Messages waiting to be sent.", [], [((), backlog)]),
+    ]
+
+
+def _sum_by_source(rows: list, column: int) -> list[tuple[tuple[str], float]]:
     totals: dict[str, float] = {}
     for row in rows:
         totals[row[0]] = totals.get(row[0], 0) + (row[column] or 0)
-    return [({"source": s}, v) for s, v in sorted(totals.items())]
+    return [((s,), v) for s, v in sorted(totals.items())]
 
 
 def serve(address: str, database_url: str, scheduler_running: Callable[[], bool]) -> ThreadingHTTPServer:

@@ -403,3 +403,149 @@ def test_a_daemon_whose_status_port_is_taken_says_so_and_exits(radar: Radar) -> 
     assert result.returncode != 0
     assert f"cannot serve the status endpoint on {address} (RADAR_STATUS_ADDR)" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+# -- the heartbeat, starvation and the per-run log line ----------------------------------
+def heartbeat_of(database_url: str) -> dict:
+    from storage.models import DaemonState
+
+    with transaction(database_url) as session:
+        row = session.get(DaemonState, "heartbeat")
+        return dict(row.value) if row else {}
+
+
+def test_heartbeats_at_the_same_moment_all_succeed_and_name_the_live_pid(radar: Radar, database_url: str) -> None:
+    import os
+
+    from storage.models import DaemonState
+
+    ensure_schema(database_url)
+    config = settings(radar)
+    for _ in range(10):  # an empty table each round: every beat races to insert the first row
+        with transaction(database_url) as session:
+            session.query(DaemonState).filter(DaemonState.key == "heartbeat").delete()
+        start, errors = threading.Barrier(4), []
+
+        def beat() -> None:
+            start.wait()
+            try:
+                jobs.heartbeat(config, sources=3)
+            except Exception as error:  # noqa: BLE001 - collected for the assertion below
+                errors.append(error)
+
+        threads = [threading.Thread(target=beat) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+    # Another process beat last (an old daemon, say); the next beat is this one's, with its pid.
+    subprocess.run([sys.executable, "-c", "from scheduler import jobs; from crawler.config import get_settings; jobs.heartbeat(get_settings())"],
+                   env=radar.env, cwd=radar.cwd, check=True, timeout=120)
+    assert heartbeat_of(database_url)["pid"] != os.getpid()
+    jobs.heartbeat(config, sources=3)
+    assert heartbeat_of(database_url)["pid"] == os.getpid()
+    assert f"pid {os.getpid()}" in radar("status").stdout
+
+
+def start_daemon(radar: Radar, **env: str) -> tuple[subprocess.Popen, list[str]]:
+    """A real `crawl daemon`; its log lines are collected as they come (the list fills in)."""
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=radar.env | env, cwd=radar.cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(daemon.stdout), daemon=True).start()  # type: ignore[arg-type]
+    return daemon, lines
+
+
+def stop_collected(daemon: subprocess.Popen, lines: list[str], timeout: float = 120) -> str:
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait()
+        pytest.fail(f"daemon still running {timeout:.0f} s after SIGTERM; its log:\n{''.join(lines)}")
+    time.sleep(0.5)  # the reader thread takes the last lines from the closed pipe
+    return "".join(lines)
+
+
+def wait_for(condition, deadline: float) -> bool:  # noqa: ANN001
+    end = time.time() + deadline
+    while time.time() < end:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def keep_sources(watchlists: Path, names: tuple[str, ...]) -> None:
+    for path in (watchlists / "sources").glob("*.yml"):
+        if path.stem not in names:
+            path.unlink()
+
+
+def test_a_stopped_daemon_is_shown_as_stopped_not_alive_with_its_old_pid(radar: Radar, watchlists: Path, database_url: str) -> None:
+    keep_sources(watchlists, ("ndrc",))
+    daemon, lines = start_daemon(radar)
+    try:
+        assert wait_for(lambda: daemon.poll() is not None or radar("status", "--check", check=False).returncode == 0, 90), "".join(lines)
+        pid = heartbeat_of(database_url)["pid"]
+        assert pid == daemon.pid
+    finally:
+        output = stop_collected(daemon, lines)
+    assert daemon.returncode == 0, output
+    status = radar("status", check=False)
+    assert "not running" in status.stdout and f"was pid {pid}" in status.stdout
+    assert radar("status", "--check", check=False).returncode == 1
+
+
+def test_a_burst_of_stalled_crawls_does_not_starve_the_heartbeat(radar: Radar, watchlists: Path, database_url: str) -> None:
+    from storage.models import CrawlRun
+
+    keep_sources(watchlists, ("ndrc", "cas", "most", "nsfc", "miit", "safea"))
+    ensure_schema(database_url)
+    with socket.socket() as blackhole:  # the fake internet at its worst: connections accepted, never answered
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(256)
+        proxy = f"http://127.0.0.1:{blackhole.getsockname()[1]}"
+        daemon, lines = start_daemon(radar, RADAR_CRAWL_ON_START="true", RADAR_PROXY=proxy, RADAR_DOWNLOAD_TIMEOUT="900")
+        try:
+            def running() -> int:
+                with transaction(database_url) as session:
+                    return session.scalar(select(func.count()).select_from(CrawlRun).where(CrawlRun.status == "running")) or 0
+
+            assert wait_for(lambda: daemon.poll() is not None or running() >= 3, 120), "".join(lines)
+            saturated_at = heartbeat_of(database_url)["at"]
+            # Every crawl worker is stuck on a stalled site; the heartbeat (every 30 s) still beats.
+            assert wait_for(lambda: heartbeat_of(database_url)["at"] > saturated_at, 150), "".join(lines)
+            assert running() >= 3
+        finally:
+            output = stop_collected(daemon, lines, timeout=180)  # crawl children get a 30 s grace period
+    assert daemon.returncode == 0, output
+
+
+def test_a_daemon_logs_one_counter_line_per_crawl_run(radar: Radar, watchlists: Path, database_url: str) -> None:
+    from storage.models import CrawlRun
+
+    keep_sources(watchlists, ("ndrc", "cas"))
+    daemon, lines = start_daemon(radar, RADAR_CRAWL_ON_START="true")
+
+    def run_lines() -> list[dict]:
+        records = [json.loads(line) for line in list(lines) if line.startswith("{")]
+        return [r for r in records if r.get("event") == "crawl_run"]
+
+    try:
+        assert wait_for(lambda: daemon.poll() is not None or len(run_lines()) >= 2, 240), "".join(lines)
+    finally:
+        output = stop_collected(daemon, lines)
+    assert daemon.returncode == 0, output
+    with transaction(database_url) as session:
+        runs = {run.source.name: run for run in session.scalars(select(CrawlRun))}
+    logged = {record["source"]: record for record in run_lines()}
+    assert len(run_lines()) == len(runs) == 2 and set(logged) == {"ndrc", "cas"}
+    for name, record in logged.items():
+        run = runs[name]
+        assert record["status"] == run.status == "ok"
+        assert (record["list_pages"], record["articles_found"], record["new"], record["updated"], record["skipped"], record["errors"]) == (
+            run.list_pages, run.articles_found, run.new, run.updated, run.skipped, run.errors)
+        assert re.search(r"\d+ list pages, \d+ articles found, \d+ new, \d+ updated, \d+ skipped, \d+ errors", record["message"])

@@ -398,7 +398,7 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
         entries = sorted((e for _, _, group in found.groups for e in group if keep(e)), key=lambda e: e.item.first_seen_at, reverse=True)[:100]
         updated = max((e.item.updated_at for e in entries), default=data.now_utc())
         self_url = request.base_url  # never echo the token back into the document
-        body = export.atom(title, f"{request.host_url}feeds/{key}", self_url, request.host_url, entries, updated)
+        body = export.atom(title, export.feed_tag(key), self_url, request.host_url, entries, updated)
         return Response(body, mimetype="application/atom+xml")
 
     @app.get("/feeds/category/<category>.atom")

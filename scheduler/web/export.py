@@ -106,6 +106,18 @@ def docx(draft: Draft) -> bytes:
 ATOM = "http://www.w3.org/2005/Atom"
 
 
+TAG = "tag:cnst-radar,2024:"  # RFC 4151: ids that no Host header, proxy or port can change
+
+
+def item_tag(item_id: int) -> str:
+    """An item's permanent Atom id: the same in every feed, under every address it is read at."""
+    return f"{TAG}item:{item_id}"
+
+
+def feed_tag(key: str) -> str:
+    return f"{TAG}feed:{key}"
+
+
 def atom(title: str, feed_id: str, self_url: str, site_url: str, entries: list[Entry], updated: datetime) -> bytes:
     """An Atom 1.0 feed built with ElementTree, so every text is escaped."""
     ET.register_namespace("", ATOM)
@@ -120,7 +132,7 @@ def atom(title: str, feed_id: str, self_url: str, site_url: str, entries: list[E
         item = entry.item
         node = ET.SubElement(feed, f"{{{ATOM}}}entry")
         ET.SubElement(node, f"{{{ATOM}}}title").text = item.title
-        ET.SubElement(node, f"{{{ATOM}}}id").text = f"{feed_id.split('#')[0]}#item-{item.id}"
+        ET.SubElement(node, f"{{{ATOM}}}id").text = item_tag(item.id)
         ET.SubElement(node, f"{{{ATOM}}}link", rel="alternate", href=item.url)
         ET.SubElement(node, f"{{{ATOM}}}updated").text = item.updated_at.isoformat()
         if item.published_at:
