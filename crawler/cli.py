@@ -19,6 +19,7 @@ from rich.table import Table
 from crawler import logs
 from crawler.config import Settings, get_settings
 from crawler.dates import parse_date
+from crawler.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
 app = typer.Typer(
@@ -57,7 +58,7 @@ def _sources(config: Settings) -> list[SourceBase]:
     try:
         return load_sources(config.sources_dir)
     except WatchlistError as error:
-        err.print(f"[red]The watchlists have errors:[/red]\n{error}", highlight=False)
+        err.print(f"[red]The watchlists have errors:[/red]\n{safe(error)}", highlight=False)
         err.print("Fix them (see `crawl check`) and try again.")
         raise typer.Exit(2) from None
 
@@ -115,12 +116,12 @@ def _choose(sources: list[SourceBase], names: list[str], all_: bool) -> list[Sou
     if all_:
         return [s for s in sources if s.enabled]
     if not names:
-        err.print("Name a source with --source NAME, or use --all. Configured sources: " + ", ".join(s.name for s in sources))
+        err.print("Name a source with --source NAME, or use --all. Configured sources: " + safe(", ".join(s.name for s in sources)))
         raise typer.Exit(2)
     by_name = {s.name: s for s in sources}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        err.print(f"[red]Unknown source(s): {', '.join(unknown)}.[/red] Configured: {', '.join(by_name)}")
+        err.print(f"[red]Unknown source(s): {safe(', '.join(unknown))}.[/red] Configured: {safe(', '.join(by_name))}")
         raise typer.Exit(2)
     return [by_name[n] for n in names]
 
@@ -159,7 +160,7 @@ def _summary(runs: list) -> None:
     out.print(table)
     for r in runs:
         if r.error_summary:
-            out.print(f"  {r.source.name}: last error: {r.error_summary}", highlight=False)
+            out.print(f"  {r.source.name}: last error: {safe(r.error_summary)}", highlight=False)
 
 
 @app.command()
@@ -228,13 +229,13 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readab
         state = row["health"]
         shown = f"[{colours.get(state, 'white')}]{state}[/]" + (f" since {row['health_since']}" if row["health_since"] else "")
         table.add_row(
-            row["name"], row["label"], row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
+            row["name"], safe(row["label"]), row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
             row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), shown,
         )
     out.print(table)
     for row in rows:
         if row["health"] in ("degraded", "broken") and row["problem"]:
-            out.print(f"  {row['name']}: {row['problem']}", highlight=False)
+            out.print(f"  {row['name']}: {safe(row['problem'])}", highlight=False)
 
 
 def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
@@ -307,7 +308,7 @@ def _items_table(found: list, config: Settings, title: str) -> None:
     for column in ("id", "source", "published", "title", "origin", "status"):
         table.add_column(column, overflow="fold")
     for item in found:
-        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), item.title, item.origin or "—", item.status)
+        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), safe(item.title), safe(item.origin or "—"), item.status)
     out.print(table)
 
 
@@ -336,9 +337,9 @@ def show(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for name in ("id", "source", "title", "published_at", "origin", "url", "canonical_url", "first_seen_at", "status", "extraction"):
-        out.print(f"[bold]{name:>14}[/bold]  {data[name]}", highlight=False)
+        out.print(f"[bold]{name:>14}[/bold]  {safe(data[name])}", highlight=False)
     out.print()
-    out.print(data["body"], highlight=False)
+    out.print(data["body"], markup=False, highlight=False)
 
 
 @app.command()
@@ -350,17 +351,17 @@ def check() -> None:
     problems: list[str] = []
     try:
         found = load_sources(config.sources_dir)
-        out.print(f"[green]OK[/green]: {len(found)} source(s) in {config.sources_dir}: {', '.join(s.name for s in found)}")
+        out.print(f"[green]OK[/green]: {len(found)} source(s) in {safe(config.sources_dir)}: {', '.join(s.name for s in found)}")
     except WatchlistError as error:
         problems += error.problems
     if config.topics_file.exists():
         try:
             taxonomy = load_taxonomy(config.topics_file)
-            out.print(f"[green]OK[/green]: {config.topics_file}: {len(taxonomy.categories)} categories and fields, {len(taxonomy.regions)} regions")
+            out.print(f"[green]OK[/green]: {safe(config.topics_file)}: {len(taxonomy.categories)} categories and fields, {len(taxonomy.regions)} regions")
         except WatchlistError as error:
             problems += error.problems
     if problems:
-        err.print("\n".join(problems), highlight=False)
+        err.print(safe("\n".join(problems)), highlight=False)
         err.print(f"[red]{len(problems)} problem(s).[/red]")
         raise typer.Exit(1)
 
@@ -397,9 +398,9 @@ def extract(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for name in ("title", "published_at", "origin", "provenance", "problems", "unavailable"):
-        out.print(f"[bold]{name:>12}[/bold]  {data[name]}", highlight=False)
+        out.print(f"[bold]{name:>12}[/bold]  {safe(data[name])}", highlight=False)
     out.print()
-    out.print(article.body, highlight=False)
+    out.print(article.body, markup=False, highlight=False)
 
 
 @app.command()
@@ -416,7 +417,7 @@ def doctor(
 
     config = _config()
     chosen = _choose(_sources(config), [source], False)[0]
-    out.print(f"[bold]{chosen.name}[/bold] — {chosen.label} ({chosen.file})")
+    out.print(f"[bold]{chosen.name}[/bold] — {safe(chosen.label)} ({safe(chosen.file)})")
     for line in diagnose(chosen, config, list_url):
         out.print(line, highlight=False)
 
@@ -451,7 +452,7 @@ def jobs() -> None:
     for column in ("id", "next run", "trigger"):
         table.add_column(column)
     for job in found:
-        table.add_row(job.id, _local(job.next_run_time, config), str(job.trigger))
+        table.add_row(safe(job.id), _local(job.next_run_time, config), safe(job.trigger))
     out.print(table)
     if not found:
         out.print("No jobs yet: they are created when `crawl daemon` starts.")
@@ -481,13 +482,13 @@ def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless th
         for name, row in sorted(overview.items()):
             run, source = row.get("last_run"), row["source"]
             table.add_row(name, _local(run.started_at, config) if run else "never", run.status if run else "—",
-                          str(run.new) if run else "—", source.health, source.last_error or "")
+                          str(run.new) if run else "—", source.health, safe(source.last_error))
         out.print(table)
         pending = backlog(session)
         out.print(f"Outbox: {len(pending)} message(s) waiting")
         for message in pending:
-            out.print(f"  {message.kind} {message.title!r}: {message.attempts} attempt(s), next {_local(message.next_attempt_at, config)}"
-                      + (f", last error: {redact(message.last_error)}" if message.last_error else ""), highlight=False)
+            out.print(f"  {message.kind} {safe(repr(message.title))}: {message.attempts} attempt(s), next {_local(message.next_attempt_at, config)}"
+                      + (f", last error: {safe(redact(message.last_error))}" if message.last_error else ""), highlight=False)
     if check and not fresh:
         raise typer.Exit(1)
 
@@ -531,7 +532,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
         try:
             report = parse_report(read_report_text(file), str(file))
         except ReportParseError as error:
-            err.print(f"[red]{file}: {error}[/red]")
+            err.print(f"[red]{safe(file)}: {safe(error)}[/red]")
             failed += 1
             continue
         with transaction(url) as session:
@@ -541,7 +542,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
         out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
         for line in report.unplaced:
-            out.print(f"  [yellow]could not place:[/yellow] {line}", highlight=False)
+            out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
     if failed:
         raise typer.Exit(1)
 
@@ -562,7 +563,7 @@ def issues_list() -> None:
         for issue in session.scalars(select(ReportIssue).order_by(ReportIssue.published.desc())):
             briefs = sum(s.is_brief for s in issue.stories)
             table.add_row(str(issue.published), str(len(issue.stories) - briefs), str(briefs),
-                          str(sum(len(s.references) for s in issue.stories)), issue.source_file or "")
+                          str(sum(len(s.references) for s in issue.stories)), safe(issue.source_file))
     out.print(table)
 
 
@@ -585,12 +586,12 @@ def issues_show(published: Annotated[str, typer.Argument(help="Publication date,
         if as_json:
             print(json.dumps(issue.structure, ensure_ascii=False, indent=2))
             return
-        out.print(f"[bold]{issue.title}[/bold] — {issue.published}")
+        out.print(f"[bold]{safe(issue.title)}[/bold] — {issue.published}")
         for story in issue.stories:
             label = "단신동향" if story.is_brief else f"{story.section} · {story.category or '—'}"
-            out.print(f"\n[bold]{label}[/bold] {story.number or ''} {story.headline} ({story.event_date or '—'})", highlight=False)
+            out.print(f"\n[bold]{safe(label)}[/bold] {story.number or ''} {safe(story.headline)} ({safe(story.event_date or '—')})", highlight=False)
             for ref in story.references:
-                out.print(f"   {ref.title or ref.outlet or ''}  {ref.url}", highlight=False)
+                out.print(f"   {safe(ref.title or ref.outlet)}  {safe(ref.url)}", highlight=False)
 
 
 @app.command("diff")
@@ -610,7 +611,7 @@ def diff_command(
             table.add_column(column, overflow="fold")
         colours = {"new": "green", "follow_up": "cyan", "covered": "blue", "duplicate": "yellow"}
         for item in found:
-            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", item.title, item.verdict_reason or "")
+            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", safe(item.title), safe(item.verdict_reason))
         out.print(table)
 
 
@@ -663,7 +664,7 @@ def tag(
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), highlight=False)
+        out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), markup=False, highlight=False)
 
 
 @app.command()
@@ -721,7 +722,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written
         with transaction(_database(config)) as session, file.open(encoding="utf-8") as lines:
             counts = transfer.import_(session, lines)
     except ValueError as error:
-        err.print(f"[red]{file}: {error}[/red] — nothing was imported.")
+        err.print(f"[red]{safe(file)}: {safe(error)}[/red] — nothing was imported.")
         raise typer.Exit(1) from None
     out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored.")
 

@@ -1,0 +1,67 @@
+"""The operator's tools tell the truth: what `crawl` prints is what is stored or configured,
+whatever brackets crawled text and selectors contain, and bad input gets one clear line."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import Radar
+from storage.db import ensure_schema, transaction
+from storage.models import CrawlRun, Item, OutboxMessage, Source
+
+HOSTILE_TITLE = "关于[/bold]印发 [red]x[/red] 的通知"
+HOSTILE_ORIGIN = "[bold]新华社"
+HOSTILE_BODY = "第一条 [/] 正文 [link=http://evil]点击[/link]"
+
+
+def store_hostile_item(database_url: str) -> int:
+    """An item as a hostile site could make the crawler store it: brackets everywhere."""
+    ensure_schema(database_url)
+    now = datetime.now(timezone.utc)
+    with transaction(database_url) as session:
+        source = Source(name="ndrc", label="国家发展改革委", kind="html_list", health="broken",
+                        last_error="rule `article.title` matched nothing: `meta[name=ArticleTitle]::attr(content)`")
+        session.add(source)
+        session.flush()
+        session.add(CrawlRun(source_id=source.id, started_at=now - timedelta(minutes=5), finished_at=now, status="ok"))
+        item = Item(source_id=source.id, url="https://www.ndrc.gov.cn/a[1].html", canonical_url="https://www.ndrc.gov.cn/a[1].html",
+                    title=HOSTILE_TITLE, origin=HOSTILE_ORIGIN, body=HOSTILE_BODY, published_at=now - timedelta(hours=1),
+                    first_seen_at=now, content_hash=hashlib.sha256(HOSTILE_BODY.encode()).hexdigest(),
+                    verdict_reason="[dim]no earlier story")
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+def test_crawled_titles_with_markup_are_printed_verbatim(radar: Radar, database_url: str) -> None:
+    item_id = store_hostile_item(database_url)
+    for command in (("items",), ("items", "--new"), ("diff", "--since", "2d")):
+        shown = radar(*command).stdout
+        assert HOSTILE_TITLE in shown, command
+        assert HOSTILE_ORIGIN in shown or command[0] == "diff"
+    assert "[dim]no earlier story" in radar("diff", "--since", "2d").stdout
+    shown = radar("show", str(item_id)).stdout
+    assert HOSTILE_TITLE in shown and HOSTILE_ORIGIN in shown and HOSTILE_BODY in shown
+    assert "https://www.ndrc.gov.cn/a[1].html" in shown
+
+
+def test_sources_and_status_show_selectors_and_outbox_titles_verbatim(radar: Radar, database_url: str) -> None:
+    store_hostile_item(database_url)
+    with transaction(database_url) as session:
+        session.add(OutboxMessage(kind="alert", dedupe_key="x", title="[cnst-radar] ndrc is broken", body_text="",
+                                  body_markdown="", body_html="", last_error="[Errno 111] refused"))
+    status = radar("status").stdout
+    assert "'[cnst-radar] ndrc is broken'" in status and "[Errno 111] refused" in status
+    assert "meta[name=ArticleTitle]::attr(content)" in status.replace("\n", "")
+    assert "meta[name=ArticleTitle]::attr(content)" in radar("sources").stdout
+
+
+def test_doctor_shows_the_selectors_as_written(radar: Radar) -> None:
+    shown = radar("doctor", "--source", "ndrc").stdout
+    assert "xpath://ul[contains(concat(' ', normalize-space(@class), ' '), ' u-list ')]/li[a]" in shown
+    assert "meta[name=ArticleTitle]::attr(content)" in shown
+    assert "meta[name=PubDate]::attr(content)" in shown
