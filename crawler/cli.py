@@ -22,7 +22,21 @@ from crawler.dates import parse_date
 from crawler.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
-app = typer.Typer(
+class _Radar(typer.Typer):
+    """The `crawl` app: a database that fails mid-command (gone, locked, read-only where a write
+    was needed) is reported in one line with exit code 2, not a page of SQLAlchemy traceback."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except OperationalError as error:
+            err.print(f"[red]database error:[/red] {safe(str(error.orig).splitlines()[0] if error.orig else error)}", highlight=False)
+            sys.exit(2)
+
+
+app = _Radar(
     help=(
         "cnst-radar: monitor Chinese S&T policy sources for the weekly report.\n\n"
         "Start with `crawl demo` (no network needed), then `crawl run --all`, `crawl items --new`."
@@ -64,10 +78,21 @@ def _sources(config: Settings) -> list[SourceBase]:
 
 
 def _database(config: Settings) -> str:
-    from storage.db import ensure_schema
+    return _usable(config.effective_database_url)
 
-    url = config.effective_database_url
-    ensure_schema(url)
+
+def _usable(url: str) -> str:
+    """``url``, its schema brought up to date — or one line saying why the database cannot be
+    used (bad URL, server down, file not writable), and exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import describe_error, ensure_schema
+
+    try:
+        ensure_schema(url)
+    except (SQLAlchemyError, OSError, ImportError) as error:
+        err.print(f"[red]{safe(describe_error(url, error))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     return url
 
 
@@ -107,6 +132,7 @@ def run(
     """
     config = _config()
     chosen = _choose(_sources(config), source or [], all_)
+    _database(config)
     runs = _crawl(chosen, config, max_pages=max_pages, since=_since(since), refresh=refresh)
     if any(r.status == "failed" for r in runs):
         raise typer.Exit(1)
@@ -180,6 +206,7 @@ def demo(
     database_url = base.database_url or f"sqlite:///{base.data_dir / 'demo.sqlite'}"
     if fresh and not base.database_url:
         (base.data_dir / "demo.sqlite").unlink(missing_ok=True)
+    _usable(database_url)
     with FakeInternet() as internet:
         config = _config(database_url=database_url, proxy=internet.address, polite=False)
         sources = [s for s in _sources(config) if s.enabled]
@@ -516,7 +543,7 @@ def digest(
         preview.write_text(message.html, encoding="utf-8")
         out.print(f"Wrote {preview}")
     if dry_run or not preview:
-        out.print(message.markdown, highlight=False)
+        out.print(message.markdown, markup=False, highlight=False)
 
 
 @issues_app.command("import")
@@ -733,7 +760,7 @@ def db_upgrade() -> None:
     from storage.db import current_revision, upgrade
 
     config = _config()
-    url = config.effective_database_url
+    url = _usable(config.effective_database_url)
     upgrade(url)
     out.print(f"Database at revision {current_revision(url)}: {url}")
 

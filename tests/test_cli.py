@@ -4,13 +4,15 @@ whatever brackets crawled text and selectors contain, and bad input gets one cle
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import Radar
-from storage.db import ensure_schema, transaction
+from conftest import Radar, free_port
+from storage.db import ensure_schema, get_engine, transaction
 from storage.models import CrawlRun, Item, OutboxMessage, Source
 
 HOSTILE_TITLE = "关于[/bold]印发 [red]x[/red] 的通知"
@@ -65,3 +67,41 @@ def test_doctor_shows_the_selectors_as_written(radar: Radar) -> None:
     assert "xpath://ul[contains(concat(' ', normalize-space(@class), ' '), ' u-list ')]/li[a]" in shown
     assert "meta[name=ArticleTitle]::attr(content)" in shown
     assert "meta[name=PubDate]::attr(content)" in shown
+
+
+# -- the database URL -------------------------------------------------------------------
+def crawl(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crawler", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.parametrize("kind", ["unparseable", "refused", "unwritable", "no-driver"])
+def test_a_bad_database_url_is_one_line_naming_it_with_exit_code_2(base_env: dict[str, str], tmp_path: Path, kind: str) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    url = {
+        "unparseable": "radar.sqlite",
+        "refused": f"postgresql://radar:s3cret@127.0.0.1:{free_port()}/radar",
+        "unwritable": f"sqlite:///{tmp_path / 'a-file' / 'radar.sqlite'}",  # a file where a directory must be
+        "no-driver": "mysql://radar:s3cret@127.0.0.1/radar",
+    }[kind]
+    for command in (("items",), ("run", "--source", "ndrc"), ("status",)):
+        result = crawl(base_env | {"RADAR_DATABASE_URL": url}, tmp_path, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "s3cret" not in result.stderr and url.replace("s3cret", "***") in result.stderr
+
+
+def test_read_only_commands_neither_lock_nor_write_a_current_database(base_env: dict[str, str], tmp_path: Path) -> None:
+    database = tmp_path / "radar.sqlite"
+    item_id = store_hostile_item(f"sqlite:///{database}")
+    get_engine(f"sqlite:///{database}").dispose()  # checkpoint: everything is in the main file
+    Path(f"{database}.migrate-lock").unlink(missing_ok=True)
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    # mode=ro: SQLite itself refuses any write, so each command passing proves it wrote nothing.
+    env = base_env | {"RADAR_DATABASE_URL": f"sqlite:///file:{database}?mode=ro&uri=true"}
+    for command in (("items",), ("show", str(item_id)), ("sources",), ("status",), ("digest", "--dry-run")):
+        result = crawl(env, tmp_path, *command)
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+    assert HOSTILE_TITLE in crawl(env, tmp_path, "items").stdout
+    assert not Path(f"{database}.migrate-lock").exists()  # the lock is for migrations only
+    assert not (tmp_path / "file:").exists()  # the URI form is not mistaken for a relative path
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
