@@ -4,6 +4,7 @@ whatever brackets crawled text and selectors contain, and bad input gets one cle
 from __future__ import annotations
 
 import hashlib
+import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -105,3 +106,15 @@ def test_read_only_commands_neither_lock_nor_write_a_current_database(base_env: 
     assert not Path(f"{database}.migrate-lock").exists()  # the lock is for migrations only
     assert not (tmp_path / "file:").exists()  # the URI form is not mistaken for a relative path
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+# -- the fake internet, for source authors -------------------------------------------------
+def test_the_fake_internet_on_a_taken_port_says_so_in_one_line(base_env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "crawler.replay", "--port", str(port)], env=base_env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"port {port} on 127.0.0.1 is already in use (another fake internet?): choose a free one with --port N"]
