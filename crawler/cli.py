@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import shlex
+import shutil
+import signal
 import sys
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 from zoneinfo import ZoneInfo
 
 import typer
@@ -61,6 +65,41 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap
 @app.callback()
 def main(verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: log each item; -vv: debug.")] = 0) -> None:
     logs.configure(verbose, console=err)
+    if not isinstance(sys.stdout, _UntilReaderLeaves):
+        sys.stdout = _UntilReaderLeaves(sys.stdout)
+
+
+class _UntilReaderLeaves:
+    """stdout that ends the process when its reader goes away (`crawl demo | head -20`).
+
+    The usual BrokenPipeError cannot stop a crawl: it is raised inside Scrapy's signal handlers
+    (the per-source progress line), which log it and carry on, and Twisted's threads keep the
+    process alive. SIGPIPE's default action cannot be restored instead: sockets (the crawler's,
+    the fake internet's) would then kill the process whenever a peer hangs up. So: leave at
+    once, with the exit status of a process killed by SIGPIPE.
+    """
+
+    def __init__(self, stream: object):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)  # type: ignore[attr-defined,no-any-return]
+        except BrokenPipeError:
+            _reader_left()
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            _reader_left()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _reader_left() -> NoReturn:
+    os._exit(128 + signal.SIGPIPE)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -217,11 +256,31 @@ def demo(
         out.print(f"Fake internet on {internet.address} serving {len(recorded)} recorded sites.")
         runs = _crawl([s for s in sources if s.name not in missing], config)
     _show_latest(database_url, config)
-    explore = "" if base.database_url else f"RADAR_DATABASE_URL={database_url} "
-    out.print(f"\nDemo database: {database_url}")
-    out.print(f"Explore it:    {explore}crawl items   ·   {explore}crawl show ID   ·   {explore}crawl sources")
+    explore = ("" if base.database_url else f"RADAR_DATABASE_URL={shlex.quote(database_url)} ") + _invocation()
+    out.print(f"\nDemo database: {safe(database_url)}", highlight=False)
+    out.print(safe(f"Explore it:    {explore} items   ·   {explore} show ID   ·   {explore} sources"), highlight=False)
     if sum(r.new for r in runs) == 0:
         out.print("Nothing new this time — the demo remembers what it stored. `crawl demo --fresh` starts over.")
+
+
+def _invocation() -> str:
+    """How to run this `crawl` again from a fresh shell, where the venv may not be activated:
+    `crawl` when that is what PATH finds, else the path of the running program."""
+    program = Path(sys.argv[0]).absolute()
+    if program.name == "__main__.py":  # python -m crawler
+        return f"{shlex.quote(_shortest(Path(sys.executable).absolute()))} -m crawler"
+    on_path = shutil.which("crawl")
+    if on_path and Path(on_path).absolute() == program:
+        return "crawl"
+    return shlex.quote(_shortest(program))
+
+
+def _shortest(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (`.venv/bin/crawl`), else absolute."""
+    if not path.is_relative_to(Path.cwd()):
+        return str(path)
+    relative = str(path.relative_to(Path.cwd()))
+    return relative if "/" in relative else f"./{relative}"  # a bare name would be looked up on PATH
 
 
 def _show_latest(database_url: str, config: Settings) -> None:
@@ -311,6 +370,19 @@ def items(
                 writer.writerow({k: row[k] for k in writer.fieldnames})
         else:
             _items_table(found, config, title=f"{len(found)} item(s)")
+            if not found and not config.database_url:
+                _point_at_the_demo(config)
+
+
+def _point_at_the_demo(config: Settings) -> None:
+    """An empty default database after `crawl demo` puzzles: the demo wrote elsewhere."""
+    if (config.data_dir / "demo.sqlite").exists():
+        demo = f"sqlite:///{config.data_dir / 'demo.sqlite'}"
+        out.print(safe(f"Nothing in the default database ({config.effective_database_url}). The demo's database is {demo}:\n"
+                       f"  RADAR_DATABASE_URL={shlex.quote(demo)} {_invocation()} items"), highlight=False)
+    else:
+        out.print(f"Nothing stored yet. `{safe(_invocation())} demo` crawls recorded sites in a minute; `crawl run --all` the real ones.",
+                  highlight=False)
 
 
 def _item_dict(item, body: bool = False) -> dict:  # type: ignore[no-untyped-def]

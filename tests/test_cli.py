@@ -118,3 +118,35 @@ def test_the_fake_internet_on_a_taken_port_says_so_in_one_line(base_env: dict[st
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [f"port {port} on 127.0.0.1 is already in use (another fake internet?): choose a free one with --port N"]
+
+
+# -- finding the demo again -------------------------------------------------------------
+def in_a_fresh_shell(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``command`` as a user would paste it into a new terminal: no venv on PATH."""
+    fresh = {k: v for k, v in env.items() if not k.startswith(("RADAR_DATABASE_URL", "VIRTUAL_ENV"))} | {"PATH": "/usr/bin:/bin"}
+    return subprocess.run(["bash", "-c", command], env=fresh, cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def test_items_on_an_empty_default_database_points_at_the_demo_database(base_env: dict[str, str], tmp_path: Path) -> None:
+    env = base_env | {"RADAR_DATA_DIR": str(tmp_path / "data")}
+    demo = tmp_path / "data" / "demo.sqlite"
+    item_id = store_hostile_item(f"sqlite:///{demo}")
+    shown = crawl(env, tmp_path, "items").stdout
+    assert f"The demo's database is sqlite:///{demo}" in shown
+    suggestion = shown.strip().splitlines()[-1].strip()
+    assert suggestion.startswith("RADAR_DATABASE_URL=") and suggestion.endswith(" items")
+    assert HOSTILE_TITLE in in_a_fresh_shell(suggestion, tmp_path, env).stdout
+    assert str(item_id) in in_a_fresh_shell(suggestion.replace(" items", f" show {item_id}"), tmp_path, env).stdout
+
+
+def test_the_hint_names_the_venv_script_when_it_is_not_on_path(base_env: dict[str, str], tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "crawl"
+    if not script.exists():
+        pytest.skip("no `crawl` script next to this Python (not installed in a venv)")
+    env = base_env | {"RADAR_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    store_hostile_item(f"sqlite:///{tmp_path / 'data' / 'demo.sqlite'}")
+    venv = script.parent.parent
+    result = subprocess.run([str(script), "items"], env=env, cwd=venv.parent, capture_output=True, text=True, timeout=180)
+    suggestion = result.stdout.strip().splitlines()[-1].strip()
+    assert f" {venv.name}/bin/crawl items" in suggestion or f" {script} items" in suggestion, suggestion
+    assert HOSTILE_TITLE in in_a_fresh_shell(suggestion, venv.parent, env).stdout
