@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import shlex
+import shutil
+import signal
 import sys
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 from zoneinfo import ZoneInfo
 
 import typer
@@ -19,9 +23,24 @@ from rich.table import Table
 from crawler import logs
 from crawler.config import Settings, get_settings
 from crawler.dates import parse_date
+from crawler.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
-app = typer.Typer(
+class _Radar(typer.Typer):
+    """The `crawl` app: a database that fails mid-command (gone, locked, read-only where a write
+    was needed) is reported in one line with exit code 2, not a page of SQLAlchemy traceback."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except OperationalError as error:
+            err.print(f"[red]database error:[/red] {safe(str(error.orig).splitlines()[0] if error.orig else error)}", highlight=False)
+            sys.exit(2)
+
+
+app = _Radar(
     help=(
         "cnst-radar: monitor Chinese S&T policy sources for the weekly report.\n\n"
         "Start with `crawl demo` (no network needed), then `crawl run --all`, `crawl items --new`."
@@ -46,6 +65,41 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, soft_wrap
 @app.callback()
 def main(verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="-v: log each item; -vv: debug.")] = 0) -> None:
     logs.configure(verbose, console=err)
+    if not isinstance(sys.stdout, _UntilReaderLeaves):
+        sys.stdout = _UntilReaderLeaves(sys.stdout)
+
+
+class _UntilReaderLeaves:
+    """stdout that ends the process when its reader goes away (`crawl demo | head -20`).
+
+    The usual BrokenPipeError cannot stop a crawl: it is raised inside Scrapy's signal handlers
+    (the per-source progress line), which log it and carry on, and Twisted's threads keep the
+    process alive. SIGPIPE's default action cannot be restored instead: sockets (the crawler's,
+    the fake internet's) would then kill the process whenever a peer hangs up. So: leave at
+    once, with the exit status of a process killed by SIGPIPE.
+    """
+
+    def __init__(self, stream: object):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)  # type: ignore[attr-defined,no-any-return]
+        except BrokenPipeError:
+            _reader_left()
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            _reader_left()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _reader_left() -> NoReturn:
+    os._exit(128 + signal.SIGPIPE)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -57,16 +111,27 @@ def _sources(config: Settings) -> list[SourceBase]:
     try:
         return load_sources(config.sources_dir)
     except WatchlistError as error:
-        err.print(f"[red]The watchlists have errors:[/red]\n{error}", highlight=False)
+        err.print(f"[red]The watchlists have errors:[/red]\n{safe(error)}", highlight=False)
         err.print("Fix them (see `crawl check`) and try again.")
         raise typer.Exit(2) from None
 
 
 def _database(config: Settings) -> str:
-    from storage.db import ensure_schema
+    return _usable(config.effective_database_url)
 
-    url = config.effective_database_url
-    ensure_schema(url)
+
+def _usable(url: str) -> str:
+    """``url``, its schema brought up to date — or one line saying why the database cannot be
+    used (bad URL, server down, file not writable), and exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import describe_error, ensure_schema
+
+    try:
+        ensure_schema(url)
+    except (SQLAlchemyError, OSError, ImportError) as error:
+        err.print(f"[red]{safe(describe_error(url, error))}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     return url
 
 
@@ -106,6 +171,7 @@ def run(
     """
     config = _config()
     chosen = _choose(_sources(config), source or [], all_)
+    _database(config)
     runs = _crawl(chosen, config, max_pages=max_pages, since=_since(since), refresh=refresh)
     if any(r.status == "failed" for r in runs):
         raise typer.Exit(1)
@@ -115,12 +181,12 @@ def _choose(sources: list[SourceBase], names: list[str], all_: bool) -> list[Sou
     if all_:
         return [s for s in sources if s.enabled]
     if not names:
-        err.print("Name a source with --source NAME, or use --all. Configured sources: " + ", ".join(s.name for s in sources))
+        err.print("Name a source with --source NAME, or use --all. Configured sources: " + safe(", ".join(s.name for s in sources)))
         raise typer.Exit(2)
     by_name = {s.name: s for s in sources}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        err.print(f"[red]Unknown source(s): {', '.join(unknown)}.[/red] Configured: {', '.join(by_name)}")
+        err.print(f"[red]Unknown source(s): {safe(', '.join(unknown))}.[/red] Configured: {safe(', '.join(by_name))}")
         raise typer.Exit(2)
     return [by_name[n] for n in names]
 
@@ -159,7 +225,7 @@ def _summary(runs: list) -> None:
     out.print(table)
     for r in runs:
         if r.error_summary:
-            out.print(f"  {r.source.name}: last error: {r.error_summary}", highlight=False)
+            out.print(f"  {r.source.name}: last error: {safe(r.error_summary)}", highlight=False)
 
 
 @app.command()
@@ -179,6 +245,7 @@ def demo(
     database_url = base.database_url or f"sqlite:///{base.data_dir / 'demo.sqlite'}"
     if fresh and not base.database_url:
         (base.data_dir / "demo.sqlite").unlink(missing_ok=True)
+    _usable(database_url)
     with FakeInternet() as internet:
         config = _config(database_url=database_url, proxy=internet.address, polite=False)
         sources = [s for s in _sources(config) if s.enabled]
@@ -189,11 +256,31 @@ def demo(
         out.print(f"Fake internet on {internet.address} serving {len(recorded)} recorded sites.")
         runs = _crawl([s for s in sources if s.name not in missing], config)
     _show_latest(database_url, config)
-    explore = "" if base.database_url else f"RADAR_DATABASE_URL={database_url} "
-    out.print(f"\nDemo database: {database_url}")
-    out.print(f"Explore it:    {explore}crawl items   ·   {explore}crawl show ID   ·   {explore}crawl sources")
+    explore = ("" if base.database_url else f"RADAR_DATABASE_URL={shlex.quote(database_url)} ") + _invocation()
+    out.print(f"\nDemo database: {safe(database_url)}", highlight=False)
+    out.print(safe(f"Explore it:    {explore} items   ·   {explore} show ID   ·   {explore} sources"), highlight=False)
     if sum(r.new for r in runs) == 0:
         out.print("Nothing new this time — the demo remembers what it stored. `crawl demo --fresh` starts over.")
+
+
+def _invocation() -> str:
+    """How to run this `crawl` again from a fresh shell, where the venv may not be activated:
+    `crawl` when that is what PATH finds, else the path of the running program."""
+    program = Path(sys.argv[0]).absolute()
+    if program.name == "__main__.py":  # python -m crawler
+        return f"{shlex.quote(_shortest(Path(sys.executable).absolute()))} -m crawler"
+    on_path = shutil.which("crawl")
+    if on_path and Path(on_path).absolute() == program:
+        return "crawl"
+    return shlex.quote(_shortest(program))
+
+
+def _shortest(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (`.venv/bin/crawl`), else absolute."""
+    if not path.is_relative_to(Path.cwd()):
+        return str(path)
+    relative = str(path.relative_to(Path.cwd()))
+    return relative if "/" in relative else f"./{relative}"  # a bare name would be looked up on PATH
 
 
 def _show_latest(database_url: str, config: Settings) -> None:
@@ -228,13 +315,13 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readab
         state = row["health"]
         shown = f"[{colours.get(state, 'white')}]{state}[/]" + (f" since {row['health_since']}" if row["health_since"] else "")
         table.add_row(
-            row["name"], row["label"], row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
+            row["name"], safe(row["label"]), row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
             row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), shown,
         )
     out.print(table)
     for row in rows:
         if row["health"] in ("degraded", "broken") and row["problem"]:
-            out.print(f"  {row['name']}: {row['problem']}", highlight=False)
+            out.print(f"  {row['name']}: {safe(row['problem'])}", highlight=False)
 
 
 def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
@@ -283,6 +370,19 @@ def items(
                 writer.writerow({k: row[k] for k in writer.fieldnames})
         else:
             _items_table(found, config, title=f"{len(found)} item(s)")
+            if not found and not config.database_url:
+                _point_at_the_demo(config)
+
+
+def _point_at_the_demo(config: Settings) -> None:
+    """An empty default database after `crawl demo` puzzles: the demo wrote elsewhere."""
+    if (config.data_dir / "demo.sqlite").exists():
+        demo = f"sqlite:///{config.data_dir / 'demo.sqlite'}"
+        out.print(safe(f"Nothing in the default database ({config.effective_database_url}). The demo's database is {demo}:\n"
+                       f"  RADAR_DATABASE_URL={shlex.quote(demo)} {_invocation()} items"), highlight=False)
+    else:
+        out.print(f"Nothing stored yet. `{safe(_invocation())} demo` crawls recorded sites in a minute; `crawl run --all` the real ones.",
+                  highlight=False)
 
 
 def _item_dict(item, body: bool = False) -> dict:  # type: ignore[no-untyped-def]
@@ -307,7 +407,7 @@ def _items_table(found: list, config: Settings, title: str) -> None:
     for column in ("id", "source", "published", "title", "origin", "status"):
         table.add_column(column, overflow="fold")
     for item in found:
-        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), item.title, item.origin or "—", item.status)
+        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), safe(item.title), safe(item.origin or "—"), item.status)
     out.print(table)
 
 
@@ -336,9 +436,9 @@ def show(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for name in ("id", "source", "title", "published_at", "origin", "url", "canonical_url", "first_seen_at", "status", "extraction"):
-        out.print(f"[bold]{name:>14}[/bold]  {data[name]}", highlight=False)
+        out.print(f"[bold]{name:>14}[/bold]  {safe(data[name])}", highlight=False)
     out.print()
-    out.print(data["body"], highlight=False)
+    out.print(data["body"], markup=False, highlight=False)
 
 
 @app.command()
@@ -350,17 +450,17 @@ def check() -> None:
     problems: list[str] = []
     try:
         found = load_sources(config.sources_dir)
-        out.print(f"[green]OK[/green]: {len(found)} source(s) in {config.sources_dir}: {', '.join(s.name for s in found)}")
+        out.print(f"[green]OK[/green]: {len(found)} source(s) in {safe(config.sources_dir)}: {', '.join(s.name for s in found)}")
     except WatchlistError as error:
         problems += error.problems
     if config.topics_file.exists():
         try:
             taxonomy = load_taxonomy(config.topics_file)
-            out.print(f"[green]OK[/green]: {config.topics_file}: {len(taxonomy.categories)} categories and fields, {len(taxonomy.regions)} regions")
+            out.print(f"[green]OK[/green]: {safe(config.topics_file)}: {len(taxonomy.categories)} categories and fields, {len(taxonomy.regions)} regions")
         except WatchlistError as error:
             problems += error.problems
     if problems:
-        err.print("\n".join(problems), highlight=False)
+        err.print(safe("\n".join(problems)), highlight=False)
         err.print(f"[red]{len(problems)} problem(s).[/red]")
         raise typer.Exit(1)
 
@@ -397,9 +497,9 @@ def extract(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     for name in ("title", "published_at", "origin", "provenance", "problems", "unavailable"):
-        out.print(f"[bold]{name:>12}[/bold]  {data[name]}", highlight=False)
+        out.print(f"[bold]{name:>12}[/bold]  {safe(data[name])}", highlight=False)
     out.print()
-    out.print(article.body, highlight=False)
+    out.print(article.body, markup=False, highlight=False)
 
 
 @app.command()
@@ -416,7 +516,7 @@ def doctor(
 
     config = _config()
     chosen = _choose(_sources(config), [source], False)[0]
-    out.print(f"[bold]{chosen.name}[/bold] — {chosen.label} ({chosen.file})")
+    out.print(f"[bold]{chosen.name}[/bold] — {safe(chosen.label)} ({safe(chosen.file)})")
     for line in diagnose(chosen, config, list_url):
         out.print(line, highlight=False)
 
@@ -451,7 +551,7 @@ def jobs() -> None:
     for column in ("id", "next run", "trigger"):
         table.add_column(column)
     for job in found:
-        table.add_row(job.id, _local(job.next_run_time, config), str(job.trigger))
+        table.add_row(safe(job.id), _local(job.next_run_time, config), safe(job.trigger))
     out.print(table)
     if not found:
         out.print("No jobs yet: they are created when `crawl daemon` starts.")
@@ -483,13 +583,13 @@ def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless th
         for name, row in sorted(overview.items()):
             run, source = row.get("last_run"), row["source"]
             table.add_row(name, _local(run.started_at, config) if run else "never", run.status if run else "—",
-                          str(run.new) if run else "—", source.health, source.last_error or "")
+                          str(run.new) if run else "—", source.health, safe(source.last_error))
         out.print(table)
         pending = backlog(session)
         out.print(f"Outbox: {len(pending)} message(s) waiting")
         for message in pending:
-            out.print(f"  {message.kind} {message.title!r}: {message.attempts} attempt(s), next {_local(message.next_attempt_at, config)}"
-                      + (f", last error: {redact(message.last_error)}" if message.last_error else ""), highlight=False)
+            out.print(f"  {message.kind} {safe(repr(message.title))}: {message.attempts} attempt(s), next {_local(message.next_attempt_at, config)}"
+                      + (f", last error: {safe(redact(message.last_error))}" if message.last_error else ""), highlight=False)
     if check and not fresh:
         raise typer.Exit(1)
 
@@ -517,7 +617,7 @@ def digest(
         preview.write_text(message.html, encoding="utf-8")
         out.print(f"Wrote {preview}")
     if dry_run or not preview:
-        out.print(message.markdown, highlight=False)
+        out.print(message.markdown, markup=False, highlight=False)
 
 
 @issues_app.command("import")
@@ -533,7 +633,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
         try:
             report = parse_report(read_report_text(file), str(file))
         except ReportParseError as error:
-            err.print(f"[red]{file}: {error}[/red]")
+            err.print(f"[red]{safe(file)}: {safe(error)}[/red]")
             failed += 1
             continue
         with transaction(url) as session:
@@ -543,7 +643,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
         out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
         for line in report.unplaced:
-            out.print(f"  [yellow]could not place:[/yellow] {line}", highlight=False)
+            out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
     if failed:
         raise typer.Exit(1)
 
@@ -564,7 +664,7 @@ def issues_list() -> None:
         for issue in session.scalars(select(ReportIssue).order_by(ReportIssue.published.desc())):
             briefs = sum(s.is_brief for s in issue.stories)
             table.add_row(str(issue.published), str(len(issue.stories) - briefs), str(briefs),
-                          str(sum(len(s.references) for s in issue.stories)), issue.source_file or "")
+                          str(sum(len(s.references) for s in issue.stories)), safe(issue.source_file))
     out.print(table)
 
 
@@ -587,12 +687,12 @@ def issues_show(published: Annotated[str, typer.Argument(help="Publication date,
         if as_json:
             print(json.dumps(issue.structure, ensure_ascii=False, indent=2))
             return
-        out.print(f"[bold]{issue.title}[/bold] — {issue.published}")
+        out.print(f"[bold]{safe(issue.title)}[/bold] — {issue.published}")
         for story in issue.stories:
             label = "단신동향" if story.is_brief else f"{story.section} · {story.category or '—'}"
-            out.print(f"\n[bold]{label}[/bold] {story.number or ''} {story.headline} ({story.event_date or '—'})", highlight=False)
+            out.print(f"\n[bold]{safe(label)}[/bold] {story.number or ''} {safe(story.headline)} ({safe(story.event_date or '—')})", highlight=False)
             for ref in story.references:
-                out.print(f"   {ref.title or ref.outlet or ''}  {ref.url}", highlight=False)
+                out.print(f"   {safe(ref.title or ref.outlet)}  {safe(ref.url)}", highlight=False)
 
 
 @app.command("diff")
@@ -612,7 +712,7 @@ def diff_command(
             table.add_column(column, overflow="fold")
         colours = {"new": "green", "follow_up": "cyan", "covered": "blue", "duplicate": "yellow"}
         for item in found:
-            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", item.title, item.verdict_reason or "")
+            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", safe(item.title), safe(item.verdict_reason))
         out.print(table)
 
 
@@ -665,7 +765,7 @@ def tag(
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), highlight=False)
+        out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), markup=False, highlight=False)
 
 
 @app.command()
@@ -723,7 +823,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written
         with transaction(_database(config)) as session, file.open(encoding="utf-8") as lines:
             counts = transfer.import_(session, lines)
     except ValueError as error:
-        err.print(f"[red]{file}: {error}[/red] — nothing was imported.")
+        err.print(f"[red]{safe(file)}: {safe(error)}[/red] — nothing was imported.")
         raise typer.Exit(1) from None
     out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored.")
 
@@ -734,7 +834,7 @@ def db_upgrade() -> None:
     from storage.db import current_revision, upgrade
 
     config = _config()
-    url = config.effective_database_url
+    url = _usable(config.effective_database_url)
     upgrade(url)
     out.print(f"Database at revision {current_revision(url)}: {url}")
 

@@ -21,6 +21,7 @@ from crawler.config import Settings
 from crawler.encoding import decide_encoding
 from crawler.extract import extract_article
 from crawler.listings import Entry
+from crawler.markup import safe
 from crawler.rules import select
 from crawler.watchlist import SourceBase
 
@@ -70,11 +71,11 @@ def _lower(items: object) -> dict[str, str]:
 
 
 def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) -> list[str]:
-    """Step-by-step explanation, as lines of text (Rich markup allowed)."""
+    """Step-by-step explanation, as lines of Rich markup (everything fetched or configured is escaped)."""
     lines: list[str] = []
     url = list_url or source.lists[0].url
     page = fetch(url, config, source)
-    lines.append(f"[bold]1. List page[/bold] {url}")
+    lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))
     if page.error:
         lines.append("   [red]✗ the list could not be fetched: check the URL, the proxy, or whether the site blocks us[/red]")
@@ -83,9 +84,9 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) 
     lines.extend(lines_list)
     if not entries:
         lines.append("   [red]✗ no article links: the site changed its markup, or served an anti-bot page instead of the list[/red]")
-        lines.append(f"   page starts: {_snippet(page.text)}")
+        lines.append(f"   page starts: {safe(_snippet(page.text))}")
         return lines
-    lines.append(f"[bold]3. Article[/bold] {entries[0].url}")
+    lines.append(f"[bold]3. Article[/bold] {safe(entries[0].url)}")
     article_page = fetch(entries[0].url, config, source, referer=url)
     lines.append(_fetch_line(article_page))
     if article_page.error:
@@ -96,11 +97,11 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) 
 
 def _fetch_line(page: Fetched) -> str:
     if page.error and not page.body:
-        return f"   [red]✗ {page.error}[/red]"
+        return f"   [red]✗ {safe(page.error)}[/red]"
     colour = "green" if page.status == 200 else "red"
     return (
         f"   [{colour}]HTTP {page.status}[/{colour}], {len(page.body):,} bytes, decoded as {page.encoding}"
-        f" (Content-Type: {page.headers.get('content-type', '—')})"
+        f" (Content-Type: {safe(page.headers.get('content-type', '—'))})"
     )
 
 
@@ -109,28 +110,28 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
     spec = getattr(source, "list", None)
     if source.kind == "feed":  # type: ignore[attr-defined]
         found, title = listings.feed_entries(page.body)
-        lines.append(f"   feed “{title or '—'}”: {len(found)} item(s)")
+        lines.append(f"   feed “{safe(title or '—')}”: {len(found)} item(s)")
     elif source.kind == "json_list":  # type: ignore[attr-defined]
         found = listings.json_entries(page.text, page.url, spec)
-        lines.append(f"   items path `{spec.items}`: {len(found)} record(s) with a link")
+        lines.append(f"   items path `{safe(spec.items)}`: {len(found)} record(s) with a link")
     else:
         selector = Selector(text=page.text)
         if source.kind == "jpaas_list":  # type: ignore[attr-defined]
             api = listings.jpaas_api_url(selector, page.url, source.script)  # type: ignore[attr-defined]
-            lines.append(f"   script `{source.script}` → API {api or '[red]not found[/red]'}")  # type: ignore[attr-defined]
+            lines.append(f"   script `{safe(source.script)}` → API {safe(api) if api else '[red]not found[/red]'}")  # type: ignore[attr-defined]
             if api is None:
                 return [], lines
             answer = fetch(api, config, source, referer=page.url)
             lines.append(_fetch_line(answer))
             selector = listings.jpaas_fragment(answer.text) or Selector(text="")
         nodes = len(select(selector, spec.entry))
-        lines.append(f"   list.entry `{spec.entry.select}` matched {nodes} element(s)")
+        lines.append(f"   list.entry `{safe(spec.entry.select)}` matched {nodes} element(s)")
         found = listings.html_entries(selector, page.url, spec)
     wanted = [e for e in found if listings.is_article_url(e.url, source.article_pattern)]
     if source.article_pattern:
-        lines.append(f"   article_url `{source.article_pattern}` kept {len(wanted)} of {len(found)} link(s)")
+        lines.append(f"   article_url `{safe(source.article_pattern)}` kept {len(wanted)} of {len(found)} link(s)")
         for dropped in [e.url for e in found if e not in wanted][:3]:
-            lines.append(f"     dropped {dropped}")
+            lines.append(f"     dropped {safe(dropped)}")
     if spec is not None and hasattr(spec, "title"):
         for name in ("title", "date"):
             if getattr(spec, name, None):
@@ -138,7 +139,7 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
                 lines.append(f"   list.{name}: matched {hits} of {len(wanted)}")
     for entry in wanted[:5]:
         when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
-        lines.append(f"     · {when}  {entry.title or '—'}  {entry.url}")
+        lines.append(f"     · {when}  {safe(entry.title or '—')}  {safe(entry.url)}")
     return wanted, lines
 
 
@@ -153,10 +154,10 @@ def _article_lines(source: SourceBase, page: Fetched) -> list[str]:
         note = ""
         if rule in declared:
             ok = origin == "source-rules"
-            note = f"  [{'green' if ok else 'red'}]{rule} `{declared[rule].select}` {'matched' if ok else 'matched NOTHING'}[/]"
-        lines.append(f"   {field:>12} ← {origin:<13} {shown}{note}")
+            note = f"  [{'green' if ok else 'red'}]{rule} `{safe(declared[rule].select)}` {'matched' if ok else 'matched NOTHING'}[/]"
+        lines.append(f"   {field:>12} ← {origin:<13} {safe(shown)}{note}")
     problems = article.problems
-    lines.append(f"   [{'red' if problems else 'green'}]{'problems: ' + ', '.join(problems) if problems else '✓ title, date and body found'}[/]")
+    lines.append(f"   [{'red' if problems else 'green'}]{'problems: ' + safe(', '.join(problems)) if problems else '✓ title, date and body found'}[/]")
     return lines
 
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from crawler import health
 from storage import queries
@@ -33,6 +35,9 @@ class RunRecorder:
         crawler.radar_recorder = self  # type: ignore[attr-defined]
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.raised, signal=signals.spider_error)
+        crawler.signals.connect(self.extracted, signal=signals.item_scraped)
+        crawler.signals.connect(self.extracted, signal=signals.item_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
@@ -50,6 +55,20 @@ class RunRecorder:
             self.crawler.radar_conditional.load(states)  # type: ignore[attr-defined]
             self.crawler.radar_incremental.read_before = set(states)  # type: ignore[attr-defined]
             queries.close_abandoned_runs(session, row.id, run.id)
+
+    def raised(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback raised (a selector that fails on real pages, a bug): an error of the run,
+        named, so the run is not `ok` and the source's health can say what broke."""
+        stats = self.crawler.stats
+        exception = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        stats.inc_value("radar/errors")
+        stats.inc_value("radar/exceptions")
+        stats.set_value("radar/last_exception", exception)
+        stats.set_value("radar/last_error", f"{response.meta.get('radar_role', 'page')} {response.url}: {exception}")
+
+    def extracted(self, item: object, spider: Spider, **_: object) -> None:
+        """An article made it through extraction (stored, updated or already known)."""
+        self.crawler.stats.inc_value("radar/extracted")
 
     def closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats

@@ -31,8 +31,12 @@ def assess(source: SourceBase, stats: dict, status: str, last_new: datetime | No
     """Judge one finished run of ``source`` from its Scrapy stats (``radar/*`` keys)."""
     broken: list[str] = []
     degraded: list[str] = []
+    raised = stats.get("radar/exceptions", 0)
     if status == "failed":
-        broken.append(f"no list page could be fetched ({stats.get('radar/last_error', 'unknown error')})")
+        broken.append(f"no list page could be read ({stats.get('radar/last_error', 'unknown error')})" if raised
+                      else f"no list page could be fetched ({stats.get('radar/last_error', 'unknown error')})")
+    elif raised and not stats.get("radar/extracted", 0):
+        broken.append(f"{raised} page(s) raised {stats.get('radar/last_exception')} and no article was extracted")
     if stats.get("radar/thin_lists"):
         broken.append(f"{stats.get('radar/thin_list', 'a list page')} (expected at least {source.expect.min_entries}): layout changed or an anti-bot page was served")
     detected = stats.get("radar/detected")  # list rules failed, detection found the entries

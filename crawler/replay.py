@@ -18,6 +18,7 @@ or a different file served in place of the real one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import socket
@@ -336,7 +337,12 @@ def main() -> None:  # pragma: no cover - a convenience for source authors
     parser.add_argument("--port", type=int, default=8899)
     parser.add_argument("roots", nargs="*", type=Path, help="folders of host folders (default: bundled sites)")
     args = parser.parse_args()
-    internet = FakeInternet(*args.roots, port=args.port).start()
+    try:
+        internet = FakeInternet(*args.roots, port=args.port).start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(f"port {args.port} on 127.0.0.1 is already in use (another fake internet?): choose a free one with --port N") from None
     print(f"fake internet on {internet.address} serving: {', '.join(internet.hosts())}")
     print(f"point the crawler at it:  RADAR_PROXY={internet.address} crawl run --all")
     try:

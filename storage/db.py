@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -29,7 +31,12 @@ SCHEMA_HEAD = "0006"
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # WAL lets `crawl items` read while a crawl writes; the busy timeout rides out short locks.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Switching is a write: asked only when needed, so a read-only database still opens.
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:  # read-only: read in whatever mode the file is in
+            pass
     # In WAL mode NORMAL is crash-safe (a power cut may lose the last commits, never corrupt)
     # and saves an fsync per stored article.
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -38,12 +45,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL — also of the URI form ``sqlite:///file:/x.sqlite?mode=ro&uri=true``
+    — or None for an in-memory or non-SQLite database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true":
+        path = parsed.database.removeprefix("file:").split("?", 1)[0]
+        return None if path in ("", ":memory:") or parsed.query.get("mode") == "memory" else Path(path)
+    return Path(parsed.database)
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password hidden, fit to print (also when it cannot be parsed)."""
+    # On the text as given, not re-rendered: it must also work on what make_url() refuses.
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def describe_error(url: str, error: Exception) -> str:
+    """One line for an operator: which database (password hidden) and what is wrong with it."""
+    cause = getattr(error, "orig", None) or error
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if isinstance(error, ImportError):
+        return f"RADAR_DATABASE_URL {redacted(url)!r} needs a database driver that is not installed ({reason}); use sqlite:// or postgresql://"
+    if isinstance(error, ArgumentError):
+        return f"RADAR_DATABASE_URL {redacted(url)!r} is not a usable database URL ({reason}); use e.g. sqlite:////var/lib/radar/radar.sqlite or postgresql://user@host/db"
+    return f"cannot use the database {redacted(url)}: {reason}"
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        file = sqlite_file(url)
+        if file is not None and parsed.query.get("mode") != "ro":
+            file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -73,12 +110,15 @@ def _alembic_config(url: str) -> Config:
 
 
 def current_revision(url: str) -> str | None:
-    """The database's schema revision (None for a new database), read without Alembic."""
-    try:
-        with get_engine(url).connect() as conn:
+    """The database's schema revision (None for a new database), read without Alembic.
+
+    A database that cannot be opened raises: taking it for a new one would try to migrate it.
+    """
+    with get_engine(url).connect() as conn:
+        try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except DBAPIError:  # no such table yet
-        return None
+        except DBAPIError:  # no such table yet
+            return None
 
 
 def head_revision(url: str) -> str | None:
@@ -115,12 +155,13 @@ def ensure_schema(url: str) -> None:
 def _migration_lock(url: str) -> Iterator[None]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
+        file = sqlite_file(url)
+        if file is None:
             yield
             return
         import fcntl
 
-        with open(f"{parsed.database}.migrate-lock", "w") as handle:
+        with open(f"{file}.migrate-lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
         return

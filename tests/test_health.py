@@ -77,3 +77,17 @@ def test_doctor_explains_a_healthy_source_step_by_step(radar: Radar) -> None:
     assert "list.entry" in out and "3. Article" in out
     assert "article.title" in out or "title ←" in out
     assert "✓ title, date and body found" in out
+
+
+def test_a_rule_that_raises_on_every_article_makes_the_run_broken_with_the_exception_named(
+    radar: Radar, watchlists: Path, database_url: str
+) -> None:
+    # Compiles (no <div> in the load-time probe) but raises on every real article page.
+    ndrc = watchlists / "sources" / "ndrc.yml"
+    ndrc.write_text(ndrc.read_text(encoding="utf-8").replace('"div.TRS_Editor"', '"xpath://div[no-such-function()]"'), encoding="utf-8")
+    shown = radar("run", "--source", "ndrc").stdout
+    assert " ok  ndrc" not in shown and " 0 errors" not in shown
+    source = health_of(database_url)["ndrc"]
+    assert source.health == "broken"
+    assert "raised ValueError: XPath error: Unregistered function" in source.last_error
+    assert "no article was extracted" in source.last_error

@@ -1,5 +1,7 @@
 """A broken watchlist names the file, the line and the field — and `crawl check` says so."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,57 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
 def test_the_project_watchlists_are_valid() -> None:
     sources = load_sources(Path(__file__).resolve().parent.parent / "watchlists" / "sources")
     assert {"sciencenet", "cas", "ndrc"} <= {s.name for s in sources}
+
+
+FEED = """\
+name: example
+label: 示例 (예시)
+homepage: https://www.example.gov.cn/
+kind: feed
+lists:
+  - https://www.example.gov.cn/feed.xml
+feed:
+  article_url: '^https://www\\.example\\.gov\\.cn/'
+  content: article
+article:
+  title: "h1::text"
+  body: {select: "div.content", regex: "(.*)"}
+"""
+
+
+def test_an_invalid_css_selector_is_caught_at_load_time(tmp_path: Path) -> None:
+    message = problem(tmp_path, FEED.replace('"h1::text"', '"meta[name=ArticleTitle::attr(content)"'))
+    assert "example.yml:11: field `article.title`: invalid CSS selector 'meta[name=ArticleTitle::attr(content)'" in message
+
+
+def test_an_invalid_xpath_is_caught_with_the_line_of_its_key(tmp_path: Path) -> None:
+    message = problem(tmp_path, VALID.replace('"ul.u-list li"', '"xpath://ul[@class=\'u-list\']/li["'))
+    assert "example.yml:9: field `list.entry`: invalid XPath" in message
+    message = problem(tmp_path, FEED.replace('"div.content"', '"xpath://div[@"'))
+    assert "example.yml:12: field `article.body.select`: invalid XPath 'xpath://div[@'" in message
+
+
+def test_invalid_drop_and_pagination_selectors_are_caught(tmp_path: Path) -> None:
+    assert "field `article.drop.1`: invalid CSS selector" in problem(tmp_path, FEED + '  drop: ["style", "div[class"]\n')
+    message = problem(tmp_path, VALID.replace('  url: "index_{n}.html"', '  next: "a.next:bogus::attr(href)"'))
+    assert "example.yml:13: field `pagination.next`: invalid CSS selector" in message
+
+
+def test_an_invalid_article_url_regex_is_caught_in_every_kind(tmp_path: Path) -> None:
+    message = problem(tmp_path, FEED.replace("'^https://www\\.example\\.gov\\.cn/'", "'^https://(www\\.example'"))
+    assert "example.yml:8: field `feed.article_url`: invalid regular expression" in message
+    message = problem(tmp_path, VALID.replace('  link: "a::attr(href)"', '  link: "a::attr(href)"\n  article_url: "[a-"'))
+    assert "example.yml:11: field `list.article_url`: invalid regular expression" in message
+
+
+def test_errors_in_the_feed_block_name_the_dotted_path_and_line(tmp_path: Path) -> None:
+    message = problem(tmp_path, FEED.replace("content: article", "content: fulltext"))
+    assert "example.yml:9: field `feed.content`:" in message and "'article' or 'feed'" in message
+
+
+def test_crawl_check_reports_bad_selectors_instead_of_ok(base_env: dict[str, str], tmp_path: Path, watchlists: Path) -> None:
+    ndrc = watchlists / "sources" / "ndrc.yml"
+    ndrc.write_text(ndrc.read_text(encoding="utf-8").replace('"div.TRS_Editor"', '"div.TRS_Editor[class"'), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "crawler", "check"], env=base_env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "source(s) in" not in result.stdout
+    assert "ndrc.yml:" in result.stderr and "field `article.body`: invalid CSS selector 'div.TRS_Editor[class'" in result.stderr

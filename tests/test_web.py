@@ -339,6 +339,7 @@ def test_the_sources_board_shows_health_and_runs_doctor_only_when_asked(radar: R
     doctor = client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text)})
     assert doctor.status_code == 200 and "진단 결과" in doctor.text
     assert "1. List page" in doctor.text and "HTTP 200" in doctor.text and "[bold]" not in doctor.text
+    assert "meta[name=ArticleTitle]::attr(content)" in doctor.text and "/li[a]" in doctor.text  # selectors as written
     assert client.get("/sources/nosuch").status_code == 404
     assert client.post("/sources/nosuch/doctor", data={"csrf_token": csrf(page.text)}).status_code == 404
     assert client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text), "url": "file:///etc/passwd"}).status_code == 400
