@@ -1,5 +1,5 @@
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
-<!-- Reconstruction, not a recording: table layout as public scrapers and a 2026 test fixture show it (#mleft3 nested tables, #content1); no literal <tbody> (a 2026 public test fixture of the list has none; browsers insert one when rendering). Texts are synthetic. -->
+<!-- Reconstruction, not a recording: table layout as public scrapers and a 2026 test fixture show it (#mleft3 nested tables, #content1); no literal tbody element (a 2026 public test fixture of the list has none; browsers insert one when rendering). Texts are synthetic. -->
 <html xmlns="http://www.w3.org/1999/xhtml">
 <head>
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
