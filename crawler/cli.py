@@ -256,7 +256,7 @@ def _print_evidence(configured: list[SourceBase], as_json: bool) -> None:
         if block is None:
             out.print(f"[bold]{source.name}[/] [yellow]unverified[/]: no provenance block in {source.file}", highlight=False)
             continue
-        mark = "" if block.verified else " [yellow]unverified[/] (inference only)"
+        mark = "" if block.verified else " [yellow]unverified[/] (no independent markup evidence)"
         out.print(f"[bold]{source.name}[/]{mark} — checked {block.checked}", highlight=False)
         for label, text in (("list URL", block.list_url), ("selectors", block.selectors), ("article", block.article)):
             out.print(f"  {label}: {text}", highlight=False, markup=False)

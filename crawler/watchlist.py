@@ -145,6 +145,7 @@ class ListUrl(Strict):
 
 
 EVIDENCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+MARKUP_EVIDENCE = ("public-scraper", "rsshub-route", "saved-page")
 
 
 class Evidence(Strict):
@@ -181,8 +182,9 @@ class Provenance(Strict):
 
     @property
     def verified(self) -> bool:
-        """True when at least one piece of evidence is independent of our own guesses."""
-        return any(item.kind != "inference" for item in self.evidence)
+        """True when someone else's code or a saved page confirms the markup; a URL seen in the
+        wild only shows that the page exists, and an inference is our own guess."""
+        return any(item.kind in MARKUP_EVIDENCE for item in self.evidence)
 
 
 class SourceBase(Strict):

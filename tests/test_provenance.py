@@ -54,8 +54,9 @@ def test_a_provenance_block_loads_and_counts_as_verified_with_independent_eviden
     assert source.provenance.evidence[0].date == "2026-05" and source.provenance.inferred == ["encoding UTF-8"]
 
 
-def test_evidence_that_is_only_inference_is_not_verified(tmp_path: Path) -> None:
-    source = load_source(write(tmp_path, BASE + PROVENANCE.format(kind="inference", date="2026")))
+@pytest.mark.parametrize("kind", ["inference", "public-url"])
+def test_evidence_that_shows_no_markup_is_not_verified(tmp_path: Path, kind: str) -> None:
+    source = load_source(write(tmp_path, BASE + PROVENANCE.format(kind=kind, date="2026")))
     assert source.provenance is not None and not source.provenance.verified
 
 
@@ -95,7 +96,7 @@ def test_sources_marks_unverified_ones_and_evidence_lists_the_blocks(radar: Rada
     assert "guessed (unverified)" in table and "ndrc (unverified)" not in table
     listed = radar("sources", "--evidence").stdout
     assert "ndrc — checked 2026-11-29" in listed and "[rsshub-route]" in listed
-    assert "guessed unverified (inference only)" in listed and "bare unverified: no provenance block" in listed
+    assert "guessed unverified (no independent markup evidence)" in listed and "bare unverified: no provenance block" in listed
     blocks = json.loads(radar("sources", "--evidence", "--json").stdout)
     assert blocks["bare"] is None and blocks["hubei_kjt"]["evidence"][0]["kind"] == "public-scraper"
 
