@@ -168,9 +168,9 @@ def demo(
 ) -> None:
     """See the whole pipeline work in under a minute, with no network and no setup.
 
-    Starts the fake internet (recorded copies of the real sites) on loopback, points the
-    crawler at it through the ordinary proxy setting, crawls every configured source that
-    has a recording, and shows what was stored. Demo data goes to a separate database
+    Starts the fake internet on loopback (fixture sites: reconstructions of the real sites from
+    public evidence, not recordings), points the crawler at it through the ordinary proxy
+    setting, crawls every configured source that has a fixture site, and shows what was stored. Demo data goes to a separate database
     unless RADAR_DATABASE_URL is set.
     """
     from crawler.replay import FakeInternet
@@ -185,8 +185,8 @@ def demo(
         recorded = set(internet.hosts())
         missing = [s.name for s in sources if not s.hosts <= recorded]
         if missing:
-            out.print(f"(no recording for {', '.join(missing)}: skipped in the demo)")
-        out.print(f"Fake internet on {internet.address} serving {len(recorded)} recorded sites.")
+            out.print(f"(no fixture site for {', '.join(missing)}: skipped in the demo)")
+        out.print(f"Fake internet on {internet.address} serving {len(recorded)} fixture sites (reconstructions, not recordings).")
         runs = _crawl([s for s in sources if s.name not in missing], config)
     _show_latest(database_url, config)
     explore = "" if base.database_url else f"RADAR_DATABASE_URL={database_url} "

@@ -119,3 +119,10 @@ def test_sciencenet_list_rules_find_the_rows_with_or_without_a_tbody() -> None:
     with_tbody = html_entries(Selector(text=as_browser), url, source.list)  # type: ignore[attr-defined]
     assert len(plain) >= 5 and [e.url for e in plain] == [e.url for e in with_tbody]
     assert all(e.date is not None for e in plain)
+
+
+def test_demo_help_calls_the_fixture_sites_reconstructions_not_recordings(radar: Radar) -> None:
+    text = " ".join(radar("demo", "--help").stdout.split())
+    assert "reconstructions of the real sites" in text and "recorded copies" not in text
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "recorded copies" not in readme and "reconstructions, not recordings" in readme
