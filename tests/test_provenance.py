@@ -79,7 +79,7 @@ def test_a_block_without_evidence_is_refused(tmp_path: Path) -> None:
         load_source(write(tmp_path, text))
 
 
-def test_every_enabled_shipped_source_states_independent_evidence() -> None:
+def test_every_enabled_shipped_source_has_a_provenance_block() -> None:
     enabled = [s for s in load_sources(SOURCES) if s.enabled]
     missing = [s.name for s in enabled if s.provenance is None]
     assert not missing, f"no provenance block: {missing}"
