@@ -234,9 +234,9 @@ def demo(
 ) -> None:
     """See the whole pipeline work in under a minute, with no network and no setup.
 
-    Starts the fake internet (recorded copies of the real sites) on loopback, points the
-    crawler at it through the ordinary proxy setting, crawls every configured source that
-    has a recording, and shows what was stored. Demo data goes to a separate database
+    Starts the fake internet on loopback (fixture sites: reconstructions of the real sites from
+    public evidence, not recordings), points the crawler at it through the ordinary proxy
+    setting, crawls every configured source that has a fixture site, and shows what was stored. Demo data goes to a separate database
     unless RADAR_DATABASE_URL is set.
     """
     from crawler.replay import FakeInternet
@@ -252,8 +252,8 @@ def demo(
         recorded = set(internet.hosts())
         missing = [s.name for s in sources if not s.hosts <= recorded]
         if missing:
-            out.print(f"(no recording for {', '.join(missing)}: skipped in the demo)")
-        out.print(f"Fake internet on {internet.address} serving {len(recorded)} recorded sites.")
+            out.print(f"(no fixture site for {', '.join(missing)}: skipped in the demo)")
+        out.print(f"Fake internet on {internet.address} serving {len(recorded)} fixture sites (reconstructions, not recordings).")
         runs = _crawl([s for s in sources if s.name not in missing], config)
     _show_latest(database_url, config)
     explore = ("" if base.database_url else f"RADAR_DATABASE_URL={shlex.quote(database_url)} ") + _invocation()
@@ -294,13 +294,21 @@ def _show_latest(database_url: str, config: Settings) -> None:
 
 # -- inspecting what is stored -------------------------------------------------------
 @app.command()
-def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """List configured sources with their schedule, last run and health."""
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    evidence: Annotated[bool, typer.Option("--evidence", help="Where each source's list URL, selectors and article markup were confirmed.")] = False,
+) -> None:
+    """List configured sources with their schedule, last run and health. A source whose
+    watchlist cites no independent evidence (only inference, or no provenance block) is
+    marked `unverified`."""
     from storage import queries
     from storage.db import transaction
 
     config = _config()
     configured = _sources(config)
+    if evidence:
+        _print_evidence(configured, as_json)
+        return
     with transaction(_database(config)) as session:
         overview = queries.source_overview(session)
         rows = [_source_row(s, overview.get(s.name, {}), config) for s in configured]
@@ -315,13 +323,36 @@ def sources(as_json: Annotated[bool, typer.Option("--json", help="Machine-readab
         state = row["health"]
         shown = f"[{colours.get(state, 'white')}]{state}[/]" + (f" since {row['health_since']}" if row["health_since"] else "")
         table.add_row(
-            row["name"], safe(row["label"]), row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
+            row["name"] + ("" if row["verified"] else " [yellow](unverified)[/]"), safe(row["label"]), row["kind"], row["schedule"], "yes" if row["enabled"] else "no",
             row["last_run"] or "never", row["last_new_item"] or "—", str(row["items"]), shown,
         )
     out.print(table)
     for row in rows:
         if row["health"] in ("degraded", "broken") and row["problem"]:
             out.print(f"  {row['name']}: {safe(row['problem'])}", highlight=False)
+
+
+def _print_evidence(configured: list[SourceBase], as_json: bool) -> None:
+    """Each source's provenance block, as the watchlist states it."""
+    blocks = {s.name: s.provenance.model_dump(mode="json") if s.provenance else None for s in configured}
+    if as_json:
+        print(json.dumps(blocks, ensure_ascii=False, indent=2))
+        return
+    for source in configured:
+        block = source.provenance
+        if block is None:
+            out.print(f"[bold]{source.name}[/] [yellow]unverified[/]: no provenance block in {safe(source.file)}", highlight=False)
+            continue
+        mark = "" if block.verified else " [yellow]unverified[/] (no independent markup evidence)"
+        out.print(f"[bold]{source.name}[/]{mark} — checked {block.checked}", highlight=False)
+        for label, text in (("list URL", block.list_url), ("selectors", block.selectors), ("article", block.article)):
+            out.print(f"  {label}: {text}", highlight=False, markup=False)
+        for item in block.evidence:
+            when = f" ({item.date})" if item.date else " (undated)"
+            shows = f" — {item.shows}" if item.shows else ""
+            out.print(f"  [{item.kind}]{when} {item.where}{shows}", highlight=False, markup=False)
+        for guess in block.inferred:
+            out.print(f"  inferred: {guess}", highlight=False, markup=False)
 
 
 def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
@@ -332,6 +363,7 @@ def _source_row(source: SourceBase, seen: dict, config: Settings) -> dict:
         "kind": source.kind,  # type: ignore[attr-defined]
         "schedule": source.schedule,
         "enabled": source.enabled,
+        "verified": bool(source.provenance and source.provenance.verified),
         "last_run": f"{_local(run.started_at, config)} {run.status}" if run else None,
         "last_new_item": _local(seen.get("last_new"), config) if seen.get("last_new") else None,
         "items": seen.get("items", 0),
@@ -850,8 +882,6 @@ def issues_coverage(
     days before the issue. Then the unwatched columns, most cited first, with a command to try each."""
     from dataclasses import asdict
 
-    from rich.markup import escape
-
     from crawler import coverage
     from crawler.urls import canonical_url
     from storage import queries
@@ -889,7 +919,7 @@ def issues_coverage(
     if missed:
         out.print("\nUnwatched columns, most cited first:")
         for column in missed:
-            out.print(f"  {column.citations}× {escape(column.column)}  — {escape(column.try_with)}", highlight=False)
+            out.print(f"  {column.citations}× {safe(column.column)}  — {safe(column.try_with)}", highlight=False)
 
 
 def _coverage_total(issues: list) -> dict[str, object]:  # type: ignore[type-arg]

@@ -1,4 +1,4 @@
-"""The fake internet: a loopback HTTP(S) forward proxy that serves recorded sites by host name.
+"""The fake internet: a loopback HTTP(S) forward proxy that serves the fixture sites by host name.
 
 The crawler reaches it exactly as it would reach a corporate proxy in production — through
 its ordinary proxy setting — so tests and ``crawl demo`` exercise the real transport:
@@ -333,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
 def main() -> None:  # pragma: no cover - a convenience for source authors
     import argparse
 
-    parser = argparse.ArgumentParser(description="Serve the recorded sites as a loopback HTTP(S) proxy.")
+    parser = argparse.ArgumentParser(description="Serve the fixture sites (reconstructions, not recordings) as a loopback HTTP(S) proxy.")
     parser.add_argument("--port", type=int, default=8899)
     parser.add_argument("roots", nargs="*", type=Path, help="folders of host folders (default: bundled sites)")
     args = parser.parse_args()

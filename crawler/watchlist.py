@@ -6,6 +6,7 @@ line and dotted field name, so an editor can fix a broken file without reading P
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -162,6 +163,49 @@ class ListUrl(Strict):
         return value
 
 
+EVIDENCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+MARKUP_EVIDENCE = ("public-scraper", "rsshub-route", "saved-page")
+
+
+class Evidence(Strict):
+    """One piece of independent evidence for a source's URL or markup."""
+
+    # public-scraper: someone else's crawler of the site; rsshub-route: a DIYgod/RSSHub route;
+    # saved-page: a real page of the site stored somewhere public; public-url: a link seen in
+    # the wild (shows a URL exists, says nothing about markup); inference: our own guess.
+    kind: Literal["public-scraper", "rsshub-route", "saved-page", "public-url", "inference"]
+    where: str = Field(min_length=1)  # repository and path, or a URL, or what the guess rests on
+    date: str | None = None  # when the evidence was true (YYYY, YYYY-MM or YYYY-MM-DD); None: undated
+    shows: str | None = None  # what it confirms, in a few words
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _partial_date(cls, value: Any) -> Any:
+        value = None if value is None else str(value)
+        if value is not None and not EVIDENCE_DATE.match(value):
+            raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD (leave it out when the evidence is undated)")
+        return value
+
+
+class Provenance(Strict):
+    """Where this watchlist's facts come from, so nobody mistakes a guess for a verified selector:
+    one line each for the list URL, the list selectors and the article markup, the evidence behind
+    them and what is still inferred."""
+
+    checked: datetime.date  # when these facts were last compared with the evidence
+    list_url: str
+    selectors: str
+    article: str
+    evidence: list[Evidence] = Field(min_length=1)
+    inferred: list[str] = []
+
+    @property
+    def verified(self) -> bool:
+        """True when someone else's code or a saved page confirms the markup; a URL seen in the
+        wild only shows that the page exists, and an inference is our own guess."""
+        return any(item.kind in MARKUP_EVIDENCE for item in self.evidence)
+
+
 class SourceBase(Strict):
     name: str
     label: str
@@ -176,6 +220,7 @@ class SourceBase(Strict):
     encoding: str | None = None
     politeness: Politeness = Politeness()
     expect: Expectations = Expectations()
+    provenance: Provenance | None = None
     file: Path | None = Field(default=None, exclude=True)
 
     @field_validator("lists", mode="before")

@@ -1,4 +1,5 @@
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<!-- Reconstruction, not a recording: table layout as public scrapers and a 2026 test fixture show it (#mleft3 nested tables, #content1); no literal tbody element (a 2026 public test fixture of the list has none; browsers insert one when rendering). Texts are synthetic. -->
 <html xmlns="http://www.w3.org/1999/xhtml">
 <head>
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
@@ -72,104 +73,86 @@ function __doPostBack(eventTarget, eventArgument) {
 <div id="mleft2">要闻</div>
 <div id="mleft3">
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502571.shtm" target="_blank">科研人员研制出柔性可拉伸锂电池新型电解质</a></td>
 <td width="12%" align="center" class="author">刘晓雨</td>
 <td width="16%" align="right" class="time">2023/6/9 16:32:10</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502536.shtm" target="_blank">研究揭示水稻应对高温胁迫的分子“开关”</a></td>
 <td width="12%" align="center" class="author">陈欣</td>
 <td width="16%" align="right" class="time">2023/6/9 9:41:27</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502479.shtm" target="_blank">中国科学院力学研究所与宁波大学签署合作协议</a></td>
 <td width="12%" align="center" class="author">赵宇航</td>
 <td width="16%" align="right" class="time">2023/6/8 15:46:20</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502440.shtm" target="_blank">我国学者绘制出高精度全球城市建成区三维地图</a></td>
 <td width="12%" align="center" class="author">王晨阳</td>
 <td width="16%" align="right" class="time">2023/6/8 10:05:52</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="https://weibo.com/l/wblive/p/show/1022:2321324915391283593347" target="_blank">直播回放｜科学家面对面：揭开深海探测的奥秘</a></td>
 <td width="12%" align="center" class="author"></td>
 <td width="16%" align="right" class="time">2023/6/8 9:30:00</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502301.shtm" target="_blank">专家建议完善科研经费“包干制”配套管理措施</a></td>
 <td width="12%" align="center" class="author">孙宁</td>
 <td width="16%" align="right" class="time">2023/6/6 14:12:38</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/sbhtmlnews/2023/6/376104.shtm" target="_blank">《中国科学报》今日导读（2023年6月6日）</a></td>
 <td width="12%" align="center" class="author"></td>
 <td width="16%" align="right" class="time">2023/6/6 7:50:12</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502143.shtm" target="_blank">长三角首个量超协同创新中心成立</a></td>
 <td width="12%" align="center" class="author"></td>
 <td width="16%" align="right" class="time">2023/6/3 10:21:45</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
-</tbody>
 </table>
 </div>
 <div id="mleft4">共2页 当前第1页  <a href="indexyaowen-1.aspx">首页</a> <span disabled="disabled">上一页</span> <span><b>1</b></span> <a href="indexyaowen-2.aspx">2</a> <a href="indexyaowen-2.aspx">下一页</a> <a href="indexyaowen-2.aspx">尾页</a>  转到 <input type="text" name="AspNetPager1_input" id="AspNetPager1_input" value="1" style="width:30px" /> <input type="submit" name="AspNetPager1" value="Go" /></div>

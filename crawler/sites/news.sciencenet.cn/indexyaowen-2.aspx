@@ -1,4 +1,5 @@
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<!-- Reconstruction, not a recording: table layout as public scrapers and a 2026 test fixture show it (#mleft3 nested tables, #content1); no literal tbody element (a 2026 public test fixture of the list has none; browsers insert one when rendering). Texts are synthetic. -->
 <html xmlns="http://www.w3.org/1999/xhtml">
 <head>
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
@@ -72,56 +73,46 @@ function __doPostBack(eventTarget, eventArgument) {
 <div id="mleft2">要闻</div>
 <div id="mleft3">
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502085.shtm" target="_blank">研究人员提出提升钙钛矿电池稳定性新策略</a></td>
 <td width="12%" align="center" class="author">周婧</td>
 <td width="16%" align="right" class="time">2023/6/2 8:55:03</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/6/502043.shtm" target="_blank">山东大学核科学技术研究院揭牌</a></td>
 <td width="12%" align="center" class="author">李明辉</td>
 <td width="16%" align="right" class="time">2023/6/1 9:12:33</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="http://paper.sciencenet.cn/htmlpaper/2023/5/202353117123487681612.shtm" target="_blank">论文速递：二维材料中的新型激子态</a></td>
 <td width="12%" align="center" class="author"></td>
 <td width="16%" align="right" class="time">2023/5/31 17:12:34</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
 <tr><td>
 <table width="100%" border="0" cellspacing="0" cellpadding="0">
-<tbody>
 <tr><td height="4" colspan="3"></td></tr>
 <tr>
 <td width="72%" align="left"><img src="/images/dot.gif" width="9" height="9" /> <a href="/htmlnews/2023/5/501925.shtm" target="_blank">我国首个区块链技术领域国家标准发布</a></td>
 <td width="12%" align="center" class="author">张思玮</td>
 <td width="16%" align="right" class="time">2023/5/31 17:20:05</td>
 </tr>
-</tbody>
 </table>
 </td></tr>
-</tbody>
 </table>
 </div>
 <div id="mleft4">共2页 当前第2页  <a href="indexyaowen-1.aspx">首页</a> <a href="indexyaowen-1.aspx">上一页</a> <a href="indexyaowen-1.aspx">1</a> <span><b>2</b></span> <span disabled="disabled">下一页</span> <a href="indexyaowen-2.aspx">尾页</a>  转到 <input type="text" name="AspNetPager1_input" id="AspNetPager1_input" value="2" style="width:30px" /> <input type="submit" name="AspNetPager1" value="Go" /></div>
