@@ -17,10 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("session_generation", sa.Integer(), nullable=False, server_default="0"))
+    # A plain ADD COLUMN (no batch table copy): on SQLite, copying `users` would mean dropping
+    # a table that `triage` rows refer to.
+    op.add_column("users", sa.Column("session_generation", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("session_generation")
+    op.drop_column("users", "session_generation")  # SQLite >= 3.35 drops a column in place
