@@ -268,8 +268,7 @@ class _Importer:
             item.covered_story_id = self._story_id(record["covered_story"])
         self.session.add(item)
         self.session.flush()
-        if record.get("minhash"):
-            self._sign(item.id, base64.b64decode(record["minhash"]))
+        self._sign(item, base64.b64decode(record["minhash"]) if record.get("minhash") else None)
         self.session.expunge(item)
         return True
 
@@ -278,15 +277,16 @@ class _Importer:
             select(ReportStory.id).join(ReportIssue, ReportIssue.id == ReportStory.issue_id)
             .where(ReportIssue.published == dt.date.fromisoformat(key["issue"]), ReportStory.position == key["position"]))
 
-    def _sign(self, item_id: int, packed: bytes) -> None:
-        """The stored signature, and its LSH bands rebuilt from it (they are derived)."""
+    def _sign(self, item: Item, packed: bytes | None) -> None:
+        """The exported signature (or, from an archive written before signatures travelled, one
+        computed as the crawler does), and its LSH bands rebuilt from it: they are derived."""
         import numpy as np
 
         from crawler import diff
 
-        self.session.add(ItemSignature(item_id=item_id, minhash=packed))
-        values = np.frombuffer(packed, dtype="<u8")
-        self.session.add_all(ItemBand(band=band, item_id=item_id) for band in diff.band_keys(values))
+        values = np.frombuffer(packed, dtype="<u8") if packed else diff.signature(item.title or "", item.body or "")
+        self.session.add(ItemSignature(item_id=item.id, minhash=packed or diff.pack(values)))
+        self.session.add_all(ItemBand(band=band, item_id=item.id) for band in diff.band_keys(values))
 
     def import_story_cluster(self, record: dict[str, Any]) -> bool:
         primary = self._item_id(record["primary"])

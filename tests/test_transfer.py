@@ -215,3 +215,30 @@ def test_nul_in_text_is_stripped_and_logged_on_import_into_postgresql(tmp_path: 
             item = session.scalar(select(Item))
             assert (item.title, item.body, item.topics) == ("标题一", "正文", {"note": "ab"})
     assert "NUL" in caplog.text
+
+
+def test_an_archive_without_signatures_is_signed_on_import(tmp_path: Path) -> None:
+    """Exports written before signatures travelled: the items are signed as the crawler signs them."""
+    from crawler import diff
+    from storage import queries, transfer, verdicts
+    from storage.db import ensure_schema
+
+    origin, target = (f"sqlite:///{tmp_path / name}" for name in ("origin.sqlite", "target.sqlite"))
+    for url in (origin, target):
+        ensure_schema(url)
+    with transaction(origin) as session:
+        source = queries.upsert_source(session, "example")
+        for n, title in enumerate(("国家发展改革委关于印发通知", "科技部发布重点研发计划指南")):
+            item = Item(source_id=source.id, url=f"https://example.org/{n}", canonical_url=f"https://example.org/{n}",
+                        title=title, body=title * 20, content_hash=str(n) * 64)
+            session.add(item)
+            session.flush()
+            verdicts.index(session, item, diff.signature(item.title, item.body))
+    dump = io.StringIO()
+    with transaction(origin) as session:
+        transfer.export(session, dump)
+    old_format = "".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "minhash"}, ensure_ascii=False) + "\n"
+                         for line in dump.getvalue().splitlines())
+    with transaction(target) as session:
+        transfer.import_(session, io.StringIO(old_format))
+    assert every_table(target) == every_table(origin)
