@@ -159,11 +159,10 @@ def _safe_next(target: str | None) -> str:
     r"""Only local paths: never an open redirect to another site. Browsers drop tabs and
     newlines inside a URL and treat a backslash as a slash, so "/\t/host" or "/\host" means
     "//host" (another site) to them; any whitespace or control character is refused outright."""
-    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
-        return url_for("inbox")
-    if "\\" in target or any(c.isspace() or not c.isprintable() for c in target):
-        return url_for("inbox")
-    return target
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or not c.isprintable() for c in target)):
+        return target
+    return url_for("inbox")
 
 
 def _register_errors(app: Flask) -> None:
