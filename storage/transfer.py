@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
@@ -33,7 +34,7 @@ from typing import IO, Any, get_args, get_type_hints
 
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crawler import reports
 from storage import issues, queries
@@ -102,7 +103,7 @@ def _users(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def _items(session: Session, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
-    story = sa.orm.aliased(ReportStory)
+    story = aliased(ReportStory)
     query = (select(Item, ItemSignature.minhash, ReportIssue.published, story.position)
              .outerjoin(ItemSignature, ItemSignature.item_id == Item.id)
              .outerjoin(story, story.id == Item.covered_story_id).outerjoin(ReportIssue, ReportIssue.id == story.issue_id)
@@ -236,9 +237,7 @@ class _Importer:
             return False
         values = _pick(record, USER_FIELDS)
         if self.session.scalar(select(User.id).where(User.feed_token == values["feed_token"])) is not None:
-            from scheduler.web.auth import new_token
-
-            values["feed_token"] = new_token()  # another user here holds it: never share a feed secret
+            values["feed_token"] = secrets.token_urlsafe(32)  # another user here holds it: never share a feed secret
         self.session.add(User(username=record["username"], **values, created_at=_time(record.get("created_at")) or _now()))
         self.session.flush()
         return True
