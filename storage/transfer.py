@@ -64,7 +64,8 @@ USER_FIELDS = ("password_hash", "feed_token", "session_generation")
 OUTBOX_FIELDS = ("kind", "tag", "title", "body_text", "body_markdown", "body_html", "attempts", "last_error")
 RUN_FIELDS = ("status", "list_pages", "not_modified", "articles_found", "new", "updated", "skipped", "errors", "requests",
               "error_summary", "stats", "health", "problems")
-TRANSIENT_STATE = ("heartbeat",)  # daemon_state keys that describe the exporting process, not the archive
+TRANSIENT_STATE = ("heartbeat",)
+BATCH = 500  # rows read at a time on export: memory stays flat however large the archive  # daemon_state keys that describe the exporting process, not the archive
 
 
 def export(session: Session, out: IO[str], since: dt.datetime | None = None) -> Counter[str]:
@@ -110,7 +111,7 @@ def _items(session: Session, since: dt.datetime | None) -> Iterator[dict[str, An
              .order_by(Item.id))
     if since is not None:
         query = query.where(Item.first_seen_at >= since)
-    for item, minhash, published, position in session.execute(query).yield_per(500):
+    for item, minhash, published, position in session.execute(query.execution_options(yield_per=BATCH)):
         record = {"type": "item", "source": item.source.name, "source_label": item.source.label, "source_kind": item.source.kind}
         record |= _values(item, ITEM_FIELDS)
         record |= {name: _iso(getattr(item, name)) for name in ("published_at", "first_seen_at", "updated_at")}
@@ -131,7 +132,7 @@ def _since_items(query: sa.Select, column: Any, since: dt.datetime | None) -> sa
 
 def _clusters(session: Session, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
     query = _since_items(select(StoryCluster).order_by(StoryCluster.id), StoryCluster.primary_item_id, since)
-    for cluster in session.scalars(query):
+    for cluster in session.scalars(query.execution_options(yield_per=BATCH)):
         urls = session.scalars(select(Item.canonical_url).where(Item.cluster_id == cluster.id).order_by(Item.id)).all()
         primary = session.scalar(select(Item.canonical_url).where(Item.id == cluster.primary_item_id))
         yield {"type": "story_cluster", "primary": primary, "members": urls, "created_at": _iso(cluster.created_at)}
@@ -140,13 +141,13 @@ def _clusters(session: Session, since: dt.datetime | None) -> Iterator[dict[str,
 def _triage(session: Session, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
     query = (select(Triage, Item.canonical_url, User.username).join(Item, Item.id == Triage.item_id)
              .join(User, User.id == Triage.user_id).order_by(Triage.id))
-    for row, url, username in session.execute(_since_items(query, Triage.item_id, since)):
+    for row, url, username in session.execute(_since_items(query, Triage.item_id, since).execution_options(yield_per=BATCH)):
         yield {"type": "triage", "item": url, "user": username, "decision": row.decision,
                "category_override": row.category_override, "note": row.note, "at": _iso(row.at)}
 
 
 def _outbox(session: Session) -> Iterator[dict[str, Any]]:
-    for message in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).yield_per(200):
+    for message in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id).execution_options(yield_per=BATCH)):
         yield {"type": "outbox", "dedupe_key": message.dedupe_key, **_values(message, OUTBOX_FIELDS),
                **{name: _iso(getattr(message, name)) for name in ("created_at", "next_attempt_at", "sent_at")}}
 
@@ -154,12 +155,13 @@ def _outbox(session: Session) -> Iterator[dict[str, Any]]:
 def _deliveries(session: Session, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
     query = (select(Delivery, Item.canonical_url, OutboxMessage.dedupe_key).join(Item, Item.id == Delivery.item_id)
              .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id).order_by(Delivery.id))
-    for row, url, key in session.execute(_since_items(query, Delivery.item_id, since)):
+    for row, url, key in session.execute(_since_items(query, Delivery.item_id, since).execution_options(yield_per=BATCH)):
         yield {"type": "delivery", "item": url, "kind": row.kind, "tag": row.tag, "outbox": key, "created_at": _iso(row.created_at)}
 
 
 def _runs(session: Session) -> Iterator[dict[str, Any]]:
-    for run, name in session.execute(select(CrawlRun, Source.name).join(Source, Source.id == CrawlRun.source_id).order_by(CrawlRun.id)):
+    query = select(CrawlRun, Source.name).join(Source, Source.id == CrawlRun.source_id).order_by(CrawlRun.id)
+    for run, name in session.execute(query.execution_options(yield_per=BATCH)):
         yield {"type": "crawl_run", "source": name, **_values(run, RUN_FIELDS),
                "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at)}
 
