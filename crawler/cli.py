@@ -833,20 +833,21 @@ def export_command(
     file: Annotated[Path, typer.Argument(help="Where to write the JSON Lines.")],
     since: Annotated[Optional[str], typer.Option(help="Only items first seen since (2024-06-01, 30d).")] = None,
 ) -> None:
-    """Export items (with their raw pages) and report issues as JSON Lines — a backup, or a move
-    between SQLite and PostgreSQL (`crawl import` on the other side)."""
+    """Export the archive as JSON Lines — a backup, or a move between SQLite and PostgreSQL
+    (`crawl import` on the other side): items with their raw pages, verdicts and signatures,
+    report issues, story clusters, users, triage, the outbox and delivery ledger, crawl runs."""
     from storage import transfer
     from storage.db import transaction
 
     config = _config()
     with transaction(_database(config)) as session, file.open("w", encoding="utf-8") as out_file:
         counts = transfer.export(session, out_file, _since(since))
-    out.print(f"Exported {counts['item']} item(s) and {counts['issue']} issue(s) to {file}")
+    out.print(f"Exported {counts['item']} item(s) and {counts['issue']} issue(s) to {file}{_other_records(counts)}")
 
 
 @app.command("import")
 def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written by `crawl export`.", exists=True, dir_okay=False)]) -> None:
-    """Import what `crawl export` wrote; items already stored are skipped, issues replaced."""
+    """Import what `crawl export` wrote; rows already stored are skipped, changed issues replaced."""
     from storage import transfer
     from storage.db import transaction
 
@@ -857,7 +858,14 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written
     except ValueError as error:
         err.print(f"[red]{safe(file)}: {safe(error)}[/red] — nothing was imported.")
         raise typer.Exit(1) from None
-    out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored.")
+    out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored."
+              + _other_records(counts))
+
+
+def _other_records(counts: dict[str, int]) -> str:
+    """The records besides items and issues, e.g. " (also: 2 user, 14 triage)"."""
+    others = [f"{n} {kind}" for kind, n in sorted(counts.items()) if kind not in ("item", "issue", "skipped") and not kind.startswith("skipped_")]
+    return f" (also: {', '.join(others)})" if others else ""
 
 
 @db_app.command("upgrade")

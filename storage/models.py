@@ -308,6 +308,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Bumped by logout, a password change and removal: sessions issued before then end.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Triage(Base):

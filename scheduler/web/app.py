@@ -100,7 +100,10 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
         uid = session.get("uid")
         if uid is not None:
             user = db().get(User, uid)
-            if user is not None and session.get("stamp") == auth.session_stamp(user):
+            # The generation is checked here, on every request: logout, a password change or
+            # removal bumps it, and every cookie issued before then stops working at once.
+            if (user is not None and not auth.is_removed(user) and session.get("gen") == user.session_generation
+                    and session.get("stamp") == auth.session_stamp(user)):
                 g.user = user
             else:
                 session.clear()
@@ -153,8 +156,11 @@ def login_required(view: Callable) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    r"""Only local paths: never an open redirect to another site. Browsers drop tabs and
+    newlines inside a URL and treat a backslash as a slash, so "/\t/host" or "/\host" means
+    "//host" (another site) to them; any whitespace or control character is refused outright."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or not c.isprintable() for c in target)):
         return target
     return url_for("inbox")
 
@@ -214,9 +220,10 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
 
     @app.post("/login")
     def login_post() -> Any:
-        username = request.form.get("username", "")[:auth.USERNAME_MAX]
+        # Normalised once, so "kim\t" or "KIM" counts against the same lock as "kim".
+        username = auth.normalise_username(request.form.get("username", "")[:4 * auth.USERNAME_MAX])[:auth.USERNAME_MAX]
         password = request.form.get("password", "")[:1024]
-        keys = (f"addr:{request.remote_addr}", f"user:{username.lower()}")
+        keys = (f"addr:{request.remote_addr}", f"user:{username.casefold()}")
         wait = throttle.retry_after(*keys)
         if wait:
             log.warning("login refused for %r from %s: too many failed attempts", username, request.remote_addr)
@@ -230,11 +237,14 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
         db().commit()  # a rehashed password
         session.clear()  # a fresh session: no fixation
         session.permanent = True
-        session["uid"], session["stamp"] = user.id, auth.session_stamp(user)
+        session["uid"], session["gen"], session["stamp"] = user.id, user.session_generation, auth.session_stamp(user)
         return redirect(_safe_next(request.form.get("next")))
 
     @app.post("/logout")
     def logout() -> Any:
+        if g.user is not None:  # end the session on the server too: a copied cookie must not outlive it
+            auth.end_sessions(g.user)
+            db().commit()
         session.clear()
         return redirect(url_for("login"))
 

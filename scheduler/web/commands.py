@@ -63,7 +63,22 @@ def web(
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]Listening on {host}: anyone who can reach it sees the login page. Use https in front of it.[/yellow]")
     out.print(f"Editor workspace on http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
-    serve(app, host=host, port=port, threads=threads, ident="cnst-radar")
+    serve(app, host=host, port=port, threads=threads, ident="cnst-radar", **proxy_options(config))
+
+
+def proxy_options(config: Any) -> dict[str, Any]:
+    """waitress's settings for RADAR_WEB_PROXY_FIX. waitress drops every X-Forwarded-* header it
+    was not told to trust before the app sees it, so Flask's ProxyFix alone never took effect
+    under `crawl web`: trust one proxy hop (whoever connects, as ProxyFix did — so listen
+    only where the proxy alone can reach) for the client's address, scheme and host."""
+    if not config.web_proxy_fix:
+        return {}
+    return {
+        "trusted_proxy": "*",
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 def serve_in_background(config: Any, address: str) -> Any:
@@ -76,7 +91,8 @@ def serve_in_background(config: Any, address: str) -> Any:
     from scheduler.web import create_app
 
     host, _, port = address.rpartition(":")
-    server = create_server(create_app(config), host=host or "127.0.0.1", port=int(port), threads=4, ident="cnst-radar")
+    server = create_server(create_app(config), host=host or "127.0.0.1", port=int(port), threads=4, ident="cnst-radar",
+                           **proxy_options(config))
     threading.Thread(target=server.run, name="editor-workspace", daemon=True).start()
     log.info("editor workspace on http://%s/", address)
     return server
@@ -128,7 +144,40 @@ def users_passwd(
     except AccountError as error:
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    out.print(f"password of {username} changed")
+    out.print(f"password of {username} changed; their sessions ended and their feed token was replaced")
+
+
+@users_app.command("remove")
+def users_remove(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Remove an editor: their sessions end and their feed token stops working at once.
+    Their triage history stays, still under their name."""
+    from scheduler.web.auth import AccountError, remove_user
+    from storage.db import transaction
+
+    url = _database()
+    try:
+        with transaction(url) as session:
+            deleted = remove_user(session, username)
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"removed user {username.strip()}" + ("" if deleted else " (their triage history is kept)"))
+
+
+@users_app.command("rotate-token")
+def users_rotate_token(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Give an editor a new feed token: feed readers using the old one get 403 until updated."""
+    from scheduler.web.auth import AccountError, rotate_token
+    from storage.db import transaction
+
+    url = _database()
+    try:
+        with transaction(url) as session:
+            rotate_token(session, username)
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.print(f"new feed token for {username.strip()}; shown by `crawl users list --tokens`")
 
 
 @users_app.command("list")
@@ -139,6 +188,7 @@ def users_list(
     """List editor accounts."""
     from sqlalchemy import func, select
 
+    from scheduler.web.auth import is_removed
     from storage.db import transaction
     from storage.models import Triage, User
 
@@ -149,6 +199,7 @@ def users_list(
             {"username": u.username, "created_at": u.created_at.isoformat(), "actions": counts.get(u.id, 0)}
             | ({"feed_token": u.feed_token} if tokens else {})
             for u in session.scalars(select(User).order_by(User.username))
+            if not is_removed(u)  # a removed editor's row only keeps their triage history's author
         ]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
