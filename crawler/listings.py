@@ -19,7 +19,7 @@ from parsel import Selector
 from crawler import rules
 from crawler.dates import parse_date
 from crawler.extract import Article
-from crawler.text import clean_inline, element_text, parse_html
+from crawler.text import clean_inline, clean_text, element_text, parse_html
 
 
 @dataclass
@@ -31,6 +31,12 @@ class Entry:
     date: datetime | None = None
     content: str | None = None  # full text a feed carries, as HTML
     origin: str | None = None  # feed author / account name
+
+    def __post_init__(self) -> None:
+        # Lists, JSON and feeds carry whatever their authors typed: clean where it enters.
+        # (A JSON list may give a number as a title: anything not text is dropped.)
+        self.url = clean_text(self.url)
+        self.title, self.content, self.origin = (clean_text(v) if isinstance(v, str) else None for v in (self.title, self.content, self.origin))
 
 
 def is_article_url(url: str, pattern: str | None) -> bool:
