@@ -10,14 +10,14 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
 from parsel import Selector
 
 from crawler import rules
-from crawler.dates import parse_date
+from crawler.dates import parse_date, plausible
 from crawler.extract import Article
 from crawler.text import clean_inline, clean_text, element_text, parse_html
 
@@ -179,9 +179,9 @@ def _struct(item: Any) -> datetime | None:
     parsed = item.get("published_parsed") or item.get("updated_parsed")
     if not parsed:
         return None
-    from calendar import timegm
-
-    return parse_date(timegm(parsed))
+    # Straight from the parsed fields: through a timestamp, year 9999 (12 digits) would be
+    # read as milliseconds and stored as 1978.
+    return plausible(datetime(*parsed[:6], tzinfo=timezone.utc))
 
 
 def _json_feed(text: bytes) -> tuple[list[Entry], str | None]:
