@@ -151,7 +151,12 @@ def test_every_hostile_item_is_stored_with_its_markup_as_text_and_no_control_cha
 
 
 # -- the digest and the alerts ----------------------------------------------------------
-def test_the_digest_and_the_alerts_hold_hostile_text_as_text(crawled: dict[str, Item], database_url: str) -> None:
+def test_the_digest_and_the_alerts_hold_hostile_text_as_text(crawled: dict[str, Item], radar: Radar, database_url: str, tmp_path: Path) -> None:
+    # `crawl digest` prints the Markdown through Rich: a crawled "[/bold]" must not be markup.
+    preview = radar("digest", "--dry-run", "--preview", str(tmp_path / "digest.html"))
+    assert md_text(TITLES["https://hostile.example/news/a3.html"]) in preview.stdout and "6건" in preview.stdout
+    assert_no_live_html((tmp_path / "digest.html").read_text(encoding="utf-8"))
+
     now = datetime.now(timezone.utc)  # the crawl stamped first_seen_at with the real clock
     with transaction(database_url) as session:
         message = digests.render(digests.build(session, now, SEOUL))
