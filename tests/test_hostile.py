@@ -212,6 +212,8 @@ def test_the_workspace_pages_draft_exports_and_feeds_hold_hostile_text_as_text(
         assert page.status_code == 200
         tree = assert_no_live_html(page.text, ("/static/",))
         assert item.title in tree.text_content()  # shown as the text it is
+        refused = client.post(f"/items/{item.id}/triage", json={"decision": "pick", "note": "a\x00b"}, headers={"X-CSRFToken": token})
+        assert refused.status_code == 400 and "NUL" in refused.json["error"]
         answer = client.post(f"/items/{item.id}/triage", json={"decision": "pick", "note": NOTE}, headers={"X-CSRFToken": token})
         assert answer.status_code == 200, answer.text
 

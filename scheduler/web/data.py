@@ -132,7 +132,8 @@ class Filters:
 
     @classmethod
     def parse(cls, args: dict) -> Filters:
-        """From query arguments; unknown values fall back to the defaults instead of failing."""
+        """From query arguments; unknown values fall back to the defaults instead of failing,
+        but a date outside FIRST_YEAR..LAST_YEAR raises OutOfRange (the caller answers 400)."""
         period = args.get("period", "week")
         status = args.get("status", "new")
         triage = args.get("triage", "")
