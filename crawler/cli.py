@@ -649,7 +649,7 @@ def digest(
         preview.write_text(message.html, encoding="utf-8")
         out.print(f"Wrote {preview}")
     if dry_run or not preview:
-        out.print(message.markdown, markup=False, highlight=False)
+        out.print(message.markdown, highlight=False, markup=False)  # crawled "[/bold]" is text
 
 
 @issues_app.command("import")

@@ -5,11 +5,16 @@ A page that gives no offset is in China Standard Time; that is what its editors 
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+# Dates a Chinese news page can honestly carry (fixed bounds: no clock read here). Anything
+# outside — year 9999 in a hostile feed — is unknown, not clamped to something that looks real.
+EARLIEST, LATEST = datetime(1949, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 # Year, month, day separated by - / . 年 月 (日); then an optional time, possibly glued on
 # with a dash (gov.cn's "2024-04-22-10:30:00") or "T".
@@ -80,3 +85,11 @@ def has_time(text: str) -> bool:
     """Whether ``text`` states a time of day, not just a date."""
     match = _DATE_TIME.search(text)
     return bool(match and match.group("H"))
+
+
+def plausible(value: datetime | None) -> datetime | None:
+    """``value`` when it lies between 1949 and 2100, else None (logged)."""
+    if value is not None and not EARLIEST <= value < LATEST:
+        log.warning("date %s is out of range (%d–%d): treated as unknown", value.isoformat(), EARLIEST.year, LATEST.year - 1)
+        return None
+    return value

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from parsel import Selector
 
 from crawler.encoding import decode
-from crawler.text import clean_inline, element_text, parse_html
+from crawler.text import clean_inline, clean_text, element_text, parse_html
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -48,6 +48,12 @@ class Article:
     # Set when the page says the article is gone or hidden behind a block, not an article.
     unavailable: str | None = None
 
+    def __post_init__(self) -> None:
+        # Every article, from a page or a feed, is built here: the one place text is cleaned.
+        self.url, self.body = clean_text(self.url), clean_text(self.body)
+        self.title = clean_text(self.title) if self.title else self.title
+        self.origin = clean_text(self.origin) if self.origin else self.origin
+
     @property
     def problems(self) -> list[str]:
         """What is missing, in the words an editor uses."""
@@ -67,7 +73,7 @@ class Page:
     def __init__(self, url: str, body: bytes, content_type: str | None = None, encoding: str | None = None):
         self.url = url
         self.raw = body
-        self.text = decode(body, content_type, encoding)
+        self.text = clean_text(decode(body, content_type, encoding))  # list titles and links come from here too
 
     @cached_property
     def tree(self) -> HtmlElement:

@@ -10,16 +10,16 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
 from parsel import Selector
 
 from crawler import rules
-from crawler.dates import parse_date
+from crawler.dates import parse_date, plausible
 from crawler.extract import Article
-from crawler.text import clean_inline, element_text, parse_html
+from crawler.text import clean_inline, clean_text, element_text, parse_html
 
 
 @dataclass
@@ -31,6 +31,12 @@ class Entry:
     date: datetime | None = None
     content: str | None = None  # full text a feed carries, as HTML
     origin: str | None = None  # feed author / account name
+
+    def __post_init__(self) -> None:
+        # Lists, JSON and feeds carry whatever their authors typed: clean where it enters.
+        # (A JSON list may give a number as a title: anything not text is dropped.)
+        self.url = clean_text(self.url)
+        self.title, self.content, self.origin = (clean_text(v) if isinstance(v, str) else None for v in (self.title, self.content, self.origin))
 
 
 def is_article_url(url: str, pattern: str | None) -> bool:
@@ -175,9 +181,9 @@ def _struct(item: Any) -> datetime | None:
     parsed = item.get("published_parsed") or item.get("updated_parsed")
     if not parsed:
         return None
-    from calendar import timegm
-
-    return parse_date(timegm(parsed))
+    # Straight from the parsed fields: through a timestamp, year 9999 (12 digits) would be
+    # read as milliseconds and stored as 1978.
+    return plausible(datetime(*parsed[:6], tzinfo=timezone.utc))
 
 
 def _json_feed(text: bytes) -> tuple[list[Entry], str | None]:

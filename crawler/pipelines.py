@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from crawler import diff
 from crawler.items import ArticleItem
@@ -98,15 +98,34 @@ class StorePipeline:
                     outcome = "updated"
                 else:
                     outcome = "unchanged"
-        except IntegrityError:
+        except IntegrityError as error:
             # Someone stored it between our check and our insert: it is known, not an error.
+            # Unless it is still not there: then the database refused it (a trigger, a check).
+            if not self._stored(item):
+                self._failed(item, error)
             outcome = "unchanged"
+        except (SQLAlchemyError, ValueError) as error:  # e.g. text PostgreSQL refuses
+            self._failed(item, error)
         if outcome == "unchanged":
             self.stats.inc_value("radar/skipped")
             raise DropItem(f"already stored: {item.canonical_url}")
         self.stats.inc_value(f"radar/{outcome}")
         log.info("%s: %s %s — %s", item.source, outcome, item.canonical_url, item.article.title)
         return item
+
+    def _stored(self, item: ArticleItem) -> bool:
+        with transaction(self.database_url) as session:
+            return queries.item_by_url(session, item.canonical_url) is not None
+
+    def _failed(self, item: ArticleItem, error: Exception) -> None:
+        """An article the database refused is an error of the run, never a silent loss: the
+        run is partial and its list pages are read again next time (see RunRecorder)."""
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
+        log.error("%s: could not store %s: %s", item.source, item.canonical_url, reason)
+        for name in ("radar/errors", "radar/errors/store"):
+            self.stats.inc_value(name)
+        self.stats.set_value("radar/last_error", f"store {item.canonical_url}: {reason}")
+        raise DropItem(f"not stored: {item.canonical_url}: {reason}")
 
 
 def _new_item(item: ArticleItem, source_id: int) -> Item:

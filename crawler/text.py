@@ -14,6 +14,20 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset("script style noscript template iframe object embed svg canvas select button".split())
 
 
+# C0 and C1 controls except \t and \n, lone surrogates and the two non-characters: none is
+# text, NUL is refused by PostgreSQL and the rest make XML (DOCX, Atom) invalid.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CARRIAGE_RETURNS = re.compile(r"\r\n?")
+
+
+def clean_text(text: str) -> str:
+    """Text as it may enter the archive: line ends as LF, no control characters, no NUL.
+
+    Applied once where crawled text enters (:class:`crawler.extract.Page`, ``Article``,
+    ``listings.Entry``), so everything stored, shown or exported downstream is clean."""
+    return _CONTROLS.sub("", _CARRIAGE_RETURNS.sub("\n", text))
+
+
 def clean_inline(text: str) -> str:
     """Collapse whitespace (including the ideographic space) inside one line."""
     return _SPACES.sub(" ", text).strip()

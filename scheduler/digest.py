@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler import markup
 from scheduler.notify import Message
 from storage.models import NEWS, Delivery, Item, Source
 
@@ -121,7 +122,14 @@ def _lead(body: str, limit: int = 140) -> str:
     return first[: cut + 1] if cut > limit // 2 else first[:limit] + "…"
 
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+def _autoescape(name: str | None) -> bool:
+    # HTML-escape every template but the plain-text and Markdown ones, which escape for their
+    # own format (the `md` filters). select_autoescape(["html"]) was false for "x.html.j2".
+    return not (name or "").endswith((".txt.j2", ".md.j2"))
+
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=_autoescape, trim_blocks=True, lstrip_blocks=True)
+_env.filters.update(http_url=markup.http_url, md=markup.md_text, md_link=markup.md_link)
 
 
 def render(digest: Digest, tag: str | None = None) -> Message:
@@ -133,3 +141,12 @@ def render(digest: Digest, tag: str | None = None) -> Message:
         html=_env.get_template("digest.html.j2").render(context),
         tag=tag,
     )
+
+
+def render_alert(name: str, title: str, tag: str, **context: object) -> Message:
+    """An alert from the macro ``name`` of alerts.{txt,md,html}.j2 — escaped like the digest."""
+    def part(kind: str) -> str:
+        return str(getattr(_env.get_template(f"alerts.{kind}.j2").module, name)(**context)).strip() + "\n"
+
+    # The title is a mail subject or chat heading: one line, whatever the crawled text held.
+    return Message(title=" ".join(title.split()), text=part("txt"), markdown=part("md"), html=part("html"), tag=tag)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from crawler.config import Settings
 from scheduler import digest as digests
-from scheduler.notify import Message, Notifier
+from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
 from storage.db import ensure_schema, transaction
@@ -144,22 +144,11 @@ def queue_health_alerts(session, now: datetime) -> int:  # type: ignore[no-untyp
         if broken_now == (alerted == "broken"):
             continue
         since = (source.health_since or now).isoformat()
+        label = source.label or source.name
         if broken_now:
-            message = Message(
-                title=f"[cnst-radar] 소스 고장: {source.label or source.name}",
-                text=f"{source.name} is broken since {since}: {source.last_error}",
-                markdown=f"**{source.name}** is broken since {since}:\n\n{source.last_error}\n\nRun `crawl doctor --source {source.name}`.",
-                html=f"<p><b>{source.name}</b> is broken since {since}:</p><p>{source.last_error}</p><p>Run <code>crawl doctor --source {source.name}</code>.</p>",
-                tag=OPS,
-            )
+            message = digests.render_alert("broken", f"[cnst-radar] 소스 고장: {label}", OPS, source=source, since=since)
         else:
-            message = Message(
-                title=f"[cnst-radar] 소스 복구: {source.label or source.name}",
-                text=f"{source.name} works again ({source.health} since {since}).",
-                markdown=f"**{source.name}** works again ({source.health} since {since}).",
-                html=f"<p><b>{source.name}</b> works again ({source.health} since {since}).</p>",
-                tag=OPS,
-            )
+            message = digests.render_alert("recovered", f"[cnst-radar] 소스 복구: {label}", OPS, source=source, since=since)
         if enqueue(session, "ops", f"{key}:{'broken' if broken_now else 'recovered'}:{since}", message, now):
             queued += 1
         if state is None:
@@ -178,13 +167,7 @@ def queue_watch_alerts(session, now: datetime) -> int:  # type: ignore[no-untype
         if not hits:
             continue
         terms = ", ".join(hits)
-        message = Message(
-            title=f"[cnst-radar] 관심어 {terms}: {item.title}",
-            text=f"{item.title}\n{item.url}\n관심어: {terms}",
-            markdown=f"[{item.title}]({item.url})\n\n관심어: {terms}",
-            html=f'<p><a href="{item.url}">{item.title}</a></p><p>관심어: {terms}</p>',
-            tag=EDITORS,
-        )
+        message = digests.render_alert("watch", f"[cnst-radar] 관심어 {terms}: {item.title}", EDITORS, item=item, terms=terms)
         if enqueue(session, "alert", f"alert:item:{item.id}", message, now, [item.id]):
             queued += 1
     return queued

@@ -92,6 +92,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     app.jinja_env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": data.local(value, tz, fmt)
     app.jinja_env.globals.update(decision_labels=data.DECISION_LABELS, csrf_token=generate_csrf, note_limit=data.NOTE_LIMIT)
     _register_errors(app)
+    _register_input_checks(app)
     _register_routes(app, config, tz)
 
     @app.before_request
@@ -184,6 +185,19 @@ def _register_errors(app: Flask) -> None:
         return _error_response(500, "Internal error", "Something went wrong on our side; it has been logged.")
 
 
+def _register_input_checks(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> None:
+        # Before anything reads the database (the feed token lookup too, logged in or not).
+        fields = [("path", request.path), *request.args.items(multi=True)]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += request.form.items(multi=True)
+        try:
+            data.refuse_nul(fields)
+        except data.Invalid as error:
+            abort(400, str(error))
+
+
 def _error_response(code: int, title: str, message: str) -> tuple[Any, int]:
     if wants_json() or request.path.endswith((".atom", ".md", ".docx")):
         if request.path.endswith((".atom", ".md")) and not wants_json():
@@ -251,7 +265,10 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
     @app.get("/")
     @login_required
     def inbox() -> Any:
-        filters = data.Filters.parse(request.args)
+        try:
+            filters = data.Filters.parse(request.args)
+        except data.Invalid as error:
+            abort(400, str(error))
         found = data.inbox(db(), filters, data.now_utc(), tz, cats())
         return render_template("inbox.html", inbox=found, filters=filters, periods=list(data.PERIODS), statuses=data.STATUSES)
 
@@ -288,6 +305,8 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
     def _draft(week: str | None) -> data.Draft:
         try:
             label, monday = data.week_of(week, data.now_utc(), tz)
+        except data.OutOfRange as error:
+            abort(400, str(error))
         except ValueError as error:
             abort(404, str(error))
         return data.draft(db(), label, monday, tz, cats())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -97,6 +98,7 @@ class Invalid(ValueError):
 
 def record_triage(session: Session, item: Item, user: User, data: dict, cats: dict[str, Category]) -> Triage:
     """Validate and store one action. Missing fields keep the item's current values."""
+    refuse_nul((k, v) for k, v in data.items() if v is not None)  # JSON bodies skip the request-wide check
     current = current_triage(session, [item.id]).get(item.id)
     decision = (data.get("decision") or "").strip() or (current.decision if current else "")
     if decision not in DECISIONS:
@@ -130,7 +132,8 @@ class Filters:
 
     @classmethod
     def parse(cls, args: dict) -> Filters:
-        """From query arguments; unknown values fall back to the defaults instead of failing."""
+        """From query arguments; unknown values fall back to the defaults instead of failing,
+        but a date outside FIRST_YEAR..LAST_YEAR raises OutOfRange (the caller answers 400)."""
         period = args.get("period", "week")
         status = args.get("status", "new")
         triage = args.get("triage", "")
@@ -152,11 +155,31 @@ class Filters:
         return self != Filters(period=self.period)
 
 
+# Dates the archive can hold; outside them a filter or week is refused (400), not a 500 from
+# date arithmetic at year 9999.
+FIRST_YEAR, LAST_YEAR = 1949, 2099
+
+
+class OutOfRange(Invalid):
+    """A date or week outside FIRST_YEAR..LAST_YEAR."""
+
+
 def _day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise OutOfRange(f"the date {day.isoformat()} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    return day
+
+
+def refuse_nul(pairs: Iterable[tuple[str, object]]) -> None:
+    """Raise Invalid when a request value holds NUL: PostgreSQL refuses it in any text, so it
+    would fail as a 500 deep in a query instead of as the caller's mistake."""
+    for key, value in pairs:
+        if "\x00" in key or "\x00" in str(value):
+            raise Invalid(f"the parameter {key[:32]!r} contains a NUL character")
 
 
 @dataclass
@@ -375,6 +398,8 @@ def week_of(value: str | None, now: datetime, tz: ZoneInfo) -> tuple[str, date]:
         match = WEEK.match(value)
         if not match:
             raise ValueError(f"{value[:20]!r} is not a week like 2026-W03")
+        if not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+            raise OutOfRange(f"the week {value} is outside {FIRST_YEAR}–{LAST_YEAR}")
         monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     year, number, _ = monday.isocalendar()
     return f"{year}-W{number:02d}", monday

@@ -7,6 +7,7 @@ import io
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
+from scheduler.markup import md_quote, md_text, md_url
 from scheduler.web.data import Draft, Entry
 
 TITLE = "중국 과학기술 정책 주간동향"
@@ -17,39 +18,41 @@ def draft_title(draft: Draft) -> str:
 
 
 def markdown(draft: Draft) -> str:
-    lines = [f"# {draft_title(draft)}", "", "## CONTENTS", ""]
+    """Crawled titles, outlets, notes and URLs are escaped for Markdown (scheduler/markup.py):
+    nothing from a page or a note becomes markup, a link or a line outside its quote."""
+    lines = [f"# {md_text(draft_title(draft))}", "", "## CONTENTS", ""]
     for section, categories in draft.sections:
-        lines.append(f"### {section}")
+        lines.append(f"### {md_text(section)}")
         lines.append("")
         for category, stories in categories:
             for story in stories:
-                lines.append(f"- {category} • {story.number:02d} {story.headline}")
+                lines.append(f"- {md_text(category)} • {story.number:02d} {md_text(story.headline)}")
         lines.append("")
     if draft.briefs:
         lines += ["### 단신동향", ""]
-        lines += [f"- {brief.number:02d} {brief.headline}" for brief in draft.briefs]
+        lines += [f"- {brief.number:02d} {md_text(brief.headline)}" for brief in draft.briefs]
         lines.append("")
     if draft.empty:
         lines += ["_이 주에 채택된 기사가 없습니다._", ""]
     for section, categories in draft.sections:
-        lines += [f"## {section}", ""]
+        lines += [f"## {md_text(section)}", ""]
         for category, stories in categories:
-            lines += [f"### {category}", ""]
+            lines += [f"### {md_text(category)}", ""]
             for story in stories:
-                lines += [f"#### {story.number:02d} {story.headline}", "", f"■ {story.outlet} ({story.day})", ""]
+                lines += [f"#### {story.number:02d} {md_text(story.headline)}", "", f"■ {md_text(story.outlet)} ({story.day})", ""]
                 if story.note:
-                    lines += [f"> 메모: {story.note}", ""]
+                    lines += [*md_quote(story.note, "메모: "), ""]
                 lines += ["참고자료", ""]
                 for ref in story.references:
-                    lines += [f"- ☑ {ref.title}", f"  {ref.url}"]
+                    lines += [f"- ☑ {md_text(ref.title)}", f"  {md_url(ref.url)}"]
                 lines.append("")
     if draft.briefs:
         lines += ["## 단신동향", ""]
         for brief in draft.briefs:
-            lines += [f"#### {brief.number:02d} {brief.headline}", ""]
+            lines += [f"#### {brief.number:02d} {md_text(brief.headline)}", ""]
             if brief.note:
-                lines += [f"> 메모: {brief.note}", ""]
-            lines += [f"출처: {brief.outlet} ({brief.day})", "", brief.url, ""]
+                lines += [*md_quote(brief.note, "메모: "), ""]
+            lines += [f"출처: {md_text(brief.outlet)} ({brief.day})", "", md_url(brief.url), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
