@@ -23,7 +23,7 @@ from storage import issues, queries
 from storage.models import Item, RawPage, ReportIssue
 
 ITEM_FIELDS = ("url", "canonical_url", "title", "origin", "body", "language", "content_hash", "list_title",
-               "extraction", "status", "verdict_reason", "topics", "score")
+               "extraction", "status", "verdict_reason", "topics", "score", "published_precision")
 
 
 def export(session: Session, out: IO[str], since: dt.datetime | None = None) -> dict[str, int]:

@@ -37,6 +37,7 @@ NDRC_NOTICE = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/202306/t20230613_1357505.htm
 WATCHED = "https://news.sciencenet.cn/htmlnews/2023/6/502043.shtm"  # names 卡脖子, a watch term
 PASSWORD = "correct horse battery"
 SEOUL = ZoneInfo("Asia/Seoul")
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -308,7 +309,7 @@ def test_the_draft_follows_the_report_and_exports_markdown_and_docx(radar: Radar
     assert "참고자료" in story and f"- ☑ {notice.title}\n  {notice.url}" in story
     assert all(url in story for url in reprints)  # the cluster's other outlets are references too
     briefs = md.split("## 단신동향", 1)[1]
-    assert f"출처: 국가발전개혁위원회 ({brief.published_at.astimezone(SEOUL):%m.%d})" in briefs
+    assert f"출처: 국가발전개혁위원회 ({brief.published_at.astimezone(CHINA):%m.%d})" in briefs
     assert brief.url in briefs and "메모: <b>lead</b> story" in md  # Markdown is text, not HTML
 
     answer = client.get(f"/draft/{week}.docx")

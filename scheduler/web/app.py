@@ -89,7 +89,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     CSRFProtect(app)
     tz = ZoneInfo(config.timezone)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": data.local(value, tz, fmt)
+    app.jinja_env.filters["local"] = lambda value, fmt=data.LOCAL_FORMAT: data.local(value, tz, fmt)
     app.jinja_env.globals.update(decision_labels=data.DECISION_LABELS, csrf_token=generate_csrf, note_limit=data.NOTE_LIMIT)
     _register_errors(app)
     _register_routes(app, config, tz)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from crawler.dates import CHINA, PUBLISHED_ZONE, format_published
 from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
@@ -264,7 +265,7 @@ def _entry(item: Item, source: Source, decision: Triage | None, tz: ZoneInfo) ->
     return Entry(
         item=item,
         source=source,
-        published=local(item.published_at, tz),
+        published=format_published(item.published_at, item.published_precision),
         lead=_lead(item.body or ""),
         matched=list(matched)[:8],
         region=topics.get("region"),
@@ -296,7 +297,12 @@ def _covered_badges(session: Session, entries: list[Entry]) -> None:
             entry.covered_in = f"{issued[entry.item.covered_story_id]:%Y-%m-%d}"
 
 
-def local(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+# Workspace times (first seen, triage, runs) carry their zone's name, e.g. "KST"; publication
+# times are China time with "CST" (crawler.dates.format_published).
+LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
+def local(value: datetime | None, tz: ZoneInfo, fmt: str = LOCAL_FORMAT) -> str:
     return value.astimezone(tz).strftime(fmt) if value else "—"
 
 
@@ -310,6 +316,10 @@ class ItemView:
     run: CrawlRun | None
     triage: Triage | None
     history: list[Triage]
+
+    @property
+    def published(self) -> str:
+        return format_published(self.item.published_at, self.item.published_precision)
 
 
 def item_view(session: Session, item: Item) -> ItemView:
@@ -437,7 +447,8 @@ def _story(number: int, section: str, category: str, item: Item, decision: Triag
         if other.id != item.id and other.url not in {r.url for r in refs}:
             refs.append(Reference(other.title, other.url))
     when = item.published_at or item.first_seen_at
-    return Story(number, item.id, section, category, item.title, when.astimezone(tz).strftime("%m.%d"), outlet_name(item.source),
+    # The day the page states (China time), as the report cites it.
+    return Story(number, item.id, section, category, item.title, when.astimezone(CHINA).strftime("%m.%d"), outlet_name(item.source),
                  item.url, decision.note, refs)
 
 
