@@ -345,6 +345,37 @@ def test_the_sources_board_shows_health_and_runs_doctor_only_when_asked(radar: R
     assert client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text), "url": "file:///etc/passwd"}).status_code == 400
 
 
+def test_the_sources_board_puts_broken_and_degraded_first_and_shows_the_last_successful_run(web: Web) -> None:
+    from storage.models import CrawlRun, Source
+
+    seoul = lambda *args: datetime(*args, tzinfo=SEOUL)  # noqa: E731
+    long_error = "list https://www.example.gov.cn/" + "a" * 300 + ".html: HTTP 200 but no entries"
+    with transaction(web.database_url) as session:
+        for name, health in (("aaa", "ok"), ("mmm", "degraded"), ("zzz", "broken")):
+            session.add(Source(name=name, label=name, kind="html_list", health=health, last_error=long_error if health == "broken" else None))
+        session.flush()
+        ids = {s.name: s.id for s in session.scalars(select(Source))}
+        # zzz: a good run, then an "ok" run on an anti-bot page that was judged broken
+        session.add(CrawlRun(source_id=ids["zzz"], started_at=seoul(2026, 11, 20, 9, 0), finished_at=seoul(2026, 11, 20, 9, 5), status="ok", health="ok"))
+        session.add(CrawlRun(source_id=ids["zzz"], started_at=seoul(2026, 11, 21, 9, 0), finished_at=seoul(2026, 11, 21, 9, 5), status="ok", health="broken"))
+        session.add(CrawlRun(source_id=ids["mmm"], started_at=seoul(2026, 11, 21, 8, 0), finished_at=seoul(2026, 11, 21, 8, 7), status="partial", health="degraded"))
+        session.add(CrawlRun(source_id=ids["aaa"], started_at=seoul(2026, 11, 21, 7, 0), finished_at=seoul(2026, 11, 21, 7, 3), status="ok", health="ok"))
+    board = web.client().get("/sources").text
+    names = re.findall(r'<a href="/sources/([a-z_]+)">', board)
+    assert names[:3] == ["zzz", "mmm", "aaa"], names  # then the rest by name (never-crawled sources are "unknown")
+    broken = board.split('href="/sources/zzz"', 1)[0].rsplit("<tr", 1)[1]
+    assert 'class="health-broken"' in broken
+    row = board.split('href="/sources/zzz"', 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[1].strip() == "2026-11-20 09:05 KST"  # 마지막 성공: the good run, not the broken one
+    assert "2026-11-21 09:00 KST" in cells[2]  # 마지막 실행
+    assert 'class="error-text"' in row and "a" * 300 in row
+    mmm = board.split('href="/sources/mmm"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-11-21 08:07 KST" in mmm  # a partial run that was only degraded still succeeded
+    css = web.app.test_client().get("/static/app.css").text
+    assert re.search(r"\.error-text \{[^}]*overflow-wrap: anywhere", css) and "tr.health-broken" in css
+
+
 # -- feeds -----------------------------------------------------------------------------
 def test_feeds_need_a_session_or_the_users_token(radar: Radar, web: Web) -> None:
     radar("run", "--source", "sciencenet", "--source", "ndrc")

@@ -453,6 +453,23 @@ def _story(number: int, section: str, category: str, item: Item, decision: Triag
 
 
 # -- sources -----------------------------------------------------------------------------
+HEALTH_RANK = {"broken": 0, "degraded": 1}  # what needs a repair comes first on the board
+
+
+def last_successes(session: Session) -> dict[int, datetime]:
+    """Per source id: when its last *successful* run finished — one that read its lists
+    (ok, or partial with some errors) and was not judged broken. A run that ends "ok" on an
+    anti-bot page or an empty list is broken, not a success."""
+    succeeded = (CrawlRun.status.in_(("ok", "partial")), or_(CrawlRun.health.is_(None), CrawlRun.health != "broken"))
+    rows = session.execute(select(CrawlRun.source_id, func.max(CrawlRun.finished_at)).where(*succeeded).group_by(CrawlRun.source_id))
+    return {source_id: finished for source_id, finished in rows if finished is not None}
+
+
+def board_order(rows: list[dict]) -> list[dict]:
+    """Broken sources first, then degraded ones, then the rest; by name within each."""
+    return sorted(rows, key=lambda row: (HEALTH_RANK.get(row["health"], len(HEALTH_RANK)), row["name"]))
+
+
 def items_per_day(session: Session, now: datetime, tz: ZoneInfo, days: int = 30) -> dict[int, list[int]]:
     """Per source id: how many items were first seen on each of the last ``days`` local days."""
     today = now.astimezone(tz).date()
