@@ -383,6 +383,11 @@ def _references(spec: TaxonomyFile) -> list[tuple[tuple[Any, ...], str]]:
                 found.append((("source_priors", index, "categories", cat), f"unknown category {cat!r}"))
         if prior.region is not None and prior.region not in spec.regions:
             found.append((("source_priors", index, "region"), f"unknown region {prior.region!r}"))
+    known = {term for _, cat in every.values() for term in (*cat.keywords, *cat.negative)}
+    known |= {term for section in sections.values() for term in section.cues} | set(seen_names)
+    for index, term in enumerate(spec.generic_terms):
+        if term not in known:  # a typo would silently show the word it meant to hide
+            found.append((("generic_terms", index), f"{term!r} is not a term of this file; only matched terms can be hidden"))
     weights = spec.relevance.weights
     if weights.confidence + weights.authority + weights.freshness + weights.cluster <= 0:
         found.append((("relevance", "weights"), "at least one weight must be above 0"))

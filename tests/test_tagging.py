@@ -197,6 +197,11 @@ def test_generic_words_count_but_are_not_shown_to_editors(tagger: Tagger) -> Non
     assert not _terms(result) & generic and not {t for terms in result.cues.values() for t in terms} & generic
 
 
+def test_a_generic_term_that_is_no_term_is_named(tmp_path: Path) -> None:
+    path = edited(tmp_path, "generic_terms: [企业,", "generic_terms: [企叶,")
+    assert f"topics.yml:{line_of(path, 'generic_terms:')}: field `generic_terms.0`" in problems(path) and "企叶" in problems(path)
+
+
 def test_ascii_terms_match_whole_words_only(tagger: Tagger) -> None:
     assert "ai" in tagger.tag("AI赋能千行百业").matched
     assert "AIGC" in tagger.tag("AIGC产业报告发布").matched["ai"]
