@@ -22,7 +22,7 @@ from rich.table import Table
 
 from crawler import logs
 from crawler.config import Settings, get_settings
-from crawler.dates import parse_date
+from crawler.dates import PUBLISHED_ZONE, format_published, parse_date
 from crawler.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
@@ -425,6 +425,8 @@ def _item_dict(item, body: bool = False) -> dict:  # type: ignore[no-untyped-def
         "canonical_url": item.canonical_url,
         "title": item.title,
         "published_at": item.published_at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat() if item.published_at else None,
+        "published_precision": item.published_precision,
+        "published": format_published(item.published_at, item.published_precision),
         "first_seen_at": item.first_seen_at.isoformat(),
         "origin": item.origin,
         "status": item.status,
@@ -436,10 +438,10 @@ def _item_dict(item, body: bool = False) -> dict:  # type: ignore[no-untyped-def
 
 def _items_table(found: list, config: Settings, title: str) -> None:
     table = Table(title=title)
-    for column in ("id", "source", "published", "title", "origin", "status"):
+    for column in ("id", "source", f"published ({PUBLISHED_ZONE})", "title", "origin", "status"):
         table.add_column(column, overflow="fold")
     for item in found:
-        table.add_row(str(item.id), item.source.name, _local(item.published_at, config), safe(item.title), safe(item.origin or "—"), item.status)
+        table.add_row(str(item.id), item.source.name, format_published(item.published_at, item.published_precision), safe(item.title), safe(item.origin or "—"), item.status)
     out.print(table)
 
 
@@ -467,7 +469,7 @@ def show(
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    for name in ("id", "source", "title", "published_at", "origin", "url", "canonical_url", "first_seen_at", "status", "extraction"):
+    for name in ("id", "source", "title", "published", "origin", "url", "canonical_url", "first_seen_at", "status", "extraction"):
         out.print(f"[bold]{name:>14}[/bold]  {safe(data[name])}", highlight=False)
     out.print()
     out.print(data["body"], markup=False, highlight=False)
@@ -740,11 +742,12 @@ def diff_command(
     with transaction(_database(config)) as session:
         found = queries.find_items(session, source=source, since=_since(since), limit=1000)
         table = Table(title=f"{len(found)} item(s) since {since}")
-        for column in ("id", "source", "verdict", "title", "why"):
+        for column in ("id", "source", f"published ({PUBLISHED_ZONE})", "verdict", "title", "why"):
             table.add_column(column, overflow="fold")
         colours = {"new": "green", "follow_up": "cyan", "covered": "blue", "duplicate": "yellow"}
         for item in found:
-            table.add_row(str(item.id), item.source.name, f"[{colours.get(item.status, 'white')}]{item.status}[/]", safe(item.title), safe(item.verdict_reason))
+            table.add_row(str(item.id), item.source.name, format_published(item.published_at, item.published_precision),
+                          f"[{colours.get(item.status, 'white')}]{item.status}[/]", safe(item.title), safe(item.verdict_reason))
         out.print(table)
 
 

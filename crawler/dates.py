@@ -1,6 +1,10 @@
 """The one date parser: the formats Chinese sites print, made timezone-aware.
 
 A page that gives no offset is in China Standard Time; that is what its editors meant.
+A page that gives only a day yields a :class:`DayDate` (midnight China time that knows it
+is a day), so the day is stored and shown as a day — never as ``00:00`` turned into another
+zone's ``01:00``. :func:`format_published` is the one place a publication time is written
+for editors (CLI, digest, workspace, exports).
 """
 
 from __future__ import annotations
@@ -15,6 +19,15 @@ log = logging.getLogger(__name__)
 # Dates a Chinese news page can honestly carry (fixed bounds: no clock read here). Anything
 # outside — year 9999 in a hostile feed — is unknown, not clamped to something that looks real.
 EARLIEST, LATEST = datetime(1949, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+# Publication times are shown in the publisher's zone, the day its page states.
+PUBLISHED_ZONE = "CST"
+DAY, TIME = "day", "time"  # the precision of a published date, as stored in items.published_precision
+
+
+class DayDate(datetime):
+    """A date that gives only the day: midnight China time, marked so the day stays a day."""
+
 
 # Year, month, day separated by - / . 年 月 (日); then an optional time, possibly glued on
 # with a dash (gov.cn's "2024-04-22-10:30:00") or "T".
@@ -51,6 +64,11 @@ def parse_date(text: str | int | float | None, *, default_tz: ZoneInfo = CHINA) 
 
 def _build(match: re.Match[str], default_tz: ZoneInfo) -> datetime | None:
     groups = match.groupdict()
+    if not groups.get("H"):
+        try:
+            return DayDate(int(groups["y"]), int(groups["m"]), int(groups["d"]), tzinfo=default_tz)
+        except ValueError:
+            return None
     try:
         value = datetime(
             int(groups["y"]),
@@ -93,3 +111,29 @@ def plausible(value: datetime | None) -> datetime | None:
         log.warning("date %s is out of range (%d–%d): treated as unknown", value.isoformat(), EARLIEST.year, LATEST.year - 1)
         return None
     return value
+
+
+def precision_of(value: datetime | None) -> str | None:
+    """``day`` for a date parsed without a time of day, ``time`` otherwise (None: no date)."""
+    if value is None:
+        return None
+    return DAY if isinstance(value, DayDate) else TIME
+
+
+def day_only(text: str) -> DayDate | None:
+    """The day of a ``YYYY-MM-DD``-like text as a :class:`DayDate`, whatever time it carries
+    (for tools such as htmldate that pad a bare day with ``00:00:00``)."""
+    found = parse_date(text)
+    return DayDate(found.year, found.month, found.day, tzinfo=CHINA) if found else None
+
+
+def format_published(value: datetime | None, precision: str | None) -> str:
+    """A publication time as editors read it: ``2019-09-25`` for a day, ``2019-09-25 23:59 CST``
+    for a time (China time, the zone the page itself states). ``—`` when there is none."""
+    if value is None:
+        return "—"
+    local = value.astimezone(CHINA)
+    if precision == DAY:
+        return f"{local:%Y-%m-%d}"
+    return f"{local:%Y-%m-%d %H:%M} {PUBLISHED_ZONE}"
+

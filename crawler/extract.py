@@ -55,6 +55,13 @@ class Article:
         self.origin = clean_text(self.origin) if self.origin else self.origin
 
     @property
+    def published_precision(self) -> str | None:
+        """``day`` when the page gave only a date, ``time`` when it gave a time of day."""
+        from crawler.dates import precision_of
+
+        return precision_of(self.published_at)
+
+    @property
     def problems(self) -> list[str]:
         """What is missing, in the words an editor uses."""
         missing = []

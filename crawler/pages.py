@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cached_property
 
 from crawler import rules
-from crawler.dates import parse_date
+from crawler.dates import day_only, parse_date
 from crawler.extract import Page, PageObject, block_text, origin_from_text
 from crawler.text import clean_inline
 from crawler.watchlist import SourceBase
@@ -252,6 +252,8 @@ class TrafilaturaPage(PageObject):
             found = htmldate.find_date(self.page.tree, original_date=True, outputformat="%Y-%m-%d %H:%M:%S", url=self.page.url)
         except Exception:  # htmldate raises on odd trees; treat as no date
             return None
+        if found and found.endswith(" 00:00:00"):
+            return day_only(found)  # htmldate pads a bare day with midnight: it is a day
         return parse_date(found)
 
     def body(self) -> str | None:

@@ -138,6 +138,7 @@ def _update_item(row: Item, item: ArticleItem) -> None:
     article = item.article
     row.title = article.title or item.list_title or ""
     row.published_at = article.published_at
+    row.published_precision = article.published_precision
     row.origin = article.origin
     row.body = article.body
     row.content_hash = item.content_hash

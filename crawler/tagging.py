@@ -256,6 +256,7 @@ class TaxonomyFile(Strict):
     regions: dict[str, Region] = {}
     source_priors: list[SourcePrior] = []
     watch_terms: list[Annotated[WatchTerm, BeforeValidator(_watch_term)]] = []
+    generic_terms: list[str] = []  # evidence, but not shown to editors among the matched terms
     relevance: Relevance = Relevance()
 
 
@@ -382,6 +383,11 @@ def _references(spec: TaxonomyFile) -> list[tuple[tuple[Any, ...], str]]:
                 found.append((("source_priors", index, "categories", cat), f"unknown category {cat!r}"))
         if prior.region is not None and prior.region not in spec.regions:
             found.append((("source_priors", index, "region"), f"unknown region {prior.region!r}"))
+    known = {term for _, cat in every.values() for term in (*cat.keywords, *cat.negative)}
+    known |= {term for section in sections.values() for term in section.cues} | set(seen_names)
+    for index, term in enumerate(spec.generic_terms):
+        if term not in known:  # a typo would silently show the word it meant to hide
+            found.append((("generic_terms", index), f"{term!r} is not a term of this file; only matched terms can be hidden"))
     weights = spec.relevance.weights
     if weights.confidence + weights.authority + weights.freshness + weights.cluster <= 0:
         found.append((("relevance", "weights"), "at least one weight must be above 0"))
@@ -453,7 +459,18 @@ class Taxonomy:
 
 # ─── matching ────────────────────────────────────────────────────────────────────────────────
 
-NO_CHECK, BOUNDARY, TOKEN = 0, 1, 2
+# How a hit is confirmed, weakest first (a term in several roles gets the strictest):
+# WORD — no word of jieba's segmentation straddles its edges (化工 is not in 细化/工作, but is
+# in 煤化工); BOUNDARY — it starts and ends on word boundaries; TOKEN — it is a word itself.
+NO_CHECK, WORD, BOUNDARY, TOKEN = 0, 1, 2, 3
+WORD_CHECKED = range(2, 3)  # two-character Chinese keywords: the ones found inside other words
+CROSSING = 4  # longest dictionary word looked for across a hit's edge (longer ones are idioms, rare)
+
+
+def _default_check(term: str, whole_word: bool) -> int:
+    if whole_word:
+        return BOUNDARY
+    return WORD if len(term) in WORD_CHECKED and all(_is_han(c) for c in term) else NO_CHECK
 _ASCII_WORD = re.compile(r"[0-9a-z]")
 
 
@@ -555,16 +572,18 @@ class _Matcher:
         k = max(1, min(8, len(firsts) // 48))
         groups = [set(firsts[i::k]) for i in range(k)]
         self.regexes = [re.compile(_trie_pattern([w for w in words if w[0] in g])) for g in groups if g]
+        self.longest = max(map(len, words), default=1)
 
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, term) of every match, left to right."""
+    def find(self, text: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every match in ``text[pos:endpos]``, left to right."""
+        endpos = len(text) if endpos is None else endpos
         if not text or not self.regexes:
             return []
         if len(self.regexes) == 1:
-            return [(m.start(), m.end(), m.group()) for m in self.regexes[0].finditer(text)]
+            return [(m.start(), m.end(), m.group()) for m in self.regexes[0].finditer(text, pos, endpos)]
         candidates: list[tuple[int, int, str, int]] = []
         for index, regex in enumerate(self.regexes):
-            candidates += [(*m.span(), m.group(), index) for m in regex.finditer(text)]
+            candidates += [(*m.span(), m.group(), index) for m in regex.finditer(text, pos, endpos)]
         candidates.sort()
         found: list[tuple[int, int, str]] = []
         last, i = 0, 0
@@ -578,7 +597,7 @@ class _Matcher:
                 # Rejected (it overlaps the match just taken) but it reaches further: its own
                 # expression skipped [last, end) and may have hidden a match there. Rare.
                 extra = []
-                for m in self.regexes[index].finditer(text, last):
+                for m in self.regexes[index].finditer(text, last, endpos):
                     if m.start() >= end:
                         break
                     extra.append((*m.span(), m.group(), index))
@@ -590,14 +609,22 @@ class _Matcher:
         """Counts per (term, zone). ``lead_chars=None`` means the text is a title."""
         counts: dict[tuple[str, str], int] = {}
         checked: dict[str, list[bool]] = {}
-        for start, end, term in self.find(text):
+        hits = self.find(text)
+        i = 0
+        while i < len(hits):
+            start, end, term = hits[i]
+            i += 1
             mode = self.checks.get(term, NO_CHECK)
             if mode:
                 results = checked.setdefault(term, [])
-                if len(results) < self.max_checks:
+                # A keyword seen once as a word of its own is that word in this article: no
+                # more checks (they would cost more than all the matching).
+                settled = mode == WORD and any(results)
+                if len(results) < self.max_checks and not settled:
                     ok = self._check(text, start, end, mode)
                     results.append(ok)
                     if not ok:
+                        hits[i:] = self._hidden_by(text, start, end, hits[i:])
                         continue
                 elif not any(results):
                     continue
@@ -605,25 +632,66 @@ class _Matcher:
             counts[(term, zone)] = counts.get((term, zone), 0) + 1
         return counts
 
+    def _hidden_by(self, text: str, start: int, end: int, rest: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The hits after a rejected one: what it hid (进化 in 推进化工 hides 化工; 动物 in 移动物联网
+        hides 物联网), then the later hits that do not overlap those."""
+        reach = end + self.longest
+        hidden = [h for h in self.find(text, start + 1, min(reach, len(text))) if h[0] < end]
+        if not hidden:
+            return rest
+        last = hidden[-1][1]
+        return hidden + [h for h in rest if h[0] >= last]
+
     def _check(self, text: str, start: int, end: int, mode: int) -> bool:
         left_free = start == 0 or not _is_han(text[start - 1])
         right_free = end == len(text) or not _is_han(text[end])
         if left_free and right_free:
             return True  # punctuation, digits or Latin on both sides: a word of its own
+        window = self.WINDOW
+        if mode == WORD:
+            if not _may_straddle(text, start, end):
+                return True  # no dictionary word crosses an edge: segmenting cannot split it off
+            window = CROSSING + 1  # the words at the edges and their neighbours decide
         left = start
-        while left > 0 and start - left < self.WINDOW and _is_han(text[left - 1]):
+        while left > 0 and start - left < window and _is_han(text[left - 1]):
             left -= 1
         right = end
-        while right < len(text) and right - end < self.WINDOW and _is_han(text[right]):
+        while right < len(text) and right - end < window and _is_han(text[right]):
             right += 1
         cuts = {c + left for c in _boundaries(text[left:right])}
         return _confirmed(cuts, start, end, mode)
 
 
+def _may_straddle(text: str, start: int, end: int) -> bool:
+    """Whether some dictionary word begins before the hit and ends inside it, or the other way
+    round — the only way jieba's segmentation can straddle it. A few dictionary look-ups, so
+    most hits never need the segmentation itself."""
+    words = _tokenizer().FREQ
+    for inside in range(start + 1, end):
+        for a in range(max(0, inside - CROSSING), start):
+            if words.get(text[a:inside]):
+                return True
+        for b in range(end + 1, min(len(text), inside + CROSSING) + 1):
+            if words.get(text[inside:b]):
+                return True
+    return False
+
+
 def _confirmed(cuts: set[int], start: int, end: int, mode: int) -> bool:
+    if mode == WORD:
+        return not _straddled(cuts, start, end)
     if start not in cuts or end not in cuts:
         return False
     return mode == BOUNDARY or not any(start < c < end for c in cuts)
+
+
+def _straddled(cuts: set[int], start: int, end: int) -> bool:
+    """A segmented word begins before the hit and ends inside it (细化|工作 for 化工), or
+    begins inside it and ends after it. A word that holds the whole hit (煤化工) does not."""
+    ordered = sorted(cuts)
+    after_start = next((c for c in ordered if c > start), end)
+    before_end = max((c for c in ordered if c < end), default=start)
+    return (start not in cuts and after_start < end) or (end not in cuts and before_end > start)
 
 
 # ─── results ─────────────────────────────────────────────────────────────────────────────────
@@ -651,7 +719,7 @@ class TagResult:
     region: str | None  # most specific region key (深圳, 广东, 粤港澳大湾区 ...)
     province: str | None  # its province or municipality (广东 for 深圳)
     regions: list[str]  # every region named, strongest first
-    matched: dict[str, list[str]]  # category id → terms that fired (regions, `source:` priors)
+    matched: dict[str, list[str]]  # category id → terms that fired, less `generic_terms` (regions, `source:` priors)
     cues: dict[str, list[str]]  # section → cue terms that fired
     watch_hits: list[str]
     score: float  # relevance in [0, 1]
@@ -755,12 +823,12 @@ class Tagger:
 
         for cat_id, cat in taxonomy.categories.items():
             for term, spec_ in cat.keywords.items():
-                add(term, _Payload("cat", cat_id, spec_.weight, term), BOUNDARY if spec_.whole_word else NO_CHECK)
+                add(term, _Payload("cat", cat_id, spec_.weight, term), _default_check(term, spec_.whole_word))
             for term, spec_ in cat.negative.items():
-                add(term, _Payload("cat", cat_id, -spec_.weight, term), BOUNDARY if spec_.whole_word else NO_CHECK)
+                add(term, _Payload("cat", cat_id, -spec_.weight, term), _default_check(term, spec_.whole_word))
         for section, sec in spec.sections.items():
             for term, spec_ in sec.cues.items():
-                add(term, _Payload("cue", section, spec_.weight, term), BOUNDARY if spec_.whole_word else NO_CHECK)
+                add(term, _Payload("cue", section, spec_.weight, term), _default_check(term, spec_.whole_word))
         self.host_regions: list[tuple[str, str]] = []
         for key, region in spec.regions.items():
             for name in region.names:
@@ -782,6 +850,7 @@ class Tagger:
             watch.setdefault(_normalise(w.term).strip(), w.term)
         self.watch_terms = watch
         self.watch = _Matcher({k: [] for k in watch}, {}, 1)
+        self.generic = frozenset(spec.generic_terms)
         self.priors = [(p, re.compile(p.match.url) if p.match.url else None) for p in spec.source_priors]
 
     # The one entry point -------------------------------------------------------------------
@@ -917,7 +986,7 @@ class Tagger:
         matched: dict[str, list[str]] = {}
         cue_terms: dict[str, list[str]] = {}
         for kind, target, written, _zone, _n, points in sorted(rules, key=lambda r: -r[5]):
-            if written.startswith("lead+body capped"):
+            if written.startswith("lead+body capped") or written in self.generic:
                 continue
             if kind == "cat":
                 _append(matched.setdefault(target, []), written if points > 0 else f"-{written}")

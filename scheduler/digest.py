@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.dates import format_published
 from scheduler import markup
 from scheduler.notify import Message
 from storage.models import NEWS, Delivery, Item, Source
@@ -100,7 +101,7 @@ def _entry(item: Item, source: Source, tz: ZoneInfo) -> Entry:
         title=item.title,
         url=item.url,
         source=source.label or source.name,
-        published=item.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if item.published_at else "—",
+        published=format_published(item.published_at, item.published_precision),
         lead=_lead(item.body),
         matched=list(matched)[:8],
         others=list(topics.get("cluster_outlets") or []),

@@ -119,6 +119,9 @@ class Item(Base):
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
     title: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # "day" when the page gave only a date (published_at is then midnight China time), "time"
+    # when it gave a time of day; None when unknown. See crawler.dates.format_published.
+    published_precision: Mapped[str | None] = mapped_column(String(8))
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     origin: Mapped[str | None] = mapped_column(Text)

@@ -58,7 +58,7 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 ITEM_FIELDS = ("url", "canonical_url", "title", "origin", "body", "language", "content_hash", "list_title",
-               "extraction", "status", "verdict_reason", "topics", "score")
+               "extraction", "status", "verdict_reason", "topics", "score", "published_precision")
 SOURCE_FIELDS = ("label", "kind", "health", "last_error")
 USER_FIELDS = ("password_hash", "feed_token", "session_generation")
 OUTBOX_FIELDS = ("kind", "tag", "title", "body_text", "body_markdown", "body_html", "attempts", "last_error")

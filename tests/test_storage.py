@@ -31,12 +31,12 @@ def test_upgrading_re_signs_items_signed_by_the_old_minhash(database_url: str) -
         source = Source(name="ndrc", label="发改委", kind="html_list")
         session.add(source)
         session.flush()
-        item = Item(source_id=source.id, url="https://a.cn/x", canonical_url="https://a.cn/x", content_hash="h",
-                    title="关于印发方案的通知", body="为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
-        session.add(item)
-        session.flush()
-        session.add(ItemSignature(item_id=item.id, minhash=bytes(8 * diff.NUM_PERM)))
-        session.add_all(ItemBand(item_id=item.id, band=f"{n}:old") for n in range(diff.BANDS))
+        # through the table, not the model: the 0005 schema lacks columns added since
+        item_id = session.execute(Item.__table__.insert().values(
+            source_id=source.id, url="https://a.cn/x", canonical_url="https://a.cn/x", content_hash="h",
+            title="关于印发方案的通知", body="为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")).inserted_primary_key[0]
+        session.add(ItemSignature(item_id=item_id, minhash=bytes(8 * diff.NUM_PERM)))
+        session.add_all(ItemBand(item_id=item_id, band=f"{n}:old") for n in range(diff.BANDS))
     ensure_schema(database_url)
     expected = diff.signature("关于印发方案的通知", "为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
     with transaction(database_url) as session:
@@ -73,3 +73,30 @@ def test_times_come_back_timezone_aware_and_naive_ones_are_refused(database_url:
     with pytest.raises(StatementError, match="naive datetime"):
         with transaction(database_url) as session:
             session.get(Item, 1).published_at = datetime(2024, 6, 6)
+
+
+def test_upgrading_to_0007_takes_midnight_china_time_for_a_day_and_anything_else_for_a_time(database_url: str) -> None:
+    from sqlalchemy import select
+    from zoneinfo import ZoneInfo
+
+    from storage.db import upgrade
+
+    china = ZoneInfo("Asia/Shanghai")
+    published = {
+        "https://a.cn/day": datetime(2019, 9, 25, tzinfo=china),  # how a day-only page was stored
+        "https://a.cn/late": datetime(2019, 9, 25, 23, 59, tzinfo=china),
+        "https://a.cn/utc-midnight": datetime(2019, 9, 25, tzinfo=timezone.utc),  # 08:00 in China: a time
+        "https://a.cn/none": None,
+    }
+    upgrade(database_url, "0006")
+    with transaction(database_url) as session:
+        source = Source(name="ndrc", label="发改委", kind="html_list")
+        session.add(source)
+        session.flush()
+        for url, at in published.items():
+            # the 0006 schema has no precision column: insert through the table, not the model
+            session.execute(Item.__table__.insert().values(source_id=source.id, url=url, canonical_url=url, content_hash="h", published_at=at))
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        precision = dict(session.execute(select(Item.canonical_url, Item.published_precision)).all())
+    assert precision == {"https://a.cn/day": "day", "https://a.cn/late": "time", "https://a.cn/utc-midnight": "time", "https://a.cn/none": None}

@@ -164,6 +164,44 @@ def test_a_local_government_host_gives_the_region(tagger: Tagger) -> None:
     assert tagger.tag(title, url="https://kjt.hubei.gov.cn/xxgk/tzgg/1.html").region == "湖北"
 
 
+def _terms(result: TagResult) -> set[str]:
+    return {term for terms in result.matched.values() for term in terms}
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("各地要进一步细化工作措施，确保政策落地见效", "化工"),  # 细化/工作
+        ("全省地级以上市要建立科技创新协调机制", "上市"),  # 地级/以上/市
+        ("加快移动物联网建设，推动产业数字化", "动物"),  # 移动/物联网
+    ],
+)
+def test_a_term_inside_other_words_does_not_match(tagger: Tagger, text: str, inside: str) -> None:
+    assert inside not in _terms(tagger.tag(text)) and inside not in _terms(tagger.tag("通知", text))
+
+
+def test_a_term_that_is_a_word_or_part_of_a_compound_still_matches(tagger: Tagger) -> None:
+    assert "化工" in _terms(tagger.tag("推进化工产业转型升级"))  # 进化 (a word across 推进|化工) is rejected, not 化工
+    assert "化工" in _terms(tagger.tag("石化化工行业稳增长工作方案"))  # 化工行业: the term opens the word
+    assert "上市" in _terms(tagger.tag("支持科技型企业上市融资"))
+    assert "动物" in _terms(tagger.tag("实验动物资源共享平台"))
+    assert "物联网" in _terms(tagger.tag("加快移动物联网建设"))  # what the rejected 动物 hid is found
+
+
+def test_generic_words_count_but_are_not_shown_to_editors(tagger: Tagger) -> None:
+    generic = set(yaml.safe_load(TOPICS.read_text(encoding="utf-8"))["generic_terms"])
+    assert {"企业", "国家", "各地", "党中央"} <= generic
+    result = tagger.tag("党中央国务院支持各地企业发展人工智能", "国家将加强统筹。")
+    assert "人工智能" in _terms(result) and not _terms(result) & generic
+    assert any(e.term in ("企业", "各地") for e in result.evidence)  # still evidence for the category
+    assert not _terms(result) & generic and not {t for terms in result.cues.values() for t in terms} & generic
+
+
+def test_a_generic_term_that_is_no_term_is_named(tmp_path: Path) -> None:
+    path = edited(tmp_path, "generic_terms: [企业,", "generic_terms: [企叶,")
+    assert f"topics.yml:{line_of(path, 'generic_terms:')}: field `generic_terms.0`" in problems(path) and "企叶" in problems(path)
+
+
 def test_ascii_terms_match_whole_words_only(tagger: Tagger) -> None:
     assert "ai" in tagger.tag("AI赋能千行百业").matched
     assert "AIGC" in tagger.tag("AIGC产业报告发布").matched["ai"]

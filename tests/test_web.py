@@ -37,6 +37,7 @@ NDRC_NOTICE = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/202306/t20230613_1357505.htm
 WATCHED = "https://news.sciencenet.cn/htmlnews/2023/6/502043.shtm"  # names 卡脖子, a watch term
 PASSWORD = "correct horse battery"
 SEOUL = ZoneInfo("Asia/Seoul")
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -308,7 +309,7 @@ def test_the_draft_follows_the_report_and_exports_markdown_and_docx(radar: Radar
     assert "참고자료" in story and f"- ☑ {notice.title}\n  {notice.url}" in story
     assert all(url in story for url in reprints)  # the cluster's other outlets are references too
     briefs = md.split("## 단신동향", 1)[1]
-    assert f"출처: 국가발전개혁위원회 ({brief.published_at.astimezone(SEOUL):%m.%d})" in briefs
+    assert f"출처: 국가발전개혁위원회 ({brief.published_at.astimezone(CHINA):%m.%d})" in briefs
     assert brief.url in briefs and "메모: \\<b\\>lead\\</b\\> story" in md  # Markdown is text, not HTML
 
     answer = client.get(f"/draft/{week}.docx")
@@ -343,6 +344,37 @@ def test_the_sources_board_shows_health_and_runs_doctor_only_when_asked(radar: R
     assert client.get("/sources/nosuch").status_code == 404
     assert client.post("/sources/nosuch/doctor", data={"csrf_token": csrf(page.text)}).status_code == 404
     assert client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text), "url": "file:///etc/passwd"}).status_code == 400
+
+
+def test_the_sources_board_puts_broken_and_degraded_first_and_shows_the_last_successful_run(web: Web) -> None:
+    from storage.models import CrawlRun, Source
+
+    seoul = lambda *args: datetime(*args, tzinfo=SEOUL)  # noqa: E731
+    long_error = "list https://www.example.gov.cn/" + "a" * 300 + ".html: HTTP 200 but no entries"
+    with transaction(web.database_url) as session:
+        for name, health in (("aaa", "ok"), ("mmm", "degraded"), ("zzz", "broken")):
+            session.add(Source(name=name, label=name, kind="html_list", health=health, last_error=long_error if health == "broken" else None))
+        session.flush()
+        ids = {s.name: s.id for s in session.scalars(select(Source))}
+        # zzz: a good run, then an "ok" run on an anti-bot page that was judged broken
+        session.add(CrawlRun(source_id=ids["zzz"], started_at=seoul(2026, 11, 20, 9, 0), finished_at=seoul(2026, 11, 20, 9, 5), status="ok", health="ok"))
+        session.add(CrawlRun(source_id=ids["zzz"], started_at=seoul(2026, 11, 21, 9, 0), finished_at=seoul(2026, 11, 21, 9, 5), status="ok", health="broken"))
+        session.add(CrawlRun(source_id=ids["mmm"], started_at=seoul(2026, 11, 21, 8, 0), finished_at=seoul(2026, 11, 21, 8, 7), status="partial", health="degraded"))
+        session.add(CrawlRun(source_id=ids["aaa"], started_at=seoul(2026, 11, 21, 7, 0), finished_at=seoul(2026, 11, 21, 7, 3), status="ok", health="ok"))
+    board = web.client().get("/sources").text
+    names = re.findall(r'<a href="/sources/([a-z_]+)">', board)
+    assert names[:3] == ["zzz", "mmm", "aaa"], names  # then the rest by name (never-crawled sources are "unknown")
+    broken = board.split('href="/sources/zzz"', 1)[0].rsplit("<tr", 1)[1]
+    assert 'class="health-broken"' in broken
+    row = board.split('href="/sources/zzz"', 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    assert cells[1].strip() == "2026-11-20 09:05 KST"  # 마지막 성공: the good run, not the broken one
+    assert "2026-11-21 09:00 KST" in cells[2]  # 마지막 실행
+    assert 'class="error-text"' in row and "a" * 300 in row
+    mmm = board.split('href="/sources/mmm"', 1)[1].split("</tr>", 1)[0]
+    assert "2026-11-21 08:07 KST" in mmm  # a partial run that was only degraded still succeeded
+    css = web.app.test_client().get("/static/app.css").text
+    assert re.search(r"\.error-text \{[^}]*overflow-wrap: anywhere", css) and "tr.health-broken" in css
 
 
 # -- feeds -----------------------------------------------------------------------------

@@ -163,3 +163,33 @@ def test_an_editor_logs_in_filters_picks_two_stories_by_keyboard_and_exports_the
     assert "CONTENTS" in headings and "정책동향" in headings
     assert all(any(h.endswith(title) for h in headings) for title in picked)
     assert all(p.is_file() and p.stat().st_size > 10_000 for p in (screenshots / "inbox.png", screenshots / "draft.png"))
+
+
+def test_the_save_toast_is_painted_above_the_cards(served: str, browser: webdriver.Chrome) -> None:
+    """The toast used to be painted under the inbox cards (they are positioned; it had no
+    z-index): an editor saw no confirmation and no failure message."""
+    wait = WebDriverWait(browser, 15)
+    browser.set_window_size(900, 600)  # a small window: cards reach the toast's corner
+    browser.get(served + "/login")
+    wait.until(EC.presence_of_element_located((By.ID, "username")))
+    browser.find_element(By.ID, "username").send_keys("kim")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login").click()
+    wait.until(EC.presence_of_element_located((By.ID, "filters")))
+    keys = ActionChains(browser)
+    for key in "jjjp":  # the third card: the page scrolls it into view, the cards fill the window
+        keys.send_keys(key)
+    keys.perform()
+    # Read the toast and what lies under its centre in one script, while it is shown.
+    probe = """
+        const toast = document.getElementById('status');
+        if (!toast.textContent) return null;
+        const box = toast.getBoundingClientRect();
+        const x = box.left + box.width / 2, y = box.top + box.height / 2;
+        const top = document.elementFromPoint(x, y);
+        const under = document.elementsFromPoint(x, y).some(e => e.closest && e.closest('.entry'));
+        return {text: toast.textContent, topmost: toast.contains(top), cardUnder: under};
+    """
+    seen = wait.until(lambda d: d.execute_script(probe))
+    assert seen["cardUnder"], "no card under the toast: the test would prove nothing"
+    assert seen["topmost"] and "kim" in seen["text"], seen

@@ -89,7 +89,7 @@ def create_app(config: Settings | None = None, **overrides: Any) -> Flask:
     CSRFProtect(app)
     tz = ZoneInfo(config.timezone)
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": data.local(value, tz, fmt)
+    app.jinja_env.filters["local"] = lambda value, fmt=data.LOCAL_FORMAT: data.local(value, tz, fmt)
     app.jinja_env.globals.update(decision_labels=data.DECISION_LABELS, csrf_token=generate_csrf, note_limit=data.NOTE_LIMIT)
     _register_errors(app)
     _register_input_checks(app)
@@ -349,17 +349,13 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
         watch = configured()
         overview = queries.source_overview(db())
         counts = data.items_per_day(db(), data.now_utc(), tz)
+        successes = data.last_successes(db())
         rows = []
         for name in sorted(set(watch) | set(overview)):
             seen = overview.get(name, {})
             stored = seen.get("source")
             run = seen.get("last_run")
-            last_ok = None
-            if stored is not None:
-                from storage.models import CrawlRun
-
-                last_ok = db().scalar(select(CrawlRun.finished_at).where(CrawlRun.source_id == stored.id, CrawlRun.status == "ok")
-                                      .order_by(CrawlRun.id.desc()).limit(1))
+            last_ok = successes.get(stored.id) if stored is not None else None
             rows.append({
                 "name": name,
                 "label": (watch[name].label if name in watch else stored.label if stored else name),
@@ -373,7 +369,7 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
                 "count": seen.get("items", 0),
                 "spark": Markup(data.sparkline(counts.get(stored.id, []) if stored is not None else [0] * 30)),
             })
-        return render_template("sources.html", rows=rows)
+        return render_template("sources.html", rows=data.board_order(rows))
 
     @app.route("/sources/<name>", methods=["GET"])
     @login_required

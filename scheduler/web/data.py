@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from crawler.dates import CHINA, PUBLISHED_ZONE, format_published
 from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
@@ -287,7 +288,7 @@ def _entry(item: Item, source: Source, decision: Triage | None, tz: ZoneInfo) ->
     return Entry(
         item=item,
         source=source,
-        published=local(item.published_at, tz),
+        published=format_published(item.published_at, item.published_precision),
         lead=_lead(item.body or ""),
         matched=list(matched)[:8],
         region=topics.get("region"),
@@ -319,7 +320,12 @@ def _covered_badges(session: Session, entries: list[Entry]) -> None:
             entry.covered_in = f"{issued[entry.item.covered_story_id]:%Y-%m-%d}"
 
 
-def local(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+# Workspace times (first seen, triage, runs) carry their zone's name, e.g. "KST"; publication
+# times are China time with "CST" (crawler.dates.format_published).
+LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
+def local(value: datetime | None, tz: ZoneInfo, fmt: str = LOCAL_FORMAT) -> str:
     return value.astimezone(tz).strftime(fmt) if value else "—"
 
 
@@ -333,6 +339,10 @@ class ItemView:
     run: CrawlRun | None
     triage: Triage | None
     history: list[Triage]
+
+    @property
+    def published(self) -> str:
+        return format_published(self.item.published_at, self.item.published_precision)
 
 
 def item_view(session: Session, item: Item) -> ItemView:
@@ -462,11 +472,29 @@ def _story(number: int, section: str, category: str, item: Item, decision: Triag
         if other.id != item.id and other.url not in {r.url for r in refs}:
             refs.append(Reference(other.title, other.url))
     when = item.published_at or item.first_seen_at
-    return Story(number, item.id, section, category, item.title, when.astimezone(tz).strftime("%m.%d"), outlet_name(item.source),
+    # The day the page states (China time), as the report cites it.
+    return Story(number, item.id, section, category, item.title, when.astimezone(CHINA).strftime("%m.%d"), outlet_name(item.source),
                  item.url, decision.note, refs)
 
 
 # -- sources -----------------------------------------------------------------------------
+HEALTH_RANK = {"broken": 0, "degraded": 1}  # what needs a repair comes first on the board
+
+
+def last_successes(session: Session) -> dict[int, datetime]:
+    """Per source id: when its last *successful* run finished — one that read its lists
+    (ok, or partial with some errors) and was not judged broken. A run that ends "ok" on an
+    anti-bot page or an empty list is broken, not a success."""
+    succeeded = (CrawlRun.status.in_(("ok", "partial")), or_(CrawlRun.health.is_(None), CrawlRun.health != "broken"))
+    rows = session.execute(select(CrawlRun.source_id, func.max(CrawlRun.finished_at)).where(*succeeded).group_by(CrawlRun.source_id))
+    return {source_id: finished for source_id, finished in rows if finished is not None}
+
+
+def board_order(rows: list[dict]) -> list[dict]:
+    """Broken sources first, then degraded ones, then the rest; by name within each."""
+    return sorted(rows, key=lambda row: (HEALTH_RANK.get(row["health"], len(HEALTH_RANK)), row["name"]))
+
+
 def items_per_day(session: Session, now: datetime, tz: ZoneInfo, days: int = 30) -> dict[int, list[int]]:
     """Per source id: how many items were first seen on each of the last ``days`` local days."""
     today = now.astimezone(tz).date()

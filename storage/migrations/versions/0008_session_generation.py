@@ -5,13 +5,13 @@ removing the user bump it, so a cookie copied before then stops working at once 
 cookie alone stays valid for its whole lifetime).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
