@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import Radar, expected_articles
+from test_web import Web, csrf, web  # noqa: F401 - the workspace fixture
 from crawler.netguard import AddressGuard, follows, literal_address, parse_networks
 from crawler.replay import FakeInternet, fault
 from crawler.urls import canonical_url
@@ -254,3 +255,31 @@ def test_a_source_without_article_url_follows_only_its_own_hosts(tmp_path: Path)
     assert follows("https://b.example/3.html", source)  # allowed explicitly
     assert not follows("https://a.example:8443/1.html", source) and not follows("https://evil.example/", source)
     assert not follows("javascript:alert(1)", source) and not follows("file:///etc/passwd", source)
+
+
+# -- the doctor: the source's own pages only, fetched as a crawl fetches them -------------
+def test_the_web_doctor_refuses_a_url_off_the_source_and_fetches_its_own_through_scrapy(
+    web: Web, internet: FakeInternet
+) -> None:
+    client = web.client()
+    page = client.get("/sources/ndrc")
+    with serving(LocalSite("127.0.0.1")) as secret:
+        for url in (f"{secret.origin}/", "https://www.ndrc.gov.cn.evil.example/", "https://www.cas.cn/"):
+            refused = client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text), "url": url})
+            assert refused.status_code == 400 and "is not a page of ndrc" in refused.text, (url, refused.text)
+        assert not secret.hits and not internet.requests_to("127.0.0.1") and not internet.requests_to("www.cas.cn")
+    second = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/index_1.html"
+    doctor = client.post("/sources/ndrc/doctor", data={"csrf_token": csrf(page.text), "url": second})
+    assert doctor.status_code == 200 and f"1. List page {second}" in doctor.text and "HTTP 200" in doctor.text
+    # Scrapy's path, not urllib's: robots.txt is asked first, as in a crawl.
+    assert internet.hits["www.ndrc.gov.cn/robots.txt"] >= 1 and internet.hits["www.ndrc.gov.cn/xxgk/zcfb/tz/index_1.html"] == 1
+
+
+def test_the_cli_doctor_refuses_other_hosts_and_a_redirect_off_the_source(radar: Radar, internet: FakeInternet) -> None:
+    result = radar("doctor", "--source", "ndrc", "--url", "http://169.254.169.254/latest/meta-data/", check=False)
+    assert result.returncode == 2 and "is not a page of ndrc" in result.stderr
+    with serving(LocalSite("127.0.0.1")) as secret:
+        internet.inject("https://www.ndrc.gov.cn/xxgk/zcfb/tz/", fault("redirect", f"{secret.origin}/admin"))
+        out = radar("doctor", "--source", "ndrc").stdout
+        assert not secret.hits and not internet.requests_to("127.0.0.1")
+    assert "RefusedRequest: refused" in out and "loopback address" in out and "could not be fetched" in out
