@@ -14,7 +14,7 @@ from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Response, TextResponse
 
 from crawler import netguard
-from crawler.encoding import decide_encoding
+from crawler.encoding import MIXED, decide_encoding, mixture
 from crawler.items import ArticleItem
 from crawler.spiders import ARTICLE, LIST
 from crawler.urls import canonical_url
@@ -121,7 +121,13 @@ class EncodingMiddleware:
             return response
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         override = getattr(getattr(self.crawler.spider, "source", None), "encoding", None)
-        return response.replace(encoding=decide_encoding(response.body, content_type, override))
+        encoding = decide_encoding(response.body, content_type, override)
+        if encoding == MIXED:
+            share = mixture(response.body)
+            log.info("%s: UTF-8 with %d byte(s) in %d run(s) that are not; decoded those as GB18030 (%d byte(s) stay UTF-8)",
+                     response.url, share.other_bytes, share.other_runs, share.utf8_bytes)
+            self.crawler.stats.inc_value("radar/encoding_mixed")
+        return response.replace(encoding=encoding)
 
 
 class ConditionalGetMiddleware:
