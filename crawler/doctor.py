@@ -185,7 +185,7 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
         nodes = len(select(selector, spec.entry))
         lines.append(f"   list.entry `{spec.entry.select}` matched {nodes} element(s)")
         found = listings.html_entries(selector, page.url, spec)
-    wanted = [e for e in found if netguard.follows(e.url, source)]
+    wanted = [e for e in found if netguard.keeps_entry(e.url, source)]
     if source.article_pattern:
         lines.append(f"   article_url `{source.article_pattern}` kept {len(wanted)} of {len(found)} link(s)")
     else:

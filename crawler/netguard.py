@@ -148,3 +148,14 @@ def follows(url: str, source: object) -> bool:
     if pattern:
         return re.match(pattern, url) is not None
     return on_source_hosts(url, source)
+
+
+def keeps_entry(url: str, source: object) -> bool:
+    """Whether a list entry is one of the source's articles. Entries a full-text feed carries
+    (``content: feed``) are never fetched, so only ``article_url`` narrows them."""
+    feed = getattr(source, "feed", None)
+    if feed is not None and getattr(feed, "content", None) == "feed":
+        from crawler.listings import is_article_url
+
+        return is_article_url(url, getattr(source, "article_pattern", None))
+    return follows(url, source)

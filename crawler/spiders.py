@@ -61,7 +61,7 @@ class SourceSpider(scrapy.Spider):
         if response.status == 304:
             return
         tally = RuleTally()
-        entries = [e for e in self.entries(response, tally) if netguard.follows(e.url, self.source)]
+        entries = [e for e in self.entries(response, tally) if netguard.keeps_entry(e.url, self.source)]
         entries = entries[: self.source.max_entries]
         if hasattr(self.source, "list"):
             listings.tally_entries(entries, self.source.list, tally)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from conftest import Radar, expected_articles
 from test_web import Web, csrf, web  # noqa: F401 - the workspace fixture
-from crawler.netguard import AddressGuard, follows, literal_address, parse_networks
+from crawler.netguard import AddressGuard, follows, keeps_entry, literal_address, parse_networks
 from crawler.replay import FakeInternet, fault
 from crawler.urls import canonical_url
 from crawler.watchlist import load_source
@@ -283,3 +283,13 @@ def test_the_cli_doctor_refuses_other_hosts_and_a_redirect_off_the_source(radar:
         out = radar("doctor", "--source", "ndrc").stdout
         assert not secret.hits and not internet.requests_to("127.0.0.1")
     assert "RefusedRequest: refused" in out and "loopback address" in out and "could not be fetched" in out
+
+
+def test_a_full_text_feed_keeps_entries_it_never_fetches_and_an_article_feed_only_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "f.yml"
+    text = "name: f\nlabel: f\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/a.xml]\nfeed: {content: %s}\n"
+    path.write_text(text % "feed")
+    assert keeps_entry("https://elsewhere.example/1.html", load_source(path))  # read from the feed, not fetched
+    path.write_text(text % "article")
+    assert not keeps_entry("https://elsewhere.example/1.html", load_source(path))
+    assert keeps_entry("https://feeds.example/1.html", load_source(path))
