@@ -546,10 +546,15 @@ def doctor(
     Use it to repair a watchlist after a site redesign: edit the YAML, run `crawl doctor`
     again, until every rule matches. Two requests, nothing stored.
     """
-    from crawler.doctor import diagnose
+    from crawler.doctor import NotTheSourcesPage, check_list_url, diagnose
 
     config = _config()
     chosen = _choose(_sources(config), [source], False)[0]
+    try:
+        list_url = check_list_url(chosen, list_url) if list_url else None
+    except NotTheSourcesPage as refused:
+        err.print(str(refused), markup=False, highlight=False)
+        raise typer.Exit(2) from None
     out.print(f"[bold]{chosen.name}[/bold] — {safe(chosen.label)} ({safe(chosen.file)})")
     for line in diagnose(chosen, config, list_url):
         out.print(line, highlight=False)

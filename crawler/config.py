@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     watchlists: Path = PROJECT_ROOT / "watchlists"
     proxy: str | None = None
+    # Networks the crawler may reach although they are not public (loopback, private, link-local…),
+    # e.g. "172.16.0.0/12" for feed mirrors on a compose network. Default: none (see crawler/netguard.py).
+    allow_private_networks: str = ""
     user_agent: str = DEFAULT_USER_AGENT
     timezone: str = "Asia/Seoul"
     # Politeness defaults; a source's YAML may tighten them. `polite=False` drops every delay
@@ -63,6 +66,14 @@ class Settings(BaseSettings):
     web_addr: str | None = None
     web_secret: str | None = None  # the session key; default: one generated in data_dir
     web_proxy_fix: bool = False  # behind an https proxy: trust its X-Forwarded-* headers
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from crawler.netguard import parse_networks
+
+        parse_networks(value)  # a typo must stop the process, not silently allow nothing
+        return value
 
     @classmethod
     def settings_customise_sources(

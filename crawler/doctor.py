@@ -2,30 +2,41 @@
 
 The tool an editor reaches for after a site redesign. It reads pages with the same list
 readers and the same extractor as a crawl (:mod:`crawler.listings`, :mod:`crawler.extract`),
-fetching them directly (one request each, through the configured proxy) instead of
-through Scrapy, so it answers in a second.
+and fetches them exactly as a crawl does: through Scrapy with the source's settings (proxy,
+cookies, robots.txt, size limits, the fetch guard of :mod:`crawler.netguard`). Each fetch is
+a one-request crawl in a child process — Twisted's reactor runs once per process, and the
+web workspace must never run Scrapy in its own. It fetches only the source's own pages: a
+URL an editor types must be on the source's hosts.
 """
 
 from __future__ import annotations
 
+import pickle
 import re
-import ssl
-import urllib.request
-from dataclasses import dataclass
-from urllib.error import HTTPError, URLError
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 from parsel import Selector
 
-from crawler import listings
+from crawler import listings, netguard
 from crawler.config import Settings
 from crawler.encoding import decide_encoding
 from crawler.extract import extract_article
 from crawler.listings import Entry
 from crawler.markup import safe
 from crawler.rules import select
+from crawler.spiders import ARTICLE, LIST
 from crawler.watchlist import SourceBase
 
 FIELD_RULES = {"title": "article.title", "published_at": "article.published", "origin": "article.origin", "body": "article.body"}
+
+
+class NotTheSourcesPage(ValueError):
+    """A URL the doctor will not fetch for this source."""
 
 
 @dataclass
@@ -45,35 +56,83 @@ class Fetched:
         return decide_encoding(self.body, self.headers.get("content-type"))
 
 
-def fetch(url: str, config: Settings, source: SourceBase, referer: str | None = None) -> Fetched:
-    headers = {"User-Agent": config.user_agent} | source.politeness.headers
-    if referer:
-        headers["Referer"] = referer
-    handlers: list[urllib.request.BaseHandler] = []
-    proxy = config.effective_proxy
-    if proxy:
-        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
-    # Like the crawler (Scrapy does not verify certificates either): we read public pages.
-    handlers.append(urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
-    opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with opener.open(request, timeout=config.download_timeout) as response:
-            return Fetched(response.url, response.status, _lower(response.headers.items()), response.read(5_000_000))
-    except HTTPError as error:
-        return Fetched(url, error.code, _lower(error.headers.items()), error.read(200_000), f"HTTP {error.code}")
-    except (URLError, OSError) as error:
-        return Fetched(url, 0, {}, b"", f"{type(error).__name__}: {getattr(error, 'reason', error)}")
+def check_list_url(source: SourceBase, url: str) -> str:
+    """``url`` if the doctor may fetch it for ``source`` (one of its hosts); else NotTheSourcesPage."""
+    url = url.strip()
+    if not netguard.on_source_hosts(url, source):
+        hosts = ", ".join(sorted(netguard.source_hosts(source)))
+        raise NotTheSourcesPage(f"{url[:200]} is not a page of {source.name} (its hosts: {hosts}); the doctor fetches only the source's own pages")
+    return url
 
 
-def _lower(items: object) -> dict[str, str]:
-    return {k.lower(): v for k, v in items}  # type: ignore[attr-defined]
+def fetch(url: str, config: Settings, source: SourceBase, referer: str | None = None, role: str = LIST) -> Fetched:
+    """One request through Scrapy, in a child process, with the crawl's settings for ``source``."""
+    with tempfile.TemporaryDirectory(prefix="radar-doctor-") as folder:
+        order, answer = Path(folder) / "order.pickle", Path(folder) / "answer.pickle"
+        order.write_bytes(pickle.dumps((url, config, source, referer, role)))
+        # Retries, redirects and a slow robots.txt all fit; a hung child does not hang the doctor.
+        timeout = config.download_timeout * 6 + 60
+        try:
+            child = subprocess.run([sys.executable, "-m", "crawler.doctor", str(order), str(answer)],
+                                   capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Fetched(url, 0, {}, b"", f"no answer within {timeout:.0f} s")
+        if not answer.exists():
+            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            return Fetched(url, 0, {}, b"", f"the fetch crashed: {last[:200]}")
+        return Fetched(**pickle.loads(answer.read_bytes()))  # written by our own child, just now
+
+
+def _fetch_in_this_process(url: str, config: Settings, source: SourceBase, referer: str | None, role: str) -> Fetched:
+    import scrapy
+    from scrapy.crawler import Crawler, CrawlerProcess
+
+    from crawler.settings import DEFAULTS, scrapy_settings
+    from crawler.spiders import _with_message
+
+    result: list[Fetched] = []
+
+    class DoctorSpider(scrapy.Spider):
+        name = "doctor"
+
+        def __init__(self, **kwargs: Any):
+            super().__init__(name=source.name, **kwargs)
+            self.source = source
+
+        async def start(self) -> Any:
+            headers = source.politeness.headers | ({"Referer": referer} if referer else {})
+            yield scrapy.Request(url, callback=self.got, errback=self.failed, headers=headers or None,
+                                 meta={"radar_role": role}, dont_filter=True)
+
+        def got(self, response: Any) -> None:
+            result.append(Fetched(response.url, response.status, _headers(response), response.body))
+
+        def failed(self, failure: Any) -> None:
+            response = getattr(failure.value, "response", None)
+            if response is not None:
+                result.append(Fetched(response.url, response.status, _headers(response), response.body, f"HTTP {response.status}"))
+            else:
+                result.append(Fetched(url, 0, {}, b"", _with_message(failure.type.__name__, failure.value)))
+
+    settings = scrapy_settings(config, source)
+    # The crawl's transport, without its bookkeeping: nothing is stored or recorded.
+    settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "SPIDER_MIDDLEWARES": {}}, priority="cmdline")
+    process = CrawlerProcess(DEFAULTS | {"LOG_INSTALL_ROOT_HANDLER": False})
+    process.crawl(Crawler(DoctorSpider, settings, init_reactor=True))
+    process.start()
+    if not result:  # robots.txt said no (Scrapy drops such a request before any errback)
+        return Fetched(url, 0, {}, b"", "not fetched (forbidden by robots.txt?)")
+    return result[0]
+
+
+def _headers(response: Any) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
 
 
 def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) -> list[str]:
     """Step-by-step explanation, as lines of Rich markup (everything fetched or configured is escaped)."""
     lines: list[str] = []
-    url = list_url or source.lists[0].url
+    url = check_list_url(source, list_url) if list_url else source.lists[0].url
     page = fetch(url, config, source)
     lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))
@@ -87,7 +146,7 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) 
         lines.append(f"   page starts: {safe(_snippet(page.text))}")
         return lines
     lines.append(f"[bold]3. Article[/bold] {safe(entries[0].url)}")
-    article_page = fetch(entries[0].url, config, source, referer=url)
+    article_page = fetch(entries[0].url, config, source, referer=url, role=ARTICLE)
     lines.append(_fetch_line(article_page))
     if article_page.error:
         return lines
@@ -127,11 +186,13 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
         nodes = len(select(selector, spec.entry))
         lines.append(f"   list.entry `{safe(spec.entry.select)}` matched {nodes} element(s)")
         found = listings.html_entries(selector, page.url, spec)
-    wanted = [e for e in found if listings.is_article_url(e.url, source.article_pattern)]
+    wanted = [e for e in found if netguard.keeps_entry(e.url, source)]
     if source.article_pattern:
         lines.append(f"   article_url `{safe(source.article_pattern)}` kept {len(wanted)} of {len(found)} link(s)")
-        for dropped in [e.url for e in found if e not in wanted][:3]:
-            lines.append(f"     dropped {safe(dropped)}")
+    else:
+        lines.append(f"   no article_url: links on the source's own hosts kept, {len(wanted)} of {len(found)}")
+    for dropped in [e.url for e in found if e not in wanted][:3]:
+        lines.append(f"     dropped {safe(dropped)}")
     if spec is not None and hasattr(spec, "title"):
         for name in ("title", "date"):
             if getattr(spec, name, None):
@@ -163,3 +224,9 @@ def _article_lines(source: SourceBase, page: Fetched) -> list[str]:
 
 def _snippet(text: str) -> str:
     return re.sub(r"\s+", " ", text)[:160]
+
+
+if __name__ == "__main__":  # the child process of :func:`fetch`
+    _order, _answer = Path(sys.argv[1]), Path(sys.argv[2])
+    _fetched = _fetch_in_this_process(*pickle.loads(_order.read_bytes()))
+    _answer.write_bytes(pickle.dumps(asdict(_fetched)))  # a dict: this module is __main__ here

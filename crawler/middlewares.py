@@ -6,13 +6,15 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Response, TextResponse
 
-from crawler.encoding import decide_encoding
+from crawler import netguard
+from crawler.encoding import MIXED, decide_encoding, mixture
 from crawler.items import ArticleItem
 from crawler.spiders import ARTICLE, LIST
 from crawler.urls import canonical_url
@@ -38,6 +40,56 @@ class ProxyMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if self.proxy and "proxy" not in request.meta and not _bypass(request.url):
             request.meta["proxy"] = self.proxy
+
+
+class FetchGuardMiddleware:
+    """Refuse requests the source did not name or that reach the server's own network
+    (see :mod:`crawler.netguard`).
+
+    First of the downloader middlewares, so a refused request costs nothing — not even a
+    robots.txt fetch — and every redirect (RedirectMiddleware and MetaRefreshMiddleware
+    hand it back to the engine as a new request) comes through here again.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.proxy = crawler.settings.get("RADAR_PROXY")
+        allowed = netguard.parse_networks(crawler.settings.get("RADAR_ALLOW_PRIVATE_NETWORKS"))
+        self.addresses = netguard.AddressGuard(allowed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchGuardMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        for kind, reason in (("address", self._bad_address(request)), ("source", self._off_source(request))):
+            if reason is None:
+                continue
+            via = f" (redirected from {request.meta['redirect_urls'][0]})" if request.meta.get("redirect_urls") else ""
+            log.warning("refused %s%s: %s", request.url, via, reason)
+            self.stats.inc_value("radar/refused")
+            self.stats.inc_value(f"radar/refused/{kind}")
+            raise netguard.RefusedRequest(request.url, reason)
+
+    def _bad_address(self, request: Request) -> str | None:
+        # ProxyMiddleware (350) has not run yet on a fresh request: decide as it will.
+        proxied = bool(request.meta.get("proxy")) or (bool(self.proxy) and not _bypass(request.url))
+        return self.addresses.refusal(urlsplit(request.url).hostname or "", proxied)
+
+    def _off_source(self, request: Request) -> str | None:
+        source = getattr(self.crawler.spider, "source", None)
+        role = request.meta.get("radar_role")
+        if source is None or role is None:
+            return None  # robots.txt: asked only of hosts already let through
+        if role == ARTICLE:
+            if netguard.follows(request.url, source):
+                return None
+            pattern = source.article_pattern
+            return f"not an article of {source.name} (article_url {pattern})" if pattern else f"not on {source.name}'s hosts"
+        if netguard.on_source_hosts(request.url, source):
+            return None
+        return f"not on {source.name}'s hosts ({', '.join(sorted(netguard.source_hosts(source)))}; see allowed_hosts)"
 
 
 class RobotsTxtCachePolicy(DummyPolicy):
@@ -69,7 +121,13 @@ class EncodingMiddleware:
             return response
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         override = getattr(getattr(self.crawler.spider, "source", None), "encoding", None)
-        return response.replace(encoding=decide_encoding(response.body, content_type, override))
+        encoding = decide_encoding(response.body, content_type, override)
+        if encoding == MIXED:
+            share = mixture(response.body)
+            log.info("%s: UTF-8 with %d byte(s) in %d run(s) that are not; decoded those as GB18030 (%d byte(s) stay UTF-8)",
+                     response.url, share.other_bytes, share.other_runs, share.utf8_bytes)
+            self.crawler.stats.inc_value("radar/encoding_mixed")
+        return response.replace(encoding=encoding)
 
 
 class ConditionalGetMiddleware:

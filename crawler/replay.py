@@ -13,6 +13,7 @@ a query string is part of the file name, ``fieldlist.aspx?id=3``). An optional
 
 Faults are injected per URL (:meth:`FakeInternet.inject`): a status code, a delay, a
 truncated body, a connection reset, a wrong charset header, a redirect loop, a huge body,
+a redirect elsewhere (``value``: the Location), a gzip bomb (``value``: MB once inflated),
 or a different file served in place of the real one.
 """
 
@@ -58,7 +59,7 @@ class Fault:
     value: object = None
 
 
-FAULT_KINDS = ("status", "delay", "truncate", "reset", "charset", "redirect_loop", "huge", "replace")
+FAULT_KINDS = ("status", "delay", "truncate", "reset", "charset", "redirect_loop", "huge", "replace", "redirect", "gzip_bomb")
 
 
 def fault(kind: str, value: object = None) -> Fault:
@@ -293,6 +294,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif what.kind == "huge":
             self._send_huge(int(what.value or 50) * 1024 * 1024)
+        elif what.kind == "redirect":
+            self.send_response(302)
+            self.send_header("Location", str(what.value))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif what.kind == "gzip_bomb":
+            self._send(200, _gzip_bomb(int(what.value or 50)), "text/html; charset=utf-8", {"Content-Encoding": "gzip"})
         else:
             return False
         return True
@@ -328,6 +336,20 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(piece)
         except OSError:
             self.close_connection = True
+
+
+def _gzip_bomb(megabytes: int) -> bytes:
+    """A small gzip body that inflates to ``megabytes`` MB of HTML-ish zeros."""
+    import gzip
+    import io
+
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as packed:
+        packed.write(b"<html><body>")
+        block = b"0" * (1024 * 1024)
+        for _ in range(megabytes):
+            packed.write(block)
+    return out.getvalue()
 
 
 def main() -> None:  # pragma: no cover - a convenience for source authors

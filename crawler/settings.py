@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "REMOTE_CONTROL_ENABLED": False,
     "LOG_LEVEL": "WARNING",
     "DOWNLOADER_MIDDLEWARES": {
+        # Before RobotsTxtMiddleware (100): a refused request must not even cost a robots.txt.
+        "crawler.middlewares.FetchGuardMiddleware": 50,
         "crawler.middlewares.ProxyMiddleware": 350,
         "crawler.middlewares.ConditionalGetMiddleware": 560,
         "crawler.middlewares.EncodingMiddleware": 950,
@@ -53,6 +55,7 @@ def scrapy_settings(config: Settings, source: SourceBase, **options: Any) -> Scr
         {
             "USER_AGENT": config.user_agent,
             "RADAR_PROXY": config.effective_proxy,
+            "RADAR_ALLOW_PRIVATE_NETWORKS": config.allow_private_networks,
             "RADAR_DATABASE_URL": config.effective_database_url,
             "RADAR_TOPICS": str(config.topics_file),
             "DOWNLOAD_DELAY": delay if config.polite else 0,

@@ -17,10 +17,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import autolist, listings, rules
+from crawler import autolist, listings, netguard, rules
 from crawler.extract import Article, extract_article
 from crawler.items import ArticleItem
 from crawler.listings import Entry, RuleTally
+from crawler.netguard import RefusedRequest
 from crawler.watchlist import FeedSource, HtmlListSource, JpaasListSource, JsonListSource, SourceBase
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class SourceSpider(scrapy.Spider):
         if response.status == 304:
             return
         tally = RuleTally()
-        entries = [e for e in self.entries(response, tally) if listings.is_article_url(e.url, self.source.article_pattern)]
+        entries = [e for e in self.entries(response, tally) if netguard.keeps_entry(e.url, self.source)]
         entries = entries[: self.source.max_entries]
         if hasattr(self.source, "list"):
             listings.tally_entries(entries, self.source.list, tally)
@@ -119,14 +120,17 @@ class SourceSpider(scrapy.Spider):
         if response is not None and response.status == 404 and request.meta.get("page", 1) > 1:
             log.debug("%s: %s is past the last list page", self.name, request.url)
             return
-        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+        if failure.check(IgnoreRequest) and not failure.check(RefusedRequest) and "robots.txt" in str(failure.value):
             log.info("%s: robots.txt forbids %s; not fetched", self.name, request.url)
             self._count("forbidden_by_robots")
             return
-        reason = f"HTTP {response.status}" if response is not None else failure.type.__name__
         role = request.meta.get("radar_role", "?")
+        if failure.check(RefusedRequest) and role == ARTICLE:
+            return  # logged and counted by FetchGuardMiddleware; a link we must not follow is no error
+        kind = f"HTTP {response.status}" if response is not None else failure.type.__name__
+        reason = kind if response is not None else _with_message(kind, failure.value)
         log.warning("%s: could not fetch %s page %s: %s", self.name, role, request.url, reason)
-        self._count("errors", f"errors/{role}", f"errors/{reason.replace(' ', '_')}")
+        self._count("errors", f"errors/{role}", f"errors/{kind.replace(' ', '_')}")
         self.crawler.stats.set_value("radar/last_error", f"{role} {request.url}: {reason}")
 
     # -- to be provided per kind -----------------------------------------------------
@@ -148,7 +152,7 @@ class SourceSpider(scrapy.Spider):
         selector) or the source has none, the entries detection finds on the same page.
         A rescue is recorded, so the source turns `degraded`, naming the rule, not silent."""
         pattern = self.source.article_pattern
-        wanted = sum(listings.is_article_url(e.url, pattern) for e in found)
+        wanted = sum(netguard.keeps_entry(e.url, self.source) for e in found)
         if wanted >= max(self.source.expect.min_entries, 1):
             return found
         detection = autolist.detect_entries(page, base_url, pattern)
@@ -280,6 +284,13 @@ class FeedSpider(SourceSpider):
 
     def next_page(self, response: Response) -> str | None:
         return None
+
+
+def _with_message(kind: str, error: BaseException) -> str:
+    """``IgnoreRequest: max redirections reached`` — Scrapy says why in the exception's text;
+    a bare class name tells an editor nothing."""
+    message = " ".join(str(error).split())
+    return f"{kind}: {message[:300]}" if message and message != kind else kind
 
 
 SPIDERS: dict[str, type[SourceSpider]] = {

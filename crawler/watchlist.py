@@ -218,6 +218,8 @@ class SourceBase(Strict):
     max_entries: int = Field(default=60, ge=1, le=1000)
     article: ArticleRules = ArticleRules()
     encoding: str | None = None
+    # Hosts (``host`` or ``host:port``) besides the list URLs' that list pages may come from.
+    allowed_hosts: list[str] = []
     politeness: Politeness = Politeness()
     expect: Expectations = Expectations()
     provenance: Provenance | None = None

@@ -118,7 +118,8 @@ def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_p
     (sites / "feeds.example").mkdir()
     (sites / "feeds.example" / "reprints.xml").write_text("".join(feed) + "</channel></rss>", encoding="utf-8")
     (watchlists / "sources" / "reprints.yml").write_text(
-        "name: reprints\nlabel: 转载\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/reprints.xml]\n", encoding="utf-8"
+        "name: reprints\nlabel: 转载\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/reprints.xml]\n"
+        "allowed_hosts: [www.news.cn, www.sohu.com]\n", encoding="utf-8"  # an aggregator: it names where its articles live
     )
     radar("run", "--source", "reprints")
     stored = items(database_url)

@@ -379,7 +379,7 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
     @app.post("/sources/<name>/doctor")
     @login_required
     def source_doctor(name: str) -> Any:
-        from crawler.doctor import diagnose
+        from crawler.doctor import NotTheSourcesPage, check_list_url, diagnose
 
         chosen = configured().get(name)
         if chosen is None:
@@ -387,6 +387,10 @@ def _register_routes(app: Flask, config: Settings, tz: ZoneInfo) -> None:
         list_url = (request.form.get("url") or "").strip() or None
         if list_url and not re.match(r"^https?://", list_url):
             abort(400, "the list URL must start with http:// or https://")
+        try:
+            list_url = check_list_url(chosen, list_url) if list_url else None
+        except NotTheSourcesPage as refused:
+            abort(400, str(refused))  # no fetching on an editor's say-so: only the source's pages
         return _source_page(name, [_rich_line(line) for line in diagnose(chosen, config, list_url)])
 
     def _source_page(name: str, diagnosis: list | None) -> Any:
