@@ -293,14 +293,21 @@ def _show_latest(database_url: str, config: Settings) -> None:
 
 
 # -- inspecting what is stored -------------------------------------------------------
-@app.command()
+sources_app = typer.Typer(help="Configured sources and their health; `crawl sources add URL` proposes a new one.", invoke_without_command=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback()
 def sources(
+    context: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     evidence: Annotated[bool, typer.Option("--evidence", help="Where each source's list URL, selectors and article markup were confirmed.")] = False,
 ) -> None:
     """List configured sources with their schedule, last run and health. A source whose
     watchlist cites no independent evidence (only inference, or no provenance block) is
     marked `unverified`."""
+    if context.invoked_subcommand is not None:
+        return
     from storage import queries
     from storage.db import transaction
 
@@ -941,3 +948,52 @@ def issues_coverage(
 def _coverage_total(issues: list) -> dict[str, object]:  # type: ignore[type-arg]
     cited, watched = sum(i.cited for i in issues), sum(i.watched for i in issues)
     return {"cited": cited, "watched": watched, "share": round(watched / cited, 3) if cited else 0.0}
+
+
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[str, typer.Argument(help="A column (list) page, or an article URL: its column is derived.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="Watchlist name (default: from the URL).")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Write watchlists/sources/NAME.yml instead of printing it.")] = False,
+) -> None:
+    """Propose a watchlist from one URL: fetch the column through the crawler's own path,
+    find its entries by detection, infer `article_url`, keep a list selector only if it
+    reproduces them, try one article, and print the YAML (or `--write` it)."""
+    import datetime as dt
+
+    import yaml
+
+    from crawler import doctor, propose
+    from crawler.extract import extract_article
+    from crawler.spiders import ARTICLE
+
+    config = _config()
+    list_url = propose.list_url_for(url.strip())
+    name = name or propose.name_for(list_url)
+    page = doctor.fetch(list_url, config, propose.provisional_source(name, list_url))
+    if page.error or not 200 <= page.status < 300:
+        err.print(f"Could not read {safe(list_url)}: {safe(page.error or f'HTTP {page.status}')}")
+        raise typer.Exit(1)
+    proposal = propose.propose(name, page.url, page.text)
+    if not proposal.entries:
+        err.print(f"No article entries found on {safe(list_url)}; is it a column page? Try `crawl sources add` with a list URL.")
+        raise typer.Exit(1)
+    out.print(f"{safe(list_url)}: {safe(proposal.notes[0])}", highlight=False)
+    for entry in proposal.entries[:5]:
+        out.print(f"  {entry.date:%Y-%m-%d} {safe(entry.title)}" if entry.date else f"  {safe(entry.title)}", highlight=False)
+    sample = proposal.entries[0].url
+    fetched = doctor.fetch(sample, config, propose.provisional_source(name, list_url), referer=list_url, role=ARTICLE)
+    if not fetched.error:
+        article = extract_article(fetched.url, fetched.body, fetched.headers)
+        out.print(f"One article ({safe(sample)}): title {safe(article.title or '—')!s}; "
+                  f"published {article.published_at or '—'}; body {len(article.body)} characters", highlight=False)
+    text = yaml.safe_dump(proposal.watchlist(dt.date.today()), allow_unicode=True, sort_keys=False)
+    if not write:
+        print(text, end="")
+        return
+    target = config.sources_dir / f"{name}.yml"
+    if target.exists():
+        err.print(f"{safe(target)} exists already: choose another --name.")
+        raise typer.Exit(2)
+    target.write_text(text, encoding="utf-8")
+    out.print(f"Wrote {safe(target)}. Next: `crawl check`, then `crawl run --source {name}`.")

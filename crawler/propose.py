@@ -19,7 +19,7 @@ from parsel import Selector
 
 from crawler import autolist, listings
 from crawler.coverage import column_url
-from crawler.watchlist import ListEntryRules
+from crawler.watchlist import HtmlListSource, ListEntryRules
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 DATE_RUN = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])?(?:[0-3]\d)?$")  # 2024, 202406, 20240613
@@ -47,11 +47,34 @@ class Proposal:
             "list": {**self.list_rules, **({"article_url": self.article_url} if self.article_url else {})},
         }
         data["provenance"] = {
-            "proposed": f"automatically by `crawl sources add` on {today.isoformat()}",
-            "evidence": "inference only: detection on the live list page; check it with `crawl doctor`",
-            "notes": self.notes,
+            "checked": today.isoformat(),
+            "list_url": f"given to `crawl sources add` on {today.isoformat()}",
+            "selectors": ("list.entry chosen because it reproduces what detection found" if self.list_rules
+                          else "none: entries are found by detection on every run"),
+            "article": "generic extraction (no article rules)",
+            "evidence": [{"kind": "inference", "where": f"detection on {self.list_url}", "date": today.isoformat(),
+                          "shows": "; ".join(self.notes)}],
+            "inferred": ["article_url, inferred from the detected links", "proposed automatically: check with `crawl doctor`"],
         }
         return data
+
+
+def provisional_source(name: str, list_url: str, article_url: str | None = None) -> HtmlListSource:
+    """A selector-less source for ``list_url``: what the doctor's fetch needs (its hosts, its
+    politeness) before any watchlist exists."""
+    host = urlsplit(list_url).hostname or ""
+    rules = {"article_url": article_url} if article_url else {}
+    return HtmlListSource.model_validate(
+        {"name": name, "label": host, "homepage": f"https://{host}/", "kind": "html_list", "lists": [list_url], "list": rules}
+    )
+
+
+def name_for(list_url: str) -> str:
+    """A watchlist name from a URL: ``www.most.gov.cn/dfkj/nmg/zxdt/`` → ``most_dfkj_nmg_zxdt``."""
+    parts = urlsplit(list_url)
+    host = (parts.hostname or "source").removeprefix("www.").split(".")[0]
+    folders = [re.sub(r"[^a-z0-9]+", "_", f.lower()) for f in parts.path.split("/") if f and "." not in f]
+    return "_".join([host, *folders])[:60].strip("_") or "source"
 
 
 def is_article(url: str) -> bool:

@@ -28,8 +28,9 @@ def test_a_proposal_reproduces_the_column_with_a_pattern_and_a_selector(page: st
     kept = [e.url for e in proposal.entries if re.match(proposal.article_url, e.url)]
     assert len(kept) >= 3 and proposal.list_rules.get("entry")
     watchlist = proposal.watchlist(dt.date(2026, 11, 29))
-    KINDS["html_list"].model_validate({k: v for k, v in watchlist.items() if k != "provenance"})
-    assert "2026-11-29" in watchlist["provenance"]["proposed"]
+    source = KINDS["html_list"].model_validate(watchlist)
+    assert source.provenance is not None and not source.provenance.verified  # inference only, and said so
+    assert str(source.provenance.checked) == "2026-11-29"
 
 
 def test_the_pattern_keeps_dates_fixed_and_ids_open() -> None:
@@ -43,3 +44,16 @@ def test_the_pattern_keeps_dates_fixed_and_ids_open() -> None:
 def test_an_article_url_proposes_its_column() -> None:
     assert propose.list_url_for("https://www.most.gov.cn/dfkj/nmg/zxdt/202305/t20230526_186326.html") == "https://www.most.gov.cn/dfkj/nmg/zxdt/"
     assert propose.list_url_for("https://www.most.gov.cn/dfkj/nmg/zxdt/") == "https://www.most.gov.cn/dfkj/nmg/zxdt/"
+
+
+def test_sources_add_proposes_a_watchlist_that_checks_and_crawls(radar, watchlists: Path, database_url: str) -> None:  # noqa: ANN001
+    """`crawl sources add` with an article URL: its column is fetched through the fake
+    internet, and the written watchlist passes `crawl check` and stores the column's articles."""
+    shown = radar("sources", "add", "https://www.most.gov.cn/tztg/202406/t20240621_190862.html", "--name", "most_notices").stdout
+    assert "name: most_notices" in shown and "article_url:" in shown and "kind: inference" in shown
+    (watchlists / "sources" / "most.yml").unlink()  # the proposal alone watches the column now
+    radar("sources", "add", "https://www.most.gov.cn/tztg/", "--name", "most_notices", "--write")
+    radar("check")
+    radar("run", "--source", "most_notices")
+    stored = {item["url"] for item in radar.json("items", "--source", "most_notices")}
+    assert "https://www.most.gov.cn/tztg/202406/t20240621_190862.html" in stored and len(stored) >= 3
