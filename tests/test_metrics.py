@@ -15,7 +15,7 @@ from scheduler.outbox import enqueue
 from scheduler.status import SENT_TOTAL, metrics
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, DaemonState, OutboxMessage, Source
-from test_daemon import Endpoint, endpoint  # noqa: F401 - a loopback channel that accepts every message
+from test_daemon import endpoint  # noqa: F401 - a loopback channel that accepts every message
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # any date: every call below is given it
 
