@@ -90,7 +90,10 @@ def test_editors_see_a_day_as_a_day_and_a_time_with_its_zone_everywhere(radar: R
     client.post("/login", data={"username": "kim", "password": "correct horse battery", "csrf_token": token})
     inbox = client.get("/?source=ndrc&period=all").text
     assert _entry(inbox, DAY_ONLY).count("2019-09-25") == 1 and "01:00" not in _entry(inbox, DAY_ONLY)
-    assert "2019-09-25 23:59 CST" in _entry(inbox, LATE)
+    assert "2019-09-25 23:59 CST" in _entry(inbox, LATE) and "발행일 (CST)" in inbox
+    # the date filter takes China days too: 23:59 CST is on the 25th, not on Seoul's 26th
+    assert LATE in client.get("/?source=ndrc&period=all&from=2019-09-25&to=2019-09-25").text
+    assert LATE not in client.get("/?source=ndrc&period=all&from=2019-09-26&to=2019-09-26").text
     item_page = client.get(f"/items/{stored[day_url]['id']}").text
     assert "· 2019-09-25" in item_page and "2019-09-25 01:00" not in item_page
 
