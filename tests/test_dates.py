@@ -50,6 +50,15 @@ def test_the_extractor_reports_a_day_only_meta_date_as_a_day() -> None:
     assert extract_article("https://www.ndrc.gov.cn/a.html", timed).published_precision == TIME
 
 
+def test_a_day_found_by_htmldate_is_a_day_not_midnight() -> None:
+    # htmldate pads a bare day with 00:00:00; that is not a time of day the page gave
+    lines = "为贯彻落实有关部署，现将有关事项通知如下。" * 5
+    page = (f'<html><head><title>关于测试的通知</title></head><body><h1>关于测试的通知</h1><div class="info">发布日期：2019-09-25</div>'
+            f'<div class="article-content"><p>{lines}</p></div></body></html>').encode()
+    article = extract_article("https://www.example.gov.cn/news/2019/09/25/1.html", page)
+    assert article.provenance["published_at"] == "trafilatura" and article.published_precision == DAY
+
+
 def _publish(sites: Path, stem: str, title: str, pubdate: str) -> str:
     url = add_ndrc_article(sites, stem, title)
     page = sites / "www.ndrc.gov.cn" / "xxgk" / "zcfb" / "tz" / "209912" / f"{stem}.html"
@@ -90,7 +99,10 @@ def test_editors_see_a_day_as_a_day_and_a_time_with_its_zone_everywhere(radar: R
     client.post("/login", data={"username": "kim", "password": "correct horse battery", "csrf_token": token})
     inbox = client.get("/?source=ndrc&period=all").text
     assert _entry(inbox, DAY_ONLY).count("2019-09-25") == 1 and "01:00" not in _entry(inbox, DAY_ONLY)
-    assert "2019-09-25 23:59 CST" in _entry(inbox, LATE)
+    assert "2019-09-25 23:59 CST" in _entry(inbox, LATE) and "발행일 (CST)" in inbox
+    # the date filter takes China days too: 23:59 CST is on the 25th, not on Seoul's 26th
+    assert LATE in client.get("/?source=ndrc&period=all&from=2019-09-25&to=2019-09-25").text
+    assert LATE not in client.get("/?source=ndrc&period=all&from=2019-09-26&to=2019-09-26").text
     item_page = client.get(f"/items/{stored[day_url]['id']}").text
     assert "· 2019-09-25" in item_page and "2019-09-25 01:00" not in item_page
 
@@ -102,3 +114,22 @@ def _row(table: str, item_id: int) -> str:
 def _entry(html: str, title: str) -> str:
     start = html.index(title)
     return html[start: html.index("</li>", start)]
+
+
+def test_list_and_feed_dates_keep_their_precision_to_the_article() -> None:
+    from types import SimpleNamespace
+
+    from crawler.listings import feed_article, feed_entries, json_entries
+
+    spec = SimpleNamespace(items="data", link="url", title="title", date="time")
+    listed = json_entries('{"data": [{"url": "/a.html", "title": "a", "time": "2019-09-25"}, {"url": "/b.html", "title": "b", "time": "2019-09-25 23:59:00"}]}',
+                          "https://www.gov.cn/", spec)
+    assert [precision_of(e.date) for e in listed] == [DAY, TIME]
+    rss = ("<rss version='2.0'><channel><title>t</title>"
+           "<item><title>day</title><link>https://a.cn/1</link><pubDate>2019-09-25</pubDate><description>x</description></item>"
+           "<item><title>time</title><link>https://a.cn/2</link><pubDate>Wed, 25 Sep 2019 15:59:00 GMT</pubDate><description>x</description></item>"
+           "</channel></rss>").encode()
+    entries, title = feed_entries(rss)
+    articles = [feed_article(e, title) for e in entries]
+    assert [a.published_precision for a in articles] == [DAY, TIME]
+    assert [format_published(a.published_at, a.published_precision) for a in articles] == ["2019-09-25", "2019-09-25 23:59 CST"]

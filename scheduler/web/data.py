@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from crawler.dates import CHINA, PUBLISHED_ZONE, format_published
+from crawler.dates import CHINA, format_published
 from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
@@ -242,10 +242,11 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
         query = query.where(Item.first_seen_at >= now - PERIODS[filters.period])
     if filters.source:
         query = query.where(Source.name == filters.source)
+    # Publication days are China days, as shown (crawler.dates.format_published).
     if filters.date_from:
-        query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), tz))
+        query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
     if filters.date_to:
-        query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), tz))
+        query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), CHINA))
     for clause in search_clause(filters.q):
         query = query.where(clause)
     query = query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
