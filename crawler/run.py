@@ -10,6 +10,7 @@ from datetime import datetime
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import select
 
+from crawler import download
 from crawler.config import Settings
 from crawler.settings import DEFAULTS, scrapy_settings
 from crawler.spiders import SPIDERS
@@ -51,6 +52,7 @@ def crawl(
             since=options.since.isoformat() if options.since else None,
             on_finished=on_finished,
         )
+        settings.set("DOWNLOAD_HANDLERS", {"http": download.HANDLER, "https": download.HANDLER}, priority="cmdline")
         crawler = Crawler(SPIDERS[source.kind], settings, init_reactor=index == 0)
         crawlers.append(crawler)
         process.crawl(crawler, source=source, max_pages=options.max_pages)

@@ -4,6 +4,7 @@ whatever brackets crawled text and selectors contain, and bad input gets one cle
 from __future__ import annotations
 
 import hashlib
+import shlex
 import socket
 import subprocess
 import sys
@@ -150,3 +151,29 @@ def test_the_hint_names_the_venv_script_when_it_is_not_on_path(base_env: dict[st
     suggestion = result.stdout.strip().splitlines()[-1].strip()
     assert f" {venv.name}/bin/crawl items" in suggestion or f" {script} items" in suggestion, suggestion
     assert HOSTILE_TITLE in in_a_fresh_shell(suggestion, venv.parent, env).stdout
+
+
+def test_demo_piped_into_head_ends_when_head_does(base_env: dict[str, str], tmp_path: Path) -> None:
+    env = base_env | {"RADAR_DATA_DIR": str(tmp_path / "data")}
+    crawl_demo = f"{shlex.quote(sys.executable)} -m crawler demo"
+    # The deadline is generous on purpose: it only tells "ends" from "hangs for minutes".
+    result = subprocess.run(["bash", "-c", f"{crawl_demo} | head -5; echo \"statuses ${{PIPESTATUS[*]}}\""],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=400)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 6 and lines[0].startswith("Fake internet on"), result.stdout
+    crawl_status, head_status = lines[-1].split()[1:]
+    assert head_status == "0" and crawl_status in ("0", "141"), lines[-1]  # 141: ended as by SIGPIPE
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+
+
+def test_closing_the_connection_pool_gives_up_waiting_only_on_connections_still_open() -> None:
+    from twisted.internet.defer import Deferred, gatherResults
+
+    from crawler.download import stop_waiting
+
+    # The pool's Deferred fired, but its waiter had not resumed when the one-second timer came due.
+    closed = gatherResults([])
+    stop_waiting(closed)  # Scrapy's timer called closed.callback here: AlreadyCalledError
+    hanging: Deferred[None] = Deferred()
+    stop_waiting(hanging)
+    assert hanging.called
