@@ -177,20 +177,33 @@ def queue_watch_alerts(session, now: datetime) -> int:  # type: ignore[no-untype
 def daily_digest(config: Settings, now: datetime | None = None, kind: str = "digest") -> int | None:
     """Queue today's digest (once per local day) and send it; returns its outbox id."""
     now = now or utcnow()
-    tz = ZoneInfo(config.timezone)
-    with transaction(config.effective_database_url) as session:
-        digest = digests.build(session, now, tz, kind, EDITORS)
-        if not digest.entries and not config.digest_when_empty:
-            log.info("%s: nothing new, skipped (RADAR_DIGEST_WHEN_EMPTY=true sends a short note)", kind)
-            return None
-        row = enqueue(session, kind, f"{kind}:{now.astimezone(tz):%Y-%m-%d}", digests.render(digest, tag=EDITORS), now, digest.item_ids)
-        outbox_id = row.id if row else None
+    outbox_id = queue_digest(config, now, kind)
     deliver(config, now)
     return outbox_id
 
 
+def queue_digest(config: Settings, now: datetime, kind: str = "digest") -> int | None:
+    """Queue the digest of ``now``'s local day unless it was queued already or there is
+    nothing new (and RADAR_DIGEST_WHEN_EMPTY is off); returns the new outbox id."""
+    with transaction(config.effective_database_url) as session:
+        digest = digests.build(session, now, ZoneInfo(config.timezone), kind, EDITORS)
+        if not digest.entries and not config.digest_when_empty:
+            log.info("%s: nothing new, skipped (RADAR_DIGEST_WHEN_EMPTY=true sends a short note)", kind)
+            return None
+        row = enqueue(session, kind, digest_key(config, now, kind), digests.render(digest, tag=EDITORS), now, digest.item_ids)
+        return row.id if row else None
+
+
+def digest_key(config: Settings, now: datetime, kind: str = "digest") -> str:
+    """One digest of each kind per local day: the outbox's dedupe key for ``now``'s day."""
+    return f"{kind}:{now.astimezone(ZoneInfo(config.timezone)):%Y-%m-%d}"
+
+
 def deliver(config: Settings, now: datetime | None = None) -> tuple[int, int]:
-    return deliver_pending(config.effective_database_url, notifier(config), now or utcnow())
+    """The outbox job: send what is due; returns (sent, not sent)."""
+    attempts = deliver_pending(config.effective_database_url, notifier(config), now or utcnow())
+    sent = sum(attempt.sent for attempt in attempts)
+    return sent, len(attempts) - sent
 
 
 def notifier(config: Settings) -> Notifier:

@@ -5,21 +5,27 @@ sent; it is marked sent only after Apprise reports success, in one short commit.
 killed between the two re-sends nothing that was marked and loses nothing that was not.
 The one window for a repeat is between the channel accepting a message and that commit —
 milliseconds, one row — and it is the price of never losing a digest.
+
+Several channels: a message is sent to each channel (Apprise URL) on its own. It is marked
+sent once every channel it is meant for has accepted it, over one attempt or several; the
+channels that accepted are remembered (by a hash of their URL, in ``daemon_state`` under
+``outbox:<id>:accepted``) and a retry goes only to the others, so nobody gets it twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.notify import Message, Notifier, redact
+from scheduler.notify import ChannelResult, Message, Notifier
 from scheduler.status import count_sent
 from storage.db import transaction
-from storage.models import Delivery, OutboxMessage
+from storage.models import DaemonState, Delivery, OutboxMessage
 
 log = logging.getLogger(__name__)
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)  # seconds before the 1st, 2nd, ... retry
@@ -42,51 +48,89 @@ def enqueue(
     session.add(row)
     session.flush()
     for item_id in item_ids:
-        session.add(Delivery(item_id=item_id, kind=kind, tag=message.tag or "", outbox_id=row.id))
+        session.add(Delivery(item_id=item_id, kind=kind, tag=message.tag or "", outbox_id=row.id, created_at=now))
     return row
 
 
-def deliver_pending(database_url: str, notifier: Notifier, now: datetime) -> tuple[int, int]:
-    """Send what is due; returns (sent, failed)."""
+@dataclass
+class Attempt:
+    """One try at one message: what each channel answered, and whether it is now sent."""
+
+    message_id: int
+    title: str
+    sent: bool
+    answers: list[ChannelResult] = field(default_factory=list)
+
+
+def deliver_pending(database_url: str, notifier: Notifier, now: datetime, also: Collection[int] = ()) -> list[Attempt]:
+    """Send what is due by ``now`` (and the unsent messages in ``also``, whatever their
+    back-off: an operator asked for them); returns one attempt per message tried."""
+    if not notifier.configured:
+        # Nothing is tried, so nothing is counted as a refusal: the messages wait for recipients.
+        log.warning("no recipients configured (RADAR_NOTIFY / RADAR_APPRISE_CONFIG): outbox not delivered")
+        return []
+    due_now = OutboxMessage.next_attempt_at <= now
     with transaction(database_url) as session:
         due = session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.sent_at.is_(None), due_now | OutboxMessage.id.in_(list(also)) if also else due_now)
             .order_by(OutboxMessage.id)
         ).all()
-    sent = failed = 0
-    for message_id in due:
-        if _deliver_one(database_url, notifier, message_id, now):
-            sent += 1
-        else:
-            failed += 1
-    return sent, failed
+    return [attempt for message_id in due if (attempt := _deliver_one(database_url, notifier, message_id, now))]
 
 
-def _deliver_one(database_url: str, notifier: Notifier, message_id: int, now: datetime) -> bool:
+def _deliver_one(database_url: str, notifier: Notifier, message_id: int, now: datetime) -> Attempt | None:
     with transaction(database_url) as session:
         row = session.get(OutboxMessage, message_id)
         if row is None or row.sent_at is not None:
-            return True
+            return None
         message = Message(row.title, row.body_text, row.body_markdown, row.body_html, row.tag)
-    try:
-        ok = notifier.send(message)
-        error = None if ok else "a channel refused the message (see the log above)"
-    except Exception as exc:  # a plugin raising must not stop the other messages
-        ok, error = False, redact(f"{type(exc).__name__}: {exc}")
+        accepted_before = _accepted(session, message_id)
+    answers = notifier.send(message, skip=accepted_before)
+    refused = [answer for answer in answers if not answer.accepted]
     with transaction(database_url) as session:
         row = session.get(OutboxMessage, message_id)
         row.attempts += 1
-        if ok:
+        accepted = accepted_before | {answer.key for answer in answers if answer.accepted}
+        if not refused:
             row.sent_at, row.last_error = now, None
             count_sent(session, row.kind, now)  # the /metrics total, which the retention clean-up cannot lower
+            _remember(session, message_id, set(), now)
             log.info("sent %s %r (attempt %d)", row.kind, row.title, row.attempts)
         else:
             delay = BACKOFF[min(row.attempts - 1, len(BACKOFF) - 1)]
-            row.next_attempt_at, row.last_error = now + timedelta(seconds=delay), error
-            log.warning("could not send %s %r (attempt %d): %s; retrying in %ds", row.kind, row.title, row.attempts, error, delay)
-    return ok
+            row.next_attempt_at, row.last_error = now + timedelta(seconds=delay), "; ".join(map(str, refused))
+            _remember(session, message_id, accepted, now)
+            log.warning("could not send %s %r (attempt %d): %s; retrying in %ds", row.kind, row.title, row.attempts, row.last_error, delay)
+        return Attempt(message_id, row.title, not refused, answers)
+
+
+def _accepted(session: Session, message_id: int) -> set[str]:
+    state = session.get(DaemonState, f"outbox:{message_id}:accepted")
+    return set((state.value or {}).get("channels", [])) if state else set()
+
+
+def _remember(session: Session, message_id: int, channels: set[str], now: datetime) -> None:
+    """Keep the channels that accepted an unsent message; forget them once it is sent."""
+    key = f"outbox:{message_id}:accepted"
+    state = session.get(DaemonState, key)
+    if not channels:
+        if state is not None:
+            session.delete(state)
+        return
+    state = state or DaemonState(key=key)
+    state.value, state.updated_at = {"channels": sorted(channels)}, now
+    session.add(state)
 
 
 def backlog(session: Session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id)))
+
+
+def find(database_url: str, dedupe_key: str) -> OutboxMessage | None:
+    """The message queued under this key, if any (read-only, detached)."""
+    with transaction(database_url) as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+        if row is not None:
+            session.expunge(row)
+        return row

@@ -203,6 +203,91 @@ def test_a_sender_killed_between_outbox_and_send_delivers_exactly_once(radar: Ra
     assert len(box.messages) == 1
 
 
+def _with(radar: Radar, **env: str) -> Radar:
+    return Radar(env=radar.env | env, cwd=radar.cwd)
+
+
+def test_digest_send_delivers_one_digest_grouped_by_sections_and_a_second_send_nothing(radar: Radar, crawled: str, mailbox) -> None:
+    box, url = mailbox
+    editor = _with(radar, RADAR_NOTIFY=url)
+    sections = re.findall(r"(?m)^## (.+)$", editor("digest", "--dry-run").stdout)
+    first = editor("digest", "--send")
+    assert "sent to 1 recipient(s)" in first.stdout and "mailto://…@127.0.0.1: accepted" in first.stdout
+    assert len(box.messages) == 1
+    mail = message_from_bytes(box.messages[0])
+    html = next(part.get_payload(decode=True).decode() for part in mail.walk() if part.get_content_type() == "text/html")
+    assert sections and re.findall(r"<h2[^>]*>(.+?)</h2>", html) == sections  # the report's sections, in order
+    second = editor("digest", "--send")
+    assert "already sent" in second.stdout and "nothing sent" in second.stdout
+    assert len(box.messages) == 1
+    (row,) = outbox(crawled)
+    assert row.sent_at is not None and row.attempts == 1
+
+
+def test_digest_send_refuses_a_malformed_url_or_no_recipients_and_queues_nothing(radar: Radar, database_url: str) -> None:
+    ensure_schema(database_url)
+    editor = _with(radar, RADAR_DIGEST_WHEN_EMPTY="true")  # so that a digest would be queued
+    malformed = _with(editor, RADAR_NOTIFY="mailto//editor:hunter2@smtp.example.org")("digest", "--send", check=False)
+    assert malformed.returncode == 2
+    assert "not a valid Apprise URL: …@smtp.example.org" in malformed.stderr and "hunter2" not in malformed.stderr + malformed.stdout
+    assert re.search(r"Apprise knows these schemes: .*\bjson\b.*\bmailto\b", malformed.stderr)
+    nobody = editor("digest", "--send", check=False)
+    assert nobody.returncode == 2 and "No recipients configured" in nobody.stderr and "Nothing queued" in nobody.stderr
+    assert outbox(database_url) == []
+
+
+def test_digest_send_reports_a_refused_channel_without_secrets_and_exits_non_zero(radar: Radar, database_url: str, endpoint: str) -> None:
+    ensure_schema(database_url)
+    Endpoint.failures_left = 100
+    secret = endpoint.replace("json://", "json://admin:hunter2@")
+    result = _with(radar, RADAR_NOTIFY=secret, RADAR_DIGEST_WHEN_EMPTY="true")("digest", "--send", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"json://…@127\.0\.0\.1: refused \(.*500", result.stdout), result.stdout
+    assert "hunter2" not in result.stdout + result.stderr and "Nothing could be delivered" in result.stderr
+    (row,) = outbox(database_url)
+    assert row.sent_at is None and row.last_error.startswith("json://…@127.0.0.1: refused")
+
+
+def test_a_message_refused_by_one_channel_is_retried_to_that_channel_only(radar: Radar, database_url: str, endpoint: str) -> None:
+    ensure_schema(database_url)
+    config = settings(radar, notify=f"{endpoint}/first {endpoint}/second", digest_when_empty=True)
+    Endpoint.failures_left = 1  # the first channel refuses once; the second accepts
+    jobs.daily_digest(config, NOON)
+    assert [p["path"] for p in Endpoint.posts] == ["/notify/second"]
+    (row,) = outbox(database_url)
+    assert row.sent_at is None and row.last_error.startswith("json://…@127.0.0.1: refused")
+    jobs.deliver(config, NOON + timedelta(hours=1))
+    jobs.deliver(config, NOON + timedelta(hours=2))
+    assert [p["path"] for p in Endpoint.posts] == ["/notify/second", "/notify/first"]  # nobody twice
+    (row,) = outbox(database_url)
+    assert row.sent_at is not None and row.attempts == 2
+
+
+def test_without_recipients_the_outbox_waits_and_claims_no_refusal(radar: Radar, database_url: str) -> None:
+    ensure_schema(database_url)
+    config = settings(radar, notify="", digest_when_empty=True)
+    jobs.daily_digest(config, NOON)
+    jobs.deliver(config, NOON + timedelta(hours=1))
+    (row,) = outbox(database_url)
+    assert row.sent_at is None and row.attempts == 0 and row.last_error is None
+
+
+def test_redact_hides_passwords_holding_at_signs_and_slashes() -> None:
+    from scheduler.notify import redact
+
+    shown = redact("could not send to mailto://user:p@ss/word@smtp.example.org?to=a@example.org today")
+    assert shown == "could not send to mailto://…@smtp.example.org today"
+    assert redact("json://admin:hunter2@127.0.0.1:9/notify") == "json://…@127.0.0.1"
+
+
+def test_debug_logging_does_not_print_webhook_tokens(radar: Radar, database_url: str, endpoint: str) -> None:
+    ensure_schema(database_url)
+    hook = f"{endpoint}/T0KEN5ECRET"
+    result = _with(radar, RADAR_NOTIFY=hook, RADAR_DIGEST_WHEN_EMPTY="true")("-vv", "digest", "--send")
+    assert [p["path"] for p in Endpoint.posts] == ["/notify/T0KEN5ECRET"]  # sent there...
+    assert "T0KEN5ECRET" not in result.stdout + result.stderr  # ...without saying where
+
+
 def test_a_source_turning_broken_alerts_ops_once_and_again_on_recovery(
     radar: Radar, internet, crawled: str, endpoint: str, tmp_path: Path
 ) -> None:
