@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.notify import ChannelResult, Message, Notifier
@@ -29,6 +29,10 @@ from storage.models import DaemonState, Delivery, OutboxMessage
 
 log = logging.getLogger(__name__)
 BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)  # seconds before the 1st, 2nd, ... retry
+# A deliverer claims a message before sending it by moving its next attempt this far ahead:
+# another deliverer (the outbox job beside a post-crawl delivery, a second process) skips it,
+# and a deliverer killed mid-send leaves it to be retried once the claim runs out.
+CLAIM = timedelta(minutes=4)
 
 
 def enqueue(
@@ -82,7 +86,7 @@ def deliver_pending(database_url: str, notifier: Notifier, now: datetime, also: 
 def _deliver_one(database_url: str, notifier: Notifier, message_id: int, now: datetime) -> Attempt | None:
     with transaction(database_url) as session:
         row = session.get(OutboxMessage, message_id)
-        if row is None or row.sent_at is not None:
+        if row is None or row.sent_at is not None or not _claim(session, row, now):
             return None
         message = Message(row.title, row.body_text, row.body_markdown, row.body_html, row.tag)
         accepted_before = _accepted(session, message_id)
@@ -103,6 +107,20 @@ def _deliver_one(database_url: str, notifier: Notifier, message_id: int, now: da
             _remember(session, message_id, accepted, now)
             log.warning("could not send %s %r (attempt %d): %s; retrying in %ds", row.kind, row.title, row.attempts, row.last_error, delay)
         return Attempt(message_id, row.title, not refused, answers)
+
+
+def _claim(session: Session, row: OutboxMessage, now: datetime) -> bool:
+    """Take ``row`` for sending: a compare-and-set on its next attempt time, so of two
+    deliverers that read it at once exactly one wins (the other's UPDATE matches no row)."""
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at == row.next_attempt_at)
+        .values(next_attempt_at=now + CLAIM)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        log.info("outbox #%d is being sent by another deliverer; skipped", row.id)
+    return claimed.rowcount == 1
 
 
 def _accepted(session: Session, message_id: int) -> set[str]:
