@@ -289,7 +289,8 @@ def _resolve(argv: list[str]) -> None:
         name = words.pop(0)
         assert name in command.commands, f"`crawl {' '.join(argv)}`: no sub-command {name!r}"
         command = command.commands[name]
-    assert not hasattr(command, "commands"), f"`crawl {' '.join(argv)}` names a group, not a command"
+    runnable = not hasattr(command, "commands") or getattr(command, "invoke_without_command", False)
+    assert runnable, f"`crawl {' '.join(argv)}` names a group, not a command"  # `crawl sources` is both
     options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
     for word in words:
         if word.startswith("-"):

@@ -139,7 +139,8 @@ def test_a_move_keeps_every_table_and_editors_see_nothing_twice(radar: Radar, da
                          Triage(item_id=items[1].id, user_id=kim.id, decision="skip", category_override="strategy", at=items[1].first_seen_at)])
         session.add(DaemonState(key="health:ndrc", value={"state": "ok"}, updated_at=items[0].first_seen_at))
         session.add(DaemonState(key="heartbeat", value={"pid": 1}, updated_at=items[0].first_seen_at))
-    radar("digest", "--send", check=False)  # nowhere to send it here; the ledger is written first
+    # A recipient nothing listens for (port 9): the digest and its ledger are queued, the send fails.
+    Radar(env=radar.env | {"RADAR_NOTIFY": "json://127.0.0.1:9/notify"}, cwd=radar.cwd)("digest", "--send", check=False)
     make_reprints(sites, watchlists, database_url)
     radar("run", "--source", "reprints-a")  # a story cluster with a duplicate
     before = every_table(database_url)
@@ -187,7 +188,8 @@ def make_reprints(sites: Path, watchlists: Path, database_url: str) -> None:
         (sites / "feeds.example").mkdir(exist_ok=True)
         (sites / "feeds.example" / f"reprints-{suffix}.xml").write_text(feed, encoding="utf-8")
         (watchlists / "sources" / f"reprints-{suffix}.yml").write_text(
-            f"name: reprints-{suffix}\nlabel: 转载\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/reprints-{suffix}.xml]\n",
+            f"name: reprints-{suffix}\nlabel: 转载\nhomepage: https://feeds.example/\nkind: feed\nlists: [https://feeds.example/reprints-{suffix}.xml]\n"
+            "allowed_hosts: [www.news.cn, www.sohu.com]\n",  # an aggregator: it names where its articles live
             encoding="utf-8")
 
 

@@ -116,13 +116,14 @@ def test_password_change_rotation_and_removal_end_sessions_and_feed_access(radar
                                     "%09//evil.example", "//evil.example", "/\\evil.example", "https://evil.example/",
                                     "/%20/evil.example", "/%00/x", "/%e3%80%80/evil.example"])
 def test_next_never_leads_off_the_site(web: Web, target: str) -> None:
+    refused = 400 if "%00" in target else None  # a NUL in any parameter is refused outright
     client = web.client("kim")
     answer = client.get(f"/login?next={target}")
-    assert answer.status_code == 302 and answer.location == "/"
+    assert answer.status_code == refused or (answer.status_code == 302 and answer.location == "/")
     fresh = web.app.test_client()  # the form's hidden field, posted by someone logging in
     page = fresh.get("/login")
     posted = fresh.post("/login", data={"username": "kim", "password": PASSWORD, "csrf_token": csrf(page.text), "next": unquote(target)})
-    assert posted.status_code == 302 and posted.location == "/"
+    assert posted.status_code == refused or (posted.status_code == 302 and posted.location == "/")
 
 
 def test_next_keeps_a_local_path(web: Web) -> None:
