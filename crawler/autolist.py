@@ -99,11 +99,16 @@ def _article_links(root: html.HtmlElement, base_url: str, article_url: str | Non
         if pattern is not None:
             if pattern.match(url):
                 found.append(anchor)
-        elif _site_of(url) == site and ARTICLE_SHAPES.match("/".join(urlsplit(url).path.rsplit("/", 2)[-2:]).split("/", 1)[-1]) or (
-            _site_of(url) == site and ARTICLE_SHAPES.match("/".join(urlsplit(url).path.rsplit("/", 2)[-2:]))
-        ):
+        elif _site_of(url) == site and looks_like_article(url):
             found.append(anchor)
     return found
+
+
+def looks_like_article(url: str) -> bool:
+    """Whether ``url`` has the shape of a CMS article: its last path segment, or its last two
+    (``<32 hex>/c.html``), match a known article shape."""
+    last_two = "/".join(urlsplit(url).path.rsplit("/", 2)[-2:])
+    return bool(ARTICLE_SHAPES.match(last_two.rsplit("/", 1)[-1]) or ARTICLE_SHAPES.match(last_two))
 
 
 def _site_of(url: str) -> str:

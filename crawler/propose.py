@@ -79,7 +79,7 @@ def name_for(list_url: str) -> str:
 
 def is_article(url: str) -> bool:
     """Whether a URL has the shape of a CMS article (so its column is what to watch)."""
-    return bool(autolist.ARTICLE_SHAPES.match("/".join(urlsplit(url).path.rsplit("/", 2)[-2:]).split("/", 1)[-1]))
+    return autolist.looks_like_article(url)
 
 
 def list_url_for(url: str) -> str:
