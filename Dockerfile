@@ -28,9 +28,12 @@ RUN pip install --no-deps -c requirements.lock setuptools \
     && pip install --no-build-isolation -r requirements.lock
 
 COPY pyproject.toml README.md ./
+COPY common/ common/
+COPY storage/ storage/
+COPY desk/ desk/
 COPY crawler/ crawler/
 COPY scheduler/ scheduler/
-COPY storage/ storage/
+COPY radar/ radar/
 COPY watchlists/ watchlists/
 RUN pip install --no-deps --no-build-isolation . \
     && pip check \

@@ -1,4 +1,4 @@
-"""Run `python -m crawler ARGS` under pyinstrument and write its hotspots as JSON.
+"""Run `python -m radar ARGS` under pyinstrument and write its hotspots as JSON.
 
 Usage: python bench/_profile_crawl.py OUT.json crawl-args...   (used by bench/pipeline.py)
 

@@ -145,7 +145,7 @@ def self_cpu() -> float:
 
 
 def crawl_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "crawler", *args]
+    return [sys.executable, "-m", "radar", *args]
 
 
 def table(rows: list[list[object]], header: list[str]) -> str:

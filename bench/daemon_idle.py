@@ -1,4 +1,4 @@
-"""Daemon footprint: `python -m crawler daemon` with every source scheduled, sampled while idle."""
+"""Daemon footprint: `python -m radar daemon` with every source scheduled, sampled while idle."""
 
 from __future__ import annotations
 

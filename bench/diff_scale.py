@@ -3,7 +3,7 @@
 The archive is written straight into SQLite through the project's schema (Alembic) with bulk
 inserts. Its signatures follow a family model, since computing 10⁶ real MinHashes would take
 hours (~4 ms each, mostly OpenCC): F "families" (a ministry's notices, which share boilerplate)
-each get a real base signature — ``crawler.diff.signature`` of the family's boilerplate — and
+each get a real base signature — ``desk.similarity.signature`` of the family's boilerplate — and
 every archived member keeps each base value with probability q, else draws a fresh one. Two
 members then agree on ~q² of the values (estimated Jaccard ≈ 0.2, what distinct notices of one
 ministry share), so band collisions grow with the archive as they would in production. The
@@ -11,7 +11,7 @@ first R archive items are real texts with real signatures; 10 % of the new items
 of them (a detection check), the rest are new texts of the same families.
 
 Each new item goes through what StorePipeline does: its own transaction, the URL lookup, an
-insert, a flush and ``crawler.diff.judge`` (signature, ``covered``, ``duplicate``, ``index``,
+insert, a flush and ``desk.verdicts.judge`` (signature, ``covered``, ``duplicate``, ``index``,
 ``apply``). Measurement runs in a child process (peak RSS via wait4).
 """
 
@@ -82,7 +82,7 @@ def extend_archive(db: Path, start: int, stop: int, texts: Texts, bases: list, r
     """Append archive items [start, stop) with signatures and bands, indexes rebuilt after."""
     import numpy as np
 
-    from crawler import diff
+    from desk import similarity as diff
 
     stamp = _processors()
     conn = sqlite3.connect(db)
@@ -151,7 +151,7 @@ def new_items(texts: Texts, originals: list[dict], seed: int, count: int = NEW_I
 
 def add_references(db: Path, count: int, texts: Texts) -> None:
     """Past report issues: ~40 cited references per weekly issue."""
-    from crawler import diff
+    from desk import similarity as diff
 
     conn = sqlite3.connect(db)
     issues = max(1, count // 40)
@@ -176,8 +176,9 @@ def add_references(db: Path, count: int, texts: Texts) -> None:
 def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
     from sqlalchemy import select
 
-    from crawler import diff
-    from storage import queries, verdicts
+    from desk import similarity as diff
+    from storage import queries
+    from desk import verdicts
     from storage.db import transaction
     from storage.models import Item, ItemSignature, utcnow
 
@@ -212,7 +213,7 @@ def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
                        content_hash="0" * 64, first_seen_at=utcnow(), updated_at=utcnow(), published_at=utcnow())
             session.add(row)
             session.flush()
-            verdict = diff.judge(session, row)
+            verdict = verdicts.judge(session, row)
         timings.append(time.perf_counter() - start)
         statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
         if entry["reprint_of"] and verdict.cluster_with == entry["reprint_of"]:
@@ -297,7 +298,7 @@ def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
 def run(quick: bool) -> dict:
     import numpy as np
 
-    from crawler import diff
+    from desk import similarity as diff
     from storage.db import ensure_schema, get_engine
 
     sizes = [1_000, 10_000] if quick else [10_000, 100_000, 1_000_000]

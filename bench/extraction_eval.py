@@ -95,7 +95,7 @@ def load_labels(path: Path = LABELS) -> list[Label]:
 def decode_page(raw: bytes) -> str:
     """Decode like the crawler does, so no extractor is judged on mojibake the others avoid."""
     try:
-        from crawler.encoding import decode
+        from crawler.extract.encoding import decode
     except ImportError:  # the crawler package is not importable: same policy, minimal form
         try:
             return raw.decode("utf-8")

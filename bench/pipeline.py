@@ -1,7 +1,7 @@
 """Pipeline cost per article: `crawl run` over a synthetic site of realistic pages, against
 trafilatura.extract alone on the same bytes (the floor a generic extractor sets).
 
-The crawl runs as tests run it (`python -m crawler run`, RADAR_POLITE=false, through the fake
+The crawl runs as tests run it (`python -m radar run`, RADAR_POLITE=false, through the fake
 internet); its CPU and peak RSS come from wait4, so they are the crawl process's own. The
 trafilatura loop and a breakdown of our per-article stages run in a child process of their own
 on the same files. A crawl that finds no entries (--since in the future) gives the fixed cost
@@ -120,9 +120,9 @@ def components(listing: Path, watchlists: Path, out: Path) -> None:
 
     import trafilatura
 
-    from crawler import diff
+    from desk import similarity as diff
     from crawler.extract import extract_article
-    from crawler.tagging import Tagger, load_taxonomy
+    from desk.tagging import Tagger, load_taxonomy
     from crawler.watchlist import load_sources
 
     rows = [line.split("\t") for line in listing.read_text().splitlines()]
@@ -134,7 +134,7 @@ def components(listing: Path, watchlists: Path, out: Path) -> None:
     trafilatura.extract(pages[0][1])
     warm = extract_article(pages[0][0], pages[0][1], {"Content-Type": "text/html; charset=utf-8"}, source_of(pages[0][0]))
     tagger.tag(warm.title or "", warm.body, source="ndrc", url=pages[0][0])
-    from crawler.tagging import _tokenizer
+    from desk.tagging import _tokenizer
 
     _tokenizer()  # jieba's dictionary (loaded on the first ambiguous hit, once per process)
     diff.signature(warm.title or "", warm.body)

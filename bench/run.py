@@ -171,7 +171,7 @@ def markdown(data: dict) -> str:
             "", "## 1. Pipeline cost per article" + _when(r), "",
             f"Synthetic NDRC (TRS) and ScienceNet pages built from the recorded templates: {r['articles_generated']} articles, "
             f"{r['mean_page_kb']} KB mean ({r['total_mb']} MB), {r['list_pages']} list pages of {r['per_list_page']}. "
-            "`python -m crawler run` through the fake internet, RADAR_POLITE=false; CPU of the crawl process from wait4, peak RSS from /proc VmHWM samples.",
+            "`python -m radar run` through the fake internet, RADAR_POLITE=false; CPU of the crawl process from wait4, peak RSS from /proc VmHWM samples.",
             "",
             table([
                 ["articles stored", f"{r['articles_stored']} {r['statuses']}"],
@@ -230,7 +230,7 @@ def markdown(data: dict) -> str:
         r = b["diff_scale"]
         out += [
             "", "## 3. Diff at scale" + _when(r), "",
-            f"{r['new_items_per_size']} new items judged (the StorePipeline transaction + `crawler.diff.judge`) against synthetic archives in SQLite. Archive model: {r['model']}.",
+            f"{r['new_items_per_size']} new items judged (the StorePipeline transaction + `desk.verdicts.judge`) against synthetic archives in SQLite. Archive model: {r['model']}.",
             "Generation: " + ", ".join(f"{g['size']:,} in {g['seconds']} s ({g['db_mb']} MB)" for g in r["generation"]) + ".",
             "",
             table([[f"{s['archive']:,}", s["items_per_second"], s["per_item_ms"], s["cpu_per_item_ms"], s["stages_ms"]["signature"], s["stages_ms"]["covered"],
@@ -265,7 +265,7 @@ def markdown(data: dict) -> str:
         r = b["daemon_idle"]
         out += [
             "", "## 5. Daemon footprint" + _when(r), "",
-            f"`python -m crawler daemon`, temp SQLite, every project source scheduled ({r['persisted_jobs']} persisted jobs), sampled every second for {r['window_s']} s once the heartbeat was written.",
+            f"`python -m radar daemon`, temp SQLite, every project source scheduled ({r['persisted_jobs']} persisted jobs), sampled every second for {r['window_s']} s once the heartbeat was written.",
             "",
             table([
                 ["idle_rss_mb (median)", r["idle_rss_mb"]], ["RSS max / growth over the window", f"{r['idle_rss_max_mb']} / {r['idle_rss_growth_mb']} MB"],

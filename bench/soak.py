@@ -134,7 +134,7 @@ class Endpoint(BaseHTTPRequestHandler):
 
 # -- worker mode: one job in a process of its own (the "daemon" that gets killed) ----------
 def worker(kind: str, arg: str, now: str) -> None:
-    from crawler.config import get_settings
+    from common.settings import get_settings
     from scheduler import jobs
 
     config = get_settings()
@@ -200,7 +200,7 @@ def soak(cycles: int, seed: int, rate: float, max_minutes: float) -> int:
         for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
             os.environ.pop(name, None)
 
-        from crawler.config import get_settings
+        from common.settings import get_settings
         from crawler.watchlist import load_sources
         from scheduler import jobs
         from storage.db import ensure_schema
@@ -332,7 +332,7 @@ def _health(db: Path) -> list[tuple[str, str]]:
 def invariants(db: Path, sources, broken_seen: dict[str, int], memory: MemoryWatch) -> list[tuple[str, bool, str]]:  # type: ignore[no-untyped-def]
     import yaml
 
-    from crawler.text import clean_inline
+    from common.text import clean_inline
 
     rows: list[tuple[str, bool, str]] = []
     conn = sqlite3.connect(db)

@@ -1,4 +1,4 @@
-"""Tagging throughput (crawler.tagging.Tagger on 2–5 KB bodies) and digest building/rendering
+"""Tagging throughput (desk.tagging.Tagger on 2–5 KB bodies) and digest building/rendering
 (scheduler.digest.build + render) for thousands of candidates."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def _texts(rng: random.Random, count: int, low: int, high: int) -> list[tuple[st
 
 
 def tagging(quick: bool) -> dict:
-    from crawler import tagging as tagging_module
-    from crawler.tagging import Tagger, load_taxonomy
+    from desk import tagging as tagging_module
+    from desk.tagging import Tagger, load_taxonomy
 
     rng = random.Random(3)
     start = time.perf_counter()
@@ -69,7 +69,7 @@ def tagging(quick: bool) -> dict:
 
 
 def digest(quick: bool) -> dict:
-    from crawler.tagging import Tagger, load_taxonomy
+    from desk.tagging import Tagger, load_taxonomy
     from scheduler import digest as digests
     from storage.db import ensure_schema, get_engine, transaction
     from storage.models import Item, Source

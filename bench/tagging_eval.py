@@ -1,4 +1,4 @@
-"""Evaluate the tagger (crawler/tagging.py + watchlists/topics.yml) against the past issues.
+"""Evaluate the tagger (desk/tagging.py + watchlists/topics.yml) against the past issues.
 
 Usage::
 
@@ -59,7 +59,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.tagging import Tagger, Taxonomy, load_taxonomy  # noqa: E402
+from desk.tagging import Tagger, Taxonomy, load_taxonomy  # noqa: E402
 
 STORIES = ROOT / "tests" / "fixtures" / "tagging" / "report_stories.yml"
 TOPICS = ROOT / "watchlists" / "topics.yml"
@@ -151,7 +151,7 @@ def evaluate(tagger: Tagger, stories: list[dict[str, Any]], hosts: dict[str, str
 
 def _canonical(url: str) -> str:
     try:
-        from crawler.urls import canonical_url
+        from common.urls import canonical_url
 
         return canonical_url(url)
     except Exception:

@@ -30,9 +30,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html
 
-from crawler.dates import parse_date
+from common.dates import parse_date
 from crawler.listings import Entry
-from crawler.text import clean_inline, parse_html
+from common.text import clean_inline, parse_html
 
 # The last path segment of an article on the CMSs Chinese government sites and media run.
 ARTICLE_SHAPES = re.compile(

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.listings import is_article_url
-from crawler.urls import canonical_url
+from common.urls import canonical_url
 from crawler.watchlist import SourceBase
 
 KINDS = ("reference", "brief", "figure")  # where in an issue a URL is cited

@@ -23,11 +23,11 @@ from typing import Any
 from parsel import Selector
 
 from crawler import listings, netguard
-from crawler.config import Settings
-from crawler.encoding import decide_encoding
+from common.settings import Settings
+from crawler.extract.encoding import decide_encoding
 from crawler.extract import extract_article
 from crawler.listings import Entry
-from crawler.markup import safe
+from common.markup import safe
 from crawler.rules import select
 from crawler.spiders import ARTICLE, LIST
 from crawler.watchlist import SourceBase

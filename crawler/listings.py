@@ -17,9 +17,9 @@ from urllib.parse import urlencode, urljoin
 from parsel import Selector
 
 from crawler import rules
-from crawler.dates import parse_date, plausible
+from common.dates import parse_date, plausible
 from crawler.extract import Article
-from crawler.text import clean_inline, clean_text, element_text, parse_html
+from common.text import clean_inline, clean_text, element_text, parse_html
 
 
 @dataclass

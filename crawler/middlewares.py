@@ -14,10 +14,11 @@ from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Response, TextResponse
 
 from crawler import netguard
-from crawler.encoding import MIXED, decide_encoding, mixture
+from crawler.extract.encoding import MIXED, decide_encoding, mixture
 from crawler.items import ArticleItem
 from crawler.spiders import ARTICLE, LIST
-from crawler.urls import canonical_url
+from common.settings import parse_networks
+from common.urls import canonical_url
 from storage import queries
 from storage.db import transaction
 
@@ -55,7 +56,7 @@ class FetchGuardMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.proxy = crawler.settings.get("RADAR_PROXY")
-        allowed = netguard.parse_networks(crawler.settings.get("RADAR_ALLOW_PRIVATE_NETWORKS"))
+        allowed = parse_networks(crawler.settings.get("RADAR_ALLOW_PRIVATE_NETWORKS"))
         self.addresses = netguard.AddressGuard(allowed)
 
     @classmethod

@@ -20,13 +20,13 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
+from common.settings import Network
+from common.urls import host_key
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOCALHOST = re.compile(r"(?:^|\.)localhost\.?$", re.I)  # RFC 6761: always loopback, whoever resolves it
 
 
@@ -37,19 +37,6 @@ class RefusedRequest(IgnoreRequest):
         super().__init__(f"refused {url}: {reason}")
         self.url = url
         self.reason = reason
-
-
-def parse_networks(text: str | None) -> list[Network]:
-    """``10.0.0.0/8, 192.168.1.5`` → networks; raises ValueError naming the bad entry."""
-    networks = []
-    for part in re.split(r"[\s,]+", text or ""):
-        if not part:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise ValueError(f"{part!r} is not an IP network (use e.g. 10.0.0.0/8 or 192.168.1.5)") from None
-    return networks
 
 
 def literal_address(host: str) -> Address | None:
@@ -116,17 +103,6 @@ class AddressGuard:
             if kind and not any(address in network for network in self.allowed):
                 return f"{host} is a {kind} address ({address}); allow it with RADAR_ALLOW_PRIVATE_NETWORKS"
         return None
-
-
-def host_key(url: str) -> str:
-    """Host, plus the port when it is not the scheme's default (another port is another service)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        return host
-    return f"{host}:{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else host
 
 
 def source_hosts(source: object) -> set[str]:

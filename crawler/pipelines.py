@@ -11,9 +11,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from crawler import diff
+from desk import verdicts
 from crawler.items import ArticleItem
-from crawler.urls import canonical_url
+from common.urls import canonical_url
 from storage import queries
 from storage.db import transaction
 from storage.models import Item, RawPage, utcnow
@@ -63,7 +63,7 @@ def load_tagger(topics_path: str | None):  # type: ignore[no-untyped-def]
 @lru_cache(maxsize=4)
 def _tagger(path: str, mtime: float):  # type: ignore[no-untyped-def]
     # One per process and file version: a crawl of 30 sources builds 30 pipelines.
-    from crawler.tagging import Tagger, load_taxonomy
+    from desk.tagging import Tagger, load_taxonomy
 
     return Tagger(load_taxonomy(path))
 
@@ -90,7 +90,7 @@ class StorePipeline:
                     row = _new_item(item, source_id)
                     session.add(row)
                     session.flush()
-                    verdict = diff.judge(session, row)
+                    verdict = verdicts.judge(session, row)
                     self.stats.inc_value(f"radar/verdict/{verdict.status}")
                     outcome = "new"
                 elif existing.content_hash != item.content_hash:

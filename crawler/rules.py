@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from parsel import Selector, SelectorList
 
-from crawler.text import clean_inline
+from common.text import clean_inline
 from crawler.watchlist import Rule
 
 

@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import select
 
 from crawler import download
-from crawler.config import Settings
+from common.settings import Settings
 from crawler.settings import DEFAULTS, scrapy_settings
 from crawler.spiders import SPIDERS
 from crawler.watchlist import SourceBase

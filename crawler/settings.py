@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.settings import Settings as ScrapySettings
 
-from crawler.config import Settings
+from common.settings import Settings
 from crawler.watchlist import SourceBase
 
 DEFAULTS: dict[str, Any] = {

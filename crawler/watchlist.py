@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from common.yamlfile import WatchlistError, compiled_regex, describe, line_of, parse_yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -44,17 +45,8 @@ def _compiled_selector(value: str) -> str:
     return value
 
 
-def _compiled_regex(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as error:
-            raise ValueError(f"invalid regular expression: {error}") from None
-    return value
-
-
 CompiledSelector = Annotated[str, AfterValidator(_compiled_selector)]
-CompiledRegex = Annotated[str, AfterValidator(_compiled_regex)]
+CompiledRegex = Annotated[str, AfterValidator(compiled_regex)]
 
 
 class Rule(Strict):
@@ -321,28 +313,6 @@ class FeedSource(SourceBase):
     feed: FeedRules = FeedRules()
 
 
-class WatchlistError(Exception):
-    """A watchlist file is invalid. ``str()`` names file, line and field for each problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    """The data of a YAML document and its node tree (for line numbers), parsed once — with
-    libyaml when available: every crawl process reads every watchlist at start-up."""
-    loader = _LOADER(text)
-    try:
-        node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
-    finally:
-        loader.dispose()
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_source(path: Path) -> SourceBase:
     text = path.read_text(encoding="utf-8")
     try:
@@ -356,12 +326,12 @@ def load_source(path: Path) -> SourceBase:
     if "kind" not in data:
         raise WatchlistError([f"{path}:1: field `kind`: missing (one of {', '.join(KINDS)})"])
     if data["kind"] not in KINDS:
-        line = _line_of(node, ("kind",))
+        line = line_of(node, ("kind",))
         raise WatchlistError([f"{path}:{line}: field `kind`: unknown kind {data['kind']!r}; use one of {', '.join(KINDS)}"])
     try:
         source = KINDS[data["kind"]].model_validate(data)
     except ValidationError as error:
-        raise WatchlistError([_describe(path, node, e) for e in error.errors()]) from None
+        raise WatchlistError([describe(path, node, e) for e in error.errors()]) from None
     return source.model_copy(update={"file": path})
 
 
@@ -389,45 +359,3 @@ KINDS: dict[str, type[SourceBase]] = {
     "jpaas_list": JpaasListSource,
     "feed": FeedSource,
 }
-
-
-def _describe(path: Path, root: yaml.Node | None, error: Any) -> str:
-    # Not filtered against KINDS: `feed` is both a kind and the FeedSource's block of options.
-    loc = tuple(error["loc"])
-    if loc[-1:] == ("select",) and isinstance(_node_at(root, loc[:-1]), yaml.ScalarNode):
-        loc = loc[:-1]  # written as the shorthand `title: "h1"`: there is no `select` key to name
-    field = ".".join(str(part) for part in loc) or "(file)"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "missing (required)"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling)"
-    return f"{path}:{_line_of(root, loc)}: field `{field}`: {message}"
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
-    """Line of the deepest YAML key (or list item) that ``loc`` reaches (1-based)."""
-    return _walk(node, loc)[0]
-
-
-def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
-    """The YAML node at ``loc``, or None when the path leaves the document."""
-    _, found, complete = _walk(node, loc)
-    return found if complete else None
-
-
-def _walk(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, yaml.Node | None, bool]:
-    """Follow ``loc`` down the node tree: (line of the last key reached, its node, reached the end)."""
-    line = (node.start_mark.line + 1) if node is not None else 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                return line, node, False
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line, node, False
-    return line, node, True

@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.config import Settings, get_settings
+from common.settings import Settings, get_settings
 from crawler.watchlist import INTERVAL, SourceBase, WatchlistError, load_sources
 from scheduler import jobs
 from storage.db import get_engine
@@ -178,7 +178,7 @@ class Daemon:
         address = ""
         try:
             if self.config.web_addr:
-                from scheduler.web.commands import serve_in_background
+                from scheduler.web.serve import serve_in_background
 
                 address = f"the editor workspace on {self.config.web_addr} (RADAR_WEB_ADDR)"
                 self.web = serve_in_background(self.config, self.config.web_addr)

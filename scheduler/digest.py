@@ -12,8 +12,8 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.dates import format_published
-from scheduler import markup
+from common.dates import format_published
+from common import markup
 from scheduler.notify import Message
 from storage.models import NEWS, Delivery, Item, Source
 

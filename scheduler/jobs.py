@@ -1,7 +1,7 @@
 """What the daemon's jobs do. Plain functions of (configuration, now), so tests drive them
 with a fake clock and the daemon with the real one.
 
-Crawls run in a child process (`python -m crawler run --source NAME`): Twisted's reactor
+Crawls run in a child process (`python -m radar run --source NAME`): Twisted's reactor
 cannot be restarted, so a second CrawlerProcess in the daemon would fail with
 ReactorNotRestartable; a child also isolates memory growth and crashes from the daemon,
 which only records the outcome. The cost — a second of start-up per crawl — is nothing
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from crawler.config import Settings
+from common.settings import Settings
 from scheduler import digest as digests
 from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
@@ -42,7 +42,7 @@ _stopping = threading.Event()  # set once the daemon stops: no new crawls, no re
 def crawl_source(config: Settings, name: str, now: datetime | None = None) -> str:
     """Crawl one source in a child process; return its run status (ok/partial/failed/crashed),
     or "interrupted" when the daemon stopped it."""
-    command = [sys.executable, "-m", "crawler", "run", "--source", name]
+    command = [sys.executable, "-m", "radar", "run", "--source", name]
     before = _last_run_id(config, name)  # so a child that died before recording is not judged by an older run
     with _children_lock:  # so stop_children() sees every child started before it
         if _stopping.is_set():

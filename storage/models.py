@@ -120,7 +120,7 @@ class Item(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # "day" when the page gave only a date (published_at is then midnight China time), "time"
-    # when it gave a time of day; None when unknown. See crawler.dates.format_published.
+    # when it gave a time of day; None when unknown. See common.dates.format_published.
     published_precision: Mapped[str | None] = mapped_column(String(8))
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -99,7 +99,7 @@ class Radar:
     calls: list[list[str]] = field(default_factory=list)
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "crawler", *args]
+        command = [sys.executable, "-m", "radar", *args]
         self.calls.append(command)
         result = subprocess.run(command, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
@@ -110,7 +110,7 @@ class Radar:
         return json.loads(self(*args, "--json").stdout)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "crawler", *args]
+        command = [sys.executable, "-m", "radar", *args]
         return subprocess.Popen(command, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

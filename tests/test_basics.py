@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.dates import CHINA, parse_date
-from crawler.encoding import decide_encoding, decode
-from crawler.urls import canonical_url
+from common.dates import CHINA, parse_date
+from crawler.extract.encoding import decide_encoding, decode
+from common.urls import canonical_url
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def test_doctor_shows_the_selectors_as_written(radar: Radar) -> None:
 
 # -- the database URL -------------------------------------------------------------------
 def crawl(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
+    return subprocess.run([sys.executable, "-m", "radar", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.parametrize("kind", ["unparseable", "refused", "unwritable", "no-driver"])
@@ -155,7 +155,7 @@ def test_the_hint_names_the_venv_script_when_it_is_not_on_path(base_env: dict[st
 
 def test_demo_piped_into_head_ends_when_head_does(base_env: dict[str, str], tmp_path: Path) -> None:
     env = base_env | {"RADAR_DATA_DIR": str(tmp_path / "data")}
-    crawl_demo = f"{shlex.quote(sys.executable)} -m crawler demo"
+    crawl_demo = f"{shlex.quote(sys.executable)} -m radar demo"
     # The deadline is generous on purpose: it only tells "ends" from "hangs for minutes".
     result = subprocess.run(["bash", "-c", f"{crawl_demo} | head -5; echo \"statuses ${{PIPESTATUS[*]}}\""],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=400)

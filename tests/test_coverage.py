@@ -52,7 +52,7 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
 
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
     env = base_env | {"RADAR_DATABASE_URL": database_url}
-    crawl = [sys.executable, "-m", "crawler"]
+    crawl = [sys.executable, "-m", "radar"]
     subprocess.run([*crawl, "issues", "import", *map(str, sorted(REPORTS.glob("*.txt")))], env=env, check=True, capture_output=True)
     cited_url = "https://www.cas.cn/sygz/202405/t20240529_5016076.shtml"
     _store_item(database_url, cited_url, seen=dt.datetime(2024, 6, 24, 2, 0, tzinfo=dt.timezone.utc))
@@ -77,12 +77,12 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
 
 def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
     env = base_env | {"RADAR_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}"}
-    result = subprocess.run([sys.executable, "-m", "crawler", "issues", "coverage"], env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "radar", "issues", "coverage"], env=env, capture_output=True, text=True)
     assert result.returncode == 1 and "crawl issues import" in result.stderr
 
 
 def _store_item(database_url: str, url: str, seen: dt.datetime) -> None:
-    from crawler.urls import canonical_url
+    from common.urls import canonical_url
 
     ensure_schema(database_url)
     with transaction(database_url) as session:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from conftest import Radar, add_ndrc_article, expected_articles, source_names
 from crawler.replay import FakeInternet, fault
-from crawler.text import clean_inline
+from common.text import clean_inline
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun, Item, RawPage
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from conftest import Radar, expected_articles, free_port
 from crawler.replay import FakeInternet, fault
-from crawler.config import get_settings
+from common.settings import get_settings
 from scheduler import jobs
 from scheduler.daemon import timetable
 from crawler.watchlist import load_sources
@@ -183,7 +183,7 @@ def test_a_sender_killed_between_outbox_and_send_delivers_exactly_once(radar: Ra
     box, url = mailbox
     box.delay = 30  # the SMTP server holds the message; the sender is killed while it waits
     env = radar.env | {"RADAR_NOTIFY": url}
-    sender = subprocess.Popen([sys.executable, "-m", "crawler", "digest", "--send"], env=env, cwd=radar.cwd,
+    sender = subprocess.Popen([sys.executable, "-m", "radar", "digest", "--send"], env=env, cwd=radar.cwd,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and not outbox(crawled):
@@ -361,7 +361,7 @@ def test_simulated_days_crawl_on_schedule_and_send_one_digest_a_day(
 
 
 def test_the_daemon_process_schedules_reloads_and_stops_cleanly(radar: Radar, database_url: str, watchlists: Path) -> None:
-    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "-v", "daemon"], env=radar.env, cwd=radar.cwd,
+    daemon = subprocess.Popen([sys.executable, "-m", "radar", "-v", "daemon"], env=radar.env, cwd=radar.cwd,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 60
@@ -389,7 +389,7 @@ def test_the_status_endpoint_answers_healthz_and_metrics_and_the_workspace_when_
 
     port, web = free_port(), free_port()
     env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}", "RADAR_WEB_ADDR": f"127.0.0.1:{web}"}
-    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,
+    daemon = subprocess.Popen([sys.executable, "-m", "radar", "daemon"], env=env, cwd=radar.cwd,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline, health = time.time() + 60, None
@@ -424,8 +424,8 @@ def test_the_container_entrypoint_migrates_crawls_serves_status_and_stops(radar:
             path.unlink()
     port = free_port()
     env = radar.env | {"RADAR_STATUS_ADDR": f"127.0.0.1:{port}", "RADAR_CRAWL_ON_START": "true"}
-    subprocess.run([sys.executable, "-m", "crawler", "db", "upgrade"], env=env, cwd=radar.cwd, check=True, capture_output=True)
-    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=env, cwd=radar.cwd,
+    subprocess.run([sys.executable, "-m", "radar", "db", "upgrade"], env=env, cwd=radar.cwd, check=True, capture_output=True)
+    daemon = subprocess.Popen([sys.executable, "-m", "radar", "daemon"], env=env, cwd=radar.cwd,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline, metrics = time.time() + 120, ""
@@ -458,7 +458,7 @@ def test_a_daemon_stopped_mid_crawl_exits_promptly_without_scheduling_a_retry(
     for entry in expected_articles("ndrc")[1:]:
         internet.inject(entry["url"], fault("delay", 30))
     ensure_schema(database_url)
-    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=radar.env | {"RADAR_CRAWL_ON_START": "true"},
+    daemon = subprocess.Popen([sys.executable, "-m", "radar", "daemon"], env=radar.env | {"RADAR_CRAWL_ON_START": "true"},
                               cwd=radar.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 60
@@ -483,7 +483,7 @@ def test_a_daemon_whose_status_port_is_taken_says_so_and_exits(radar: Radar) -> 
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
-        result = subprocess.run([sys.executable, "-m", "crawler", "daemon"], env=radar.env | {"RADAR_STATUS_ADDR": address},
+        result = subprocess.run([sys.executable, "-m", "radar", "daemon"], env=radar.env | {"RADAR_STATUS_ADDR": address},
                                 cwd=radar.cwd, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert f"cannot serve the status endpoint on {address} (RADAR_STATUS_ADDR)" in result.stderr + result.stdout
@@ -525,7 +525,7 @@ def test_heartbeats_at_the_same_moment_all_succeed_and_name_the_live_pid(radar: 
             thread.join()
         assert errors == []
     # Another process beat last (an old daemon, say); the next beat is this one's, with its pid.
-    subprocess.run([sys.executable, "-c", "from scheduler import jobs; from crawler.config import get_settings; jobs.heartbeat(get_settings())"],
+    subprocess.run([sys.executable, "-c", "from scheduler import jobs; from common.settings import get_settings; jobs.heartbeat(get_settings())"],
                    env=radar.env, cwd=radar.cwd, check=True, timeout=120)
     assert heartbeat_of(database_url)["pid"] != os.getpid()
     jobs.heartbeat(config, sources=3)
@@ -535,7 +535,7 @@ def test_heartbeats_at_the_same_moment_all_succeed_and_name_the_live_pid(radar: 
 
 def start_daemon(radar: Radar, **env: str) -> tuple[subprocess.Popen, list[str]]:
     """A real `crawl daemon`; its log lines are collected as they come (the list fills in)."""
-    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon"], env=radar.env | env, cwd=radar.cwd,
+    daemon = subprocess.Popen([sys.executable, "-m", "radar", "daemon"], env=radar.env | env, cwd=radar.cwd,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(daemon.stdout), daemon=True).start()  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 Pages that give only a day (``2019-09-25``, a TRS URL ``t20190925_…``) used to be stored as
 00:00 China time and shown as ``2019-09-25 01:00`` in Seoul; ``23:59`` China time was shown as
 the next day's ``00:59`` with no zone. Now the precision is kept from the parser to the row,
-and crawler.dates.format_published writes every publication time the editors see."""
+and common.dates.format_published writes every publication time the editors see."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Radar, add_ndrc_article
-from crawler.config import get_settings
-from crawler.dates import DAY, TIME, format_published, parse_date, precision_of
+from common.settings import get_settings
+from common.dates import DAY, TIME, format_published, parse_date, precision_of
 from crawler.extract import extract_article
 from scheduler.web import create_app
 from scheduler.web.auth import add_user

@@ -221,7 +221,7 @@ def test_the_database_url_matches_the_database_service(config: dict) -> None:
 def test_every_radar_variable_is_a_setting_and_the_compose_environment_parses(config: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     from zoneinfo import ZoneInfo
 
-    from crawler.config import Settings
+    from common.settings import Settings
 
     fields = set(Settings.model_fields)
     named = set(re.findall(r"^#?\s*(RADAR_[A-Z0-9_]+)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M))
@@ -229,10 +229,10 @@ def test_every_radar_variable_is_a_setting_and_the_compose_environment_parses(co
     named |= {name for name in _dockerfile_env() if name.startswith("RADAR_")}
     assert {"RADAR_DATABASE_URL", "RADAR_NOTIFY", "RADAR_APPRISE_CONFIG", "RADAR_TIMEZONE", "RADAR_PROXY",
             "RADAR_STATUS_ADDR"} <= named
-    # A field of Settings, or a variable crawler/config.py reads itself (RADAR_CONFIG: where radar.toml is).
+    # A field of Settings, or a variable common/settings.py reads itself (RADAR_CONFIG: where radar.toml is).
     read_directly = set(re.findall(r"environ\.get\(\"(RADAR_[A-Z0-9_]+)\"", (ROOT / "crawler" / "config.py").read_text(encoding="utf-8")))
     unknown = {name for name in named if name.removeprefix("RADAR_").lower() not in fields and name not in read_directly}
-    assert not unknown, f"not settings in crawler/config.py: {sorted(unknown)}"
+    assert not unknown, f"not settings in common/settings.py: {sorted(unknown)}"
     # The daemon's environment, exactly as compose hands it over, is a valid configuration.
     for name in list(os.environ):
         if name.startswith("RADAR_"):
@@ -281,7 +281,7 @@ def _resolve(argv: list[str]) -> None:
     """Walk `crawl ARGV` through the real Typer application; fail on an unknown command or option."""
     import typer
 
-    from crawler.cli import app
+    from radar.cli import app
 
     command = typer.main.get_command(app)  # groups have .commands (Typer vendors its own click)
     words = list(argv)
@@ -365,7 +365,7 @@ def test_the_compose_sequence_migrates_then_runs_a_daemon_that_turns_healthy(
         "RADAR_DATA_DIR": str(tmp_path / "data"),
         "RADAR_STATUS_ADDR": f"127.0.0.1:{port}",
     }
-    crawl = [sys.executable, "-m", "crawler"]
+    crawl = [sys.executable, "-m", "radar"]
 
     def run(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run([*crawl, *argv], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -512,7 +512,7 @@ def test_build_context_holds_what_the_dockerfile_copies_and_no_secrets(tmp_path:
     context = _build_context(ROOT)
     for source in _copy_sources():
         assert source in context, f"COPY {source}: excluded by .dockerignore"
-    for needed in ("storage/migrations/env.py", "storage/migrations/script.py.mako", "crawler/cli.py",
+    for needed in ("storage/migrations/env.py", "storage/migrations/script.py.mako", "radar/cli.py",
                    "scheduler/templates/digest.html.j2", "watchlists/sources/ndrc.yml", "watchlists/topics.yml"):
         assert needed in context, needed
     assert {p for p in context if p.startswith("storage/migrations/versions/")} >= {
@@ -520,11 +520,11 @@ def test_build_context_holds_what_the_dockerfile_copies_and_no_secrets(tmp_path:
     # What must never reach the builder, shown on a tree that has all of it.
     for path in (".env", ".venv/bin/python", "tests/test_x.py", "radar.sqlite", "config/apprise.yml", "backups/x.jsonl",
                  "crawler/__pycache__/cli.cpython-311.pyc", "cnst_radar.egg-info/PKG-INFO", ".git/HEAD",
-                 "crawler/cli.py", "watchlists/sources/x.yml", "data/radar.sqlite"):
+                 "radar/cli.py", "watchlists/sources/x.yml", "data/radar.sqlite"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("x", encoding="utf-8")
     sent = {p for p in _build_context(tmp_path) if (tmp_path / p).is_file()}
-    assert sent == {"crawler/cli.py", "watchlists/sources/x.yml"}, sent
+    assert sent == {"radar/cli.py", "watchlists/sources/x.yml"}, sent
 
 
 def test_the_image_installs_every_file_the_packages_hold(tmp_path: Path) -> None:

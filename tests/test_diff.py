@@ -135,7 +135,7 @@ def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_p
 def test_signatures_estimate_the_share_of_common_shingles() -> None:
     import random
 
-    from crawler import diff
+    from desk import similarity as diff
 
     rng = random.Random(3)
     pool = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
@@ -151,7 +151,7 @@ def test_signatures_estimate_the_share_of_common_shingles() -> None:
 
 def test_signatures_never_change_meaning() -> None:
     """Stored signatures are compared with new ones: the hash functions are fixed for ever."""
-    from crawler import diff
+    from desk import similarity as diff
 
     values = diff.signature("国家发展改革委关于印发方案的通知", "为贯彻落实党中央、国务院决策部署，现将方案印发给你们。")
     assert values[:4].tolist() == [1299150, 15569949, 3398047, 154969687]
@@ -161,7 +161,7 @@ def test_signatures_never_change_meaning() -> None:
 def test_the_title_index_finds_what_comparing_with_every_title_finds() -> None:
     import random
 
-    from crawler import diff
+    from desk import similarity as diff
 
     titles = sorted({diff.title_key(e["title"]) for name in ("ndrc", "cas", "sciencenet", "govcn", "most", "miit") for e in expected_articles(name)})
     index = diff.TitleIndex([(title, n) for n, title in enumerate(titles)])

@@ -9,7 +9,7 @@ from scrapy.http import HtmlResponse
 from sqlalchemy import select
 
 from conftest import Radar, expected_articles
-from crawler.encoding import MIXED, decide_encoding, decode
+from crawler.extract.encoding import MIXED, decide_encoding, decode
 from crawler.extract import extract_article
 from crawler.replay import FakeInternet, fault
 from storage.db import transaction

@@ -22,13 +22,13 @@ from lxml import etree, html
 from sqlalchemy import select, text
 
 from conftest import FIXTURES, Radar
-from crawler.config import get_settings
-from crawler.dates import parse_date
+from common.settings import get_settings
+from common.dates import parse_date
 from crawler.listings import feed_entries
-from crawler.text import clean_text
+from common.text import clean_text
 from scheduler import digest as digests
 from scheduler import jobs
-from scheduler.markup import md_link, md_quote, md_text
+from common.markup import md_link, md_quote, md_text
 from scheduler.web import create_app
 from scheduler.web.auth import add_user
 from scheduler.web.data import week_of

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
 
-from crawler.config import get_settings
+from common.settings import get_settings
 from scheduler import jobs
 from scheduler.notify import Message
 from scheduler.outbox import enqueue

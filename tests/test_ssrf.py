@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from conftest import Radar, expected_articles
 from test_web import Web, csrf, web  # noqa: F401 - the workspace fixture
-from crawler.netguard import AddressGuard, follows, keeps_entry, literal_address, parse_networks
+from common.settings import parse_networks
+from crawler.netguard import AddressGuard, follows, keeps_entry, literal_address
 from crawler.replay import FakeInternet, fault
-from crawler.urls import canonical_url
+from common.urls import canonical_url
 from crawler.watchlist import load_source
 from storage.db import transaction
 from storage.models import CrawlRun, Item, Source

@@ -22,7 +22,7 @@ def test_the_schema_head_shortcut_names_the_newest_migration() -> None:
 def test_upgrading_re_signs_items_signed_by_the_old_minhash(database_url: str) -> None:
     from sqlalchemy import select
 
-    from crawler import diff
+    from desk import similarity as diff
     from storage.db import upgrade
     from storage.models import ItemBand, ItemSignature
 

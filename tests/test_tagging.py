@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.tagging import TagResult, Tagger, TaxonomyError, load_taxonomy
-from crawler.watchlist import WatchlistError
+from desk.tagging import TagResult, Tagger, TaxonomyError, load_taxonomy
+from common.yamlfile import WatchlistError
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ROOT / "watchlists" / "topics.yml"

@@ -69,7 +69,7 @@ def test_a_corrupt_export_is_refused_and_imports_nothing(radar: Radar, database_
 
 
 # -- a move keeps every table ------------------------------------------------------------
-# Left behind on purpose (see storage/transfer.py): list-page validators are an HTTP cache, and
+# Left behind on purpose (see desk/transfer.py): list-page validators are an HTTP cache, and
 # the heartbeat describes the exporting process. LSH bands are compared: import rebuilds them.
 NOT_MOVED = {"list_page_states"}
 TRANSIENT_STATE = {"heartbeat"}
@@ -196,7 +196,8 @@ def make_reprints(sites: Path, watchlists: Path, database_url: str) -> None:
 def test_nul_in_text_is_stripped_and_logged_on_import_into_postgresql(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     if not POSTGRES:
         pytest.skip("no PostgreSQL server")
-    from storage import queries, transfer
+    from storage import queries
+    from desk import transfer
     from storage.db import ensure_schema
 
     origin = f"sqlite:///{tmp_path / 'nul.sqlite'}"
@@ -211,7 +212,7 @@ def test_nul_in_text_is_stripped_and_logged_on_import_into_postgresql(tmp_path: 
     dump.seek(0)
     with _new_postgres_database() as target:
         ensure_schema(target)
-        with caplog.at_level(logging.WARNING, logger="storage.transfer"), transaction(target) as session:
+        with caplog.at_level(logging.WARNING, logger="desk.transfer"), transaction(target) as session:
             assert transfer.import_(session, dump)["item"] == 1
         with transaction(target) as session:
             item = session.scalar(select(Item))
@@ -221,8 +222,10 @@ def test_nul_in_text_is_stripped_and_logged_on_import_into_postgresql(tmp_path: 
 
 def test_an_archive_without_signatures_is_signed_on_import(tmp_path: Path) -> None:
     """Exports written before signatures travelled: the items are signed as the crawler signs them."""
-    from crawler import diff
-    from storage import queries, transfer, verdicts
+    from desk import similarity as diff
+    from storage import queries
+    from desk import transfer
+    from desk import verdicts
     from storage.db import ensure_schema
 
     origin, target = (f"sqlite:///{tmp_path / name}" for name in ("origin.sqlite", "target.sqlite"))

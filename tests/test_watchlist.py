@@ -158,6 +158,6 @@ def test_errors_in_the_feed_block_name_the_dotted_path_and_line(tmp_path: Path) 
 def test_crawl_check_reports_bad_selectors_instead_of_ok(base_env: dict[str, str], tmp_path: Path, watchlists: Path) -> None:
     ndrc = watchlists / "sources" / "ndrc.yml"
     ndrc.write_text(ndrc.read_text(encoding="utf-8").replace('"div.TRS_Editor"', '"div.TRS_Editor[class"'), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "crawler", "check"], env=base_env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "radar", "check"], env=base_env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "source(s) in" not in result.stdout
     assert "ndrc.yml:" in result.stderr and "field `article.body`: invalid CSS selector 'div.TRS_Editor[class'" in result.stderr

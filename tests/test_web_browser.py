@@ -19,7 +19,7 @@ from docx import Document
 from sqlalchemy import select
 
 from conftest import Radar, expected_articles
-from crawler.config import get_settings
+from common.settings import get_settings
 from scheduler.web import create_app
 from scheduler.web.auth import add_user
 from storage.db import transaction

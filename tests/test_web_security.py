@@ -134,7 +134,7 @@ def test_next_keeps_a_local_path(web: Web) -> None:
 # -- the login lock --------------------------------------------------------------------
 @pytest.mark.parametrize("variant", ["kim\t", " kim", "kim\u3000", "ｋｉｍ", "KIM"])
 def test_a_padded_or_look_alike_name_counts_against_the_same_lock(radar: Radar, database_url: str, tmp_path: Path, variant: str) -> None:
-    from crawler.config import get_settings
+    from common.settings import get_settings
     from scheduler.web import create_app
 
     env = {k.removeprefix("RADAR_").lower(): v for k, v in radar.env.items() if k.startswith("RADAR_") and k != "RADAR_CONFIG"}

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from crawler.config import Settings, get_settings
+from common.settings import Settings, get_settings
 from scheduler.web import auth, data, export
 from storage.db import ensure_schema, session_factory
 from storage.models import Item, Source, User

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from crawler.dates import CHINA, format_published
+from common.dates import CHINA, format_published
 from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
@@ -54,7 +54,7 @@ def categories(topics_file: Path) -> list[Category]:
 
 @lru_cache(maxsize=4)
 def _categories(path: str, _stamp: float) -> list[Category]:
-    from crawler.tagging import TaxonomyError, load_taxonomy
+    from desk.tagging import TaxonomyError, load_taxonomy
 
     try:
         taxonomy = load_taxonomy(path)
@@ -242,7 +242,7 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
         query = query.where(Item.first_seen_at >= now - PERIODS[filters.period])
     if filters.source:
         query = query.where(Source.name == filters.source)
-    # Publication days are China days, as shown (crawler.dates.format_published).
+    # Publication days are China days, as shown (common.dates.format_published).
     if filters.date_from:
         query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
     if filters.date_to:
@@ -322,7 +322,7 @@ def _covered_badges(session: Session, entries: list[Entry]) -> None:
 
 
 # Workspace times (first seen, triage, runs) carry their zone's name, e.g. "KST"; publication
-# times are China time with "CST" (crawler.dates.format_published).
+# times are China time with "CST" (common.dates.format_published).
 LOCAL_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 

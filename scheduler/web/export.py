@@ -7,7 +7,7 @@ import io
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from scheduler.markup import md_quote, md_text, md_url
+from common.markup import md_quote, md_text, md_url
 from scheduler.web.data import Draft, Entry
 
 TITLE = "중국 과학기술 정책 주간동향"
@@ -18,7 +18,7 @@ def draft_title(draft: Draft) -> str:
 
 
 def markdown(draft: Draft) -> str:
-    """Crawled titles, outlets, notes and URLs are escaped for Markdown (scheduler/markup.py):
+    """Crawled titles, outlets, notes and URLs are escaped for Markdown (common/markup.py):
     nothing from a page or a note becomes markup, a link or a line outside its quote."""
     lines = [f"# {md_text(draft_title(draft))}", "", "## CONTENTS", ""]
     for section, categories in draft.sections:

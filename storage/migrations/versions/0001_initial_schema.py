@@ -15,6 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Long because the first schema is written out table by table, as Alembic reads best.
     op.create_table('sources',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),

@@ -1,4 +1,4 @@
-"""Recompute near-duplicate signatures with cnst-radar's own MinHash (crawler/diff.py), and
+"""Recompute near-duplicate signatures with cnst-radar's own MinHash (desk/similarity.py), and
 index LSH bands by (band, id) so a lookup reads only the newest items of each band.
 
 Signatures stored before this revision came from datasketch, whose hash functions differ (and
@@ -31,7 +31,7 @@ def _resign() -> None:
     signatures = sa.table("item_signatures", sa.column("item_id", sa.Integer), sa.column("minhash", sa.LargeBinary))
     if not bind.execute(sa.select(sa.func.count()).select_from(signatures)).scalar():
         return  # a new database: nothing to re-sign, and no need to load numpy into the daemon
-    from crawler import diff
+    from desk import similarity as diff
 
     bands = sa.table("item_bands", sa.column("item_id", sa.Integer), sa.column("band", sa.String))
     signed = sa.select(signatures.c.item_id)

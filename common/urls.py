@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -34,3 +35,31 @@ def canonical_url(url: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def host_of(url: str | None) -> str:
+    """The URL's host, lower-cased, without port or trailing dot ("" when it has none)."""
+    return (urlsplit(url or "").hostname or "").lower().rstrip(".")
+
+
+def host_key(url: str) -> str:
+    """Host, plus the port when it is not the scheme's default (another port is another service)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return host
+    return f"{host}:{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else host
+
+
+def host_matches(host: str, suffixes: str | Iterable[str]) -> bool:
+    """Whether ``host`` is one of ``suffixes`` or a subdomain of one: ``www.most.gov.cn`` matches
+    ``most.gov.cn`` and ``gov.cn``, never ``ost.gov.cn`` (a bare ``endswith`` would)."""
+    if not host:
+        return False
+    for suffix in (suffixes,) if isinstance(suffixes, str) else suffixes:
+        suffix = suffix.lower().lstrip(".")
+        if host == suffix or host.endswith("." + suffix):
+            return True
+    return False

@@ -3,8 +3,8 @@
 Pure functions of the text: no database, no network, no CLI. The caller (``crawl tag``, the
 item pipeline, a digest) loads the taxonomy once and reuses one :class:`Tagger`::
 
-    from crawler.config import get_settings
-    from crawler.tagging import Tagger, load_taxonomy
+    from common.settings import get_settings
+    from desk.tagging import Tagger, load_taxonomy
 
     tagger = Tagger(load_taxonomy(get_settings().watchlists / "topics.yml"))
     result = tagger.tag(title, body, source="cas", url=url, published_at=published, cluster_size=3)
@@ -63,7 +63,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crawler.watchlist import WatchlistError, _describe, parse_yaml  # one error style: file:line: field `x`: ...
+from common.urls import host_matches
+from common.yamlfile import WatchlistError, compiled_regex, describe, parse_yaml  # one error style: file:line: field `x`: ...
 
 CHINA = timezone(timedelta(hours=8))
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -170,12 +171,7 @@ class PriorMatch(Strict):
     @field_validator("url")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"invalid regular expression: {error}") from None
-        return value
+        return compiled_regex(value)
 
     @model_validator(mode="after")
     def _some_condition(self) -> PriorMatch:
@@ -288,7 +284,7 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     try:
         spec = TaxonomyFile.model_validate(data)
     except ValidationError as error:
-        problems += [_describe(path, node, _clean(e)) for e in error.errors()]
+        problems += [describe(path, node, _clean(e)) for e in error.errors()]
         raise TaxonomyError(problems) from None
     problems += [_problem(path, node, loc, message) for loc, message in _references(spec)]
     if problems:
@@ -303,7 +299,7 @@ def _clean(error: Any) -> dict[str, Any]:
 
 
 def _problem(path: Path, node: yaml.Node | None, loc: tuple[Any, ...], message: str) -> str:
-    return _describe(path, node, {"loc": loc, "msg": message, "type": "value_error"})
+    return describe(path, node, {"loc": loc, "msg": message, "type": "value_error"})
 
 
 def _duplicate_keys(node: yaml.Node | None, loc: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
@@ -1033,10 +1029,10 @@ class Tagger:
         """The region whose government host this is, and the priors whose `host` matches (cached)."""
         info = self._hosts.get(host)
         if info is None:
-            region = next((key for suffix, key in self.host_regions if _host_matches(host, suffix)), None)
-            priors = {id(p) for p, _ in self.priors if any(_host_matches(host, suffix) for suffix in p.match.host)}
+            region = next((key for suffix, key in self.host_regions if host_matches(host, suffix)), None)
+            priors = {id(p) for p, _ in self.priors if any(host_matches(host, suffix) for suffix in p.match.host)}
             auth = self.spec.relevance.authority
-            suffixes = sorted((h for h in auth.hosts if _host_matches(host, h)), key=len, reverse=True)
+            suffixes = sorted((h for h in auth.hosts if host_matches(host, h)), key=len, reverse=True)
             authority = auth.hosts[suffixes[0]] if suffixes else auth.default
             if len(self._hosts) > 10_000:
                 self._hosts.clear()
@@ -1072,6 +1068,3 @@ def _append(items: list[str], item: str) -> None:
     if item not in items:
         items.append(item)
 
-
-def _host_matches(host: str, suffix: str) -> bool:
-    return bool(host) and (host == suffix or host.endswith("." + suffix))

@@ -36,8 +36,9 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from crawler import reports
-from storage import issues, queries
+from desk import reports
+from storage import queries
+from desk import issues
 from storage.models import (
     CrawlRun,
     DaemonState,
@@ -283,7 +284,7 @@ class _Importer:
         computed as the crawler does), and its LSH bands rebuilt from it: they are derived."""
         import numpy as np
 
-        from crawler import diff
+        from desk import similarity as diff
 
         values = np.frombuffer(packed, dtype="<u8") if packed else diff.signature(item.title or "", item.body or "")
         self.session.add(ItemSignature(item_id=item.id, minhash=packed or diff.pack(values)))

@@ -6,7 +6,9 @@ data directory that is created on first use, and the watchlists are the project'
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -27,6 +29,23 @@ DEFAULT_USER_AGENT = (
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "cnst-radar"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str | None) -> list[Network]:
+    """``10.0.0.0/8, 192.168.1.5`` → networks; raises ValueError naming the bad entry."""
+    networks = []
+    for part in re.split(r"[\s,]+", text or ""):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP network (use e.g. 10.0.0.0/8 or 192.168.1.5)") from None
+    return networks
+
 
 
 class Settings(BaseSettings):
@@ -70,8 +89,6 @@ class Settings(BaseSettings):
     @field_validator("allow_private_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
-        from crawler.netguard import parse_networks
-
         parse_networks(value)  # a typo must stop the process, not silently allow nothing
         return value
 

@@ -1,26 +1,13 @@
-"""Verdicts: is a newly stored item news, or something editors have already seen?
-
-- ``covered``: the report already ran the story — the item's URL is one a past issue cites,
-  or its title (or lead) matches a cited Chinese title once width, punctuation, brackets and
-  traditional characters are normalised away.
-- ``duplicate``: the same story as an item stored from another outlet. Near-duplicates are
-  found with MinHash over character shingles of title + body and an LSH band index kept in
-  the database, so each new item looks up a handful of candidates however large the archive.
-  Items of one story share a cluster whose primary item is the most authoritative source
-  (the issuing government body over media over aggregators).
-- ``new``: none of the above. (``seen`` never reaches storage: the unique canonical URL
-  already refuses a second row.)
-
-Precision over recall: a false ``duplicate`` hides a story from editors, so a candidate must
-be confirmed by its estimated Jaccard similarity, not merely share a band.
-"""
+"""Text similarity for verdicts (desk/verdicts.py decides them): normalised title keys and
+their index, the document a title names, and MinHash signatures with LSH band keys over
+character shingles of title + body — estimated Jaccard similarity, so each new item looks up
+a handful of candidates however large the archive."""
 
 from __future__ import annotations
 
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -189,44 +176,3 @@ def pack(values: np.ndarray) -> bytes:
 def similarity(packed: bytes, values: np.ndarray) -> float:
     """Estimated Jaccard similarity of two signatures: the share of equal minima."""
     return float(np.count_nonzero(np.frombuffer(packed, dtype="<u8") == values)) / NUM_PERM
-
-
-AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}
-
-
-@dataclass
-class Verdict:
-    status: str  # new | follow_up | covered | duplicate
-    reason: str = ""
-    story_id: int | None = None  # the report story that covered it
-    cluster_with: int | None = None  # an item of the same story
-
-
-AGGREGATOR_HOSTS = ("baijiahao.baidu.com", "mbd.baidu.com", "163.com", "sohu.com", "qq.com", "toutiao.com", "sina.com.cn", "ifeng.com")
-OFFICIAL_SUFFIXES = (".gov.cn", "cas.cn", "cas.ac.cn", "nsfc.gov.cn")
-
-
-def authority_of(url: str) -> str:
-    """How authoritative a source is for a story it carries: the issuing body first."""
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    if host.endswith(OFFICIAL_SUFFIXES):
-        return "government"
-    if any(host == h or host.endswith("." + h) for h in AGGREGATOR_HOSTS):
-        return "aggregator"
-    return "media"
-
-
-def judge(session, item) -> Verdict:  # type: ignore[no-untyped-def]
-    """Decide and store the verdict of a just-inserted item (in the caller's transaction)."""
-    from storage import verdicts
-
-    minhash = signature(item.title, item.body)
-    verdict = (
-        verdicts.covered(session, item) or verdicts.duplicate(session, item, minhash)
-        or verdicts.follow_up(session, item) or Verdict("new")
-    )
-    verdicts.index(session, item, minhash)
-    verdicts.apply(session, item, verdict)
-    return verdict

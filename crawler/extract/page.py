@@ -1,17 +1,5 @@
-"""Article extraction: page objects tried in order, field by field.
-
-Every article page — crawled or handed to ``crawl extract`` — goes through
-:func:`extract_article`. Each field (title, published_at, origin, body) is taken from the
-first page object that yields it:
-
-1. the source's own watchlist rules (cheap and exact when they match);
-2. a site page object chosen by host (WeChat, Baijiahao, NetEase, ...);
-3. government-CMS meta tags (TRS ``ArticleTitle``/``PubDate``/``ContentSource``) and the
-   body containers those CMSs use;
-4. generic metadata (Open Graph, ``<h1>``, "来源：" lines, visible timestamps);
-5. trafilatura for the body and htmldate for the date — the expensive generic fallback,
-   only run when nothing cheaper produced the field.
-"""
+"""What extraction works on: the fetched page (bytes decoded once, parsed once), the page
+object protocol each extractor implements, and the Article they produce together."""
 
 from __future__ import annotations
 
@@ -25,13 +13,11 @@ from typing import TYPE_CHECKING
 
 from parsel import Selector
 
-from crawler.encoding import decode
-from crawler.text import clean_inline, clean_text, element_text, parse_html
+from common.text import clean_inline, clean_text, element_text, parse_html
+from crawler.extract.encoding import decode
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
-
-    from crawler.watchlist import SourceBase
 
 FIELDS = ("title", "published_at", "origin", "body")
 
@@ -57,7 +43,7 @@ class Article:
     @property
     def published_precision(self) -> str | None:
         """``day`` when the page gave only a date, ``time`` when it gave a time of day."""
-        from crawler.dates import precision_of
+        from common.dates import precision_of
 
         return precision_of(self.published_at)
 
@@ -161,41 +147,6 @@ class PageObject:
     def unavailable(self) -> str | None:
         """Why this page is not an article (deleted, blocked), if it says so."""
         return None
-
-
-def extract_article(url: str, body: bytes, headers: dict[str, str] | None = None, source: SourceBase | None = None) -> Article:
-    """Extract one article from raw bytes. The crawler and ``crawl extract`` both call this."""
-    from crawler import pages  # the registry of page objects; imported late to avoid a cycle
-
-    content_type = _header(headers, "content-type")
-    page = Page(url, body, content_type, source.encoding if source else None)
-    objects = pages.objects_for(page, source)
-    values: dict[str, object] = {}
-    provenance: dict[str, str] = {}
-    gone = next((reason for reason in (obj.unavailable() for obj in objects) if reason), None)
-    if gone:
-        return Article(url=url, title=None, published_at=None, origin=None, body="", unavailable=gone)
-    for name in FIELDS:
-        for obj in objects:
-            value = getattr(obj, name)()
-            if value:
-                values[name], provenance[name] = value, obj.name
-                break
-    return Article(
-        url=url,
-        title=values.get("title"),  # type: ignore[arg-type]
-        published_at=values.get("published_at"),  # type: ignore[arg-type]
-        origin=values.get("origin"),  # type: ignore[arg-type]
-        body=values.get("body") or "",  # type: ignore[arg-type]
-        provenance=provenance,
-    )
-
-
-def _header(headers: dict[str, str] | None, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 ORIGIN_LINE = re.compile(r"(?:来源|来自|信息来源|稿件来源|文章来源|发布机构|发文机关)\s*[:：]\s*([^\s|｜/]{2,40})")

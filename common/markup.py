@@ -1,15 +1,25 @@
-"""Crawled text in the formats we write: Markdown escaping and safe link targets.
+"""Crawled text shown by us, escaped for the place it is shown.
 
-Everything crawled is hostile: a title may carry ``<script>``, ``[x](javascript:…)`` or a
-line break that ends a quote. HTML is escaped by Jinja's autoescape; this module covers what
-autoescape cannot — Markdown, and whether a URL may become a link at all. The digest's
-Markdown template and the weekly draft's Markdown export both use it.
+Everything crawled is hostile: a title may carry ``<script>``, ``[x](javascript:…)``, a Rich
+tag like ``[/bold]`` or a line break that ends a quote. HTML is escaped by Jinja's autoescape;
+this module covers the rest — the console (Rich markup), Markdown, and whether a URL may
+become a link at all. The CLI, the digest's Markdown template and the weekly draft's Markdown
+export all use it.
 """
 
 from __future__ import annotations
 
 import re
 from urllib.parse import quote
+
+from rich.markup import escape
+
+
+def safe(value: object) -> str:
+    """``value`` as text that Rich prints verbatim (None prints as nothing). Selectors like
+    ``meta[name=ArticleTitle]`` would otherwise be read as markup, dropped or crash Rich."""
+    return escape("" if value is None else str(value))
+
 
 # Characters that start Markdown (CommonMark and GFM) inline syntax or raw HTML; all are
 # ASCII punctuation, so a backslash makes each literal.

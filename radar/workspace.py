@@ -1,6 +1,6 @@
-"""`crawl web` and `crawl users …`. Registered by crawler/cli.py with
+"""`crawl web` and `crawl users …`. Registered by radar/cli.py with
 
-    from scheduler.web import commands
+    from radar import workspace as commands
     app.command("web")(commands.web)
     app.add_typer(commands.users_app, name="users")
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ users_app = typer.Typer(help="Editors who may log in to the web workspace (`craw
 
 
 def _database() -> str:
-    from crawler.config import get_settings
+    from common.settings import get_settings
     from storage.db import ensure_schema
 
     url = get_settings().effective_database_url
@@ -45,9 +45,10 @@ def web(
     """
     from waitress import serve
 
-    from crawler import logs
-    from crawler.config import get_settings
+    from radar import logs
+    from common.settings import get_settings
     from scheduler.web import create_app
+    from scheduler.web.serve import proxy_options
 
     logs.at_least_info()
     config = get_settings()
@@ -64,38 +65,6 @@ def web(
         err.print(f"[yellow]Listening on {host}: anyone who can reach it sees the login page. Use https in front of it.[/yellow]")
     out.print(f"Editor workspace on http://{'[' + host + ']' if ':' in host else host}:{port}/  (Ctrl-C to stop)")
     serve(app, host=host, port=port, threads=threads, ident="cnst-radar", **proxy_options(config))
-
-
-def proxy_options(config: Any) -> dict[str, Any]:
-    """waitress's settings for RADAR_WEB_PROXY_FIX. waitress drops every X-Forwarded-* header it
-    was not told to trust before the app sees it, so Flask's ProxyFix alone never took effect
-    under `crawl web`: trust one proxy hop (whoever connects, as ProxyFix did — so listen
-    only where the proxy alone can reach) for the client's address, scheme and host."""
-    if not config.web_proxy_fix:
-        return {}
-    return {
-        "trusted_proxy": "*",
-        "trusted_proxy_count": 1,
-        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
-        "clear_untrusted_proxy_headers": True,
-    }
-
-
-def serve_in_background(config: Any, address: str) -> Any:
-    """The workspace on ``address`` (host:port) in a thread of the calling process — how the
-    daemon serves it when RADAR_WEB_ADDR is set. Returns the server; ``close()`` stops it."""
-    import threading
-
-    from waitress.server import create_server
-
-    from scheduler.web import create_app
-
-    host, _, port = address.rpartition(":")
-    server = create_server(create_app(config), host=host or "127.0.0.1", port=int(port), threads=4, ident="cnst-radar",
-                           **proxy_options(config))
-    threading.Thread(target=server.run, name="editor-workspace", daemon=True).start()
-    log.info("editor workspace on http://%s/", address)
-    return server
 
 
 def _password(password: str | None) -> str:

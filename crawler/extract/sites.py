@@ -12,9 +12,10 @@ from datetime import datetime
 from functools import cached_property
 
 from crawler import rules
-from crawler.dates import day_only, parse_date
-from crawler.extract import Page, PageObject, block_text, origin_from_text
-from crawler.text import clean_inline
+from common.dates import day_only, parse_date
+from crawler.extract.page import Page, PageObject, block_text, origin_from_text
+from common.text import clean_inline
+from common.urls import host_matches
 from crawler.watchlist import SourceBase
 
 
@@ -52,7 +53,7 @@ class SitePage(PageObject):
 
     @classmethod
     def handles(cls, host: str) -> bool:
-        return any(host == h or host.endswith("." + h) for h in cls.hosts)
+        return host_matches(host, cls.hosts)
 
 
 class WechatPage(SitePage):

@@ -1,60 +1,114 @@
-"""The database side of verdicts (see crawler/diff.py for what they mean)."""
+"""Verdicts: is a newly stored item news, or something editors have already seen?
+
+- ``covered``: the report already ran the story — the item's URL is one a past issue cites,
+  or its title (or lead) matches a cited Chinese title once width, punctuation, brackets and
+  traditional characters are normalised away.
+- ``duplicate``: the same story as an item stored from another outlet. Near-duplicates are
+  found with MinHash over character shingles of title + body and an LSH band index kept in
+  the database, so each new item looks up a handful of candidates however large the archive.
+  Items of one story share a cluster whose primary item is the most authoritative source
+  (the issuing government body over media over aggregators).
+- ``new``: none of the above. (``seen`` never reaches storage: the unique canonical URL
+  already refuses a second row.)
+
+Precision over recall: a false ``duplicate`` hides a story from editors, so a candidate must
+be confirmed by its estimated Jaccard similarity, not merely share a band.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from crawler import diff
+from common.urls import host_matches, host_of
+from desk import similarity
 from storage.models import NEWS, Item, ItemBand, ItemSignature, ReportReference, ReportStory, StoryCluster
+
+AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}
+
+
+@dataclass
+class Verdict:
+    status: str  # new | follow_up | covered | duplicate
+    reason: str = ""
+    story_id: int | None = None  # the report story that covered it
+    cluster_with: int | None = None  # an item of the same story
+
+
+AGGREGATOR_HOSTS = ("baijiahao.baidu.com", "mbd.baidu.com", "163.com", "sohu.com", "qq.com", "toutiao.com", "sina.com.cn", "ifeng.com")
+OFFICIAL_SUFFIXES = ("gov.cn", "cas.cn", "cas.ac.cn")
+
+
+def authority_of(url: str) -> str:
+    """How authoritative a source is for a story it carries: the issuing body first."""
+    host = host_of(url)
+    if host_matches(host, OFFICIAL_SUFFIXES):
+        return "government"
+    if host_matches(host, AGGREGATOR_HOSTS):
+        return "aggregator"
+    return "media"
+
+
+def judge(session: Session, item: Item) -> Verdict:
+    """Decide and store the verdict of a just-inserted item (in the caller's transaction)."""
+    minhash = similarity.signature(item.title, item.body)
+    verdict = (
+        covered(session, item) or duplicate(session, item, minhash)
+        or follow_up(session, item) or Verdict("new")
+    )
+    index(session, item, minhash)
+    apply(session, item, verdict)
+    return verdict
+
 
 CANDIDATES = 50  # band collisions examined per item, at most
 PER_BAND = 200  # newest items read from each band
 
 
-def covered(session: Session, item: Item) -> diff.Verdict | None:
+def covered(session: Session, item: Item) -> Verdict | None:
     ref = session.scalar(select(ReportReference).where(ReportReference.canonical_url == item.canonical_url).limit(1))
     if ref is not None:
-        return diff.Verdict("covered", f"URL cited in the {_issue_of_story(session, ref.story_id)} issue", ref.story_id)
+        return Verdict("covered", f"URL cited in the {_issue_of_story(session, ref.story_id)} issue", ref.story_id)
     cited = reference_keys(session)
-    for key in (diff.title_key(item.title), diff.title_key(_lead(item.body))):
+    for key in (similarity.title_key(item.title), similarity.title_key(_lead(item.body))):
         story_id = cited.find(key)
         if story_id is not None:
-            return diff.Verdict("covered", f"title matches a story of the {_issue_of_story(session, story_id)} issue", story_id)
+            return Verdict("covered", f"title matches a story of the {_issue_of_story(session, story_id)} issue", story_id)
     return None
 
 
-def follow_up(session: Session, item: Item) -> diff.Verdict | None:
+def follow_up(session: Session, item: Item) -> Verdict | None:
     """A heuristic, and marked as one: the item names a document (《…》) that a source of a
     covered story named too — its implementing rules, an interpretation, a next batch."""
-    named = diff.documents(item.title)
+    named = similarity.documents(item.title)
     cited_documents = _references(session)["documents"] if named else []
     for name, key in named:
         for cited, story_id in cited_documents:
-            if diff.same_document(key, cited):
+            if similarity.same_document(key, cited):
                 reason = f"follow-up (heuristic): names 《{name}》, as a story of the {_issue_of_story(session, story_id)} issue did"
-                return diff.Verdict("follow_up", reason)
+                return Verdict("follow_up", reason)
     return None
 
 
-def duplicate(session: Session, item: Item, minhash: np.ndarray) -> diff.Verdict | None:
-    candidates = _band_sharers(session, item, diff.band_keys(minhash))
+def duplicate(session: Session, item: Item, minhash: np.ndarray) -> Verdict | None:
+    candidates = _band_sharers(session, item, similarity.band_keys(minhash))
     best, best_id = 0.0, None
-    title = diff.title_key(item.title)
+    title = similarity.title_key(item.title)
     rows = session.execute(
         select(ItemSignature.item_id, ItemSignature.minhash, Item.title).join(Item, Item.id == ItemSignature.item_id).where(ItemSignature.item_id.in_(candidates))
     )
     for candidate_id, packed, other_title in rows:
-        score = diff.similarity(packed, minhash)
+        score = similarity.similarity(packed, minhash)
         # Notices of one ministry share boilerplate; a reprint keeps the headline as well.
-        if score > best and diff.same_headline(title, diff.title_key(other_title)):
+        if score > best and similarity.same_headline(title, similarity.title_key(other_title)):
             best, best_id = score, candidate_id
-    if best_id is None or best < diff.DUPLICATE_AT:
+    if best_id is None or best < similarity.DUPLICATE_AT:
         return None
-    return diff.Verdict("duplicate", f"same story as item {best_id} (similarity {best:.2f})", cluster_with=best_id)
+    return Verdict("duplicate", f"same story as item {best_id} (similarity {best:.2f})", cluster_with=best_id)
 
 
 def _band_sharers(session: Session, item: Item, bands: list[str]) -> list[int]:
@@ -71,11 +125,11 @@ def _band_sharers(session: Session, item: Item, bands: list[str]) -> list[int]:
 
 
 def index(session: Session, item: Item, minhash: np.ndarray) -> None:
-    session.add(ItemSignature(item_id=item.id, minhash=diff.pack(minhash)))
-    session.add_all(ItemBand(band=band, item_id=item.id) for band in diff.band_keys(minhash))
+    session.add(ItemSignature(item_id=item.id, minhash=similarity.pack(minhash)))
+    session.add_all(ItemBand(band=band, item_id=item.id) for band in similarity.band_keys(minhash))
 
 
-def apply(session: Session, item: Item, verdict: diff.Verdict) -> None:
+def apply(session: Session, item: Item, verdict: Verdict) -> None:
     item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason or None, verdict.story_id
     if verdict.cluster_with is not None:
         _cluster(session, item, session.get(Item, verdict.cluster_with))
@@ -100,10 +154,10 @@ def _cluster(session: Session, item: Item, other: Item) -> None:
 
 
 def _rank(item: Item) -> int:
-    return diff.AUTHORITY[diff.authority_of(item.url)]
+    return AUTHORITY[authority_of(item.url)]
 
 
-def reference_keys(session: Session) -> diff.TitleIndex:
+def reference_keys(session: Session) -> similarity.TitleIndex:
     """The normalised titles of every cited reference, with their story ids."""
     return _references(session)["keys"]
 
@@ -115,8 +169,8 @@ def _references(session: Session) -> dict:
         rows = session.execute(
             select(ReportReference.title_key, ReportReference.title, ReportReference.story_id).where(ReportReference.title_key != "")
         ).all()
-        documents = {key: story for _, title, story in rows for _, key in diff.documents(title)}
-        _cache.update(stamp=tuple(stamp), keys=diff.TitleIndex([(key, story) for key, _, story in rows]), documents=list(documents.items()))
+        documents = {key: story for _, title, story in rows for _, key in similarity.documents(title)}
+        _cache.update(stamp=tuple(stamp), keys=similarity.TitleIndex([(key, story) for key, _, story in rows]), documents=list(documents.items()))
     return _cache
 
 

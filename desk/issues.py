@@ -8,10 +8,10 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler import diff
-from crawler.reports import Reference, Report
-from crawler.urls import canonical_url
-from storage import verdicts
+from desk import similarity as diff
+from desk.reports import Reference, Report
+from common.urls import canonical_url
+from desk import verdicts
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
 

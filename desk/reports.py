@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.dates import parse_date
-from crawler.text import clean_inline
+from common.dates import parse_date
+from common.text import clean_inline
 
 
 class ReportParseError(ValueError):

@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawler import logs
-from crawler.config import Settings, get_settings
-from crawler.dates import PUBLISHED_ZONE, format_published, parse_date
-from crawler.markup import safe
+from radar import logs
+from common.settings import Settings, get_settings
+from common.dates import PUBLISHED_ZONE, format_published, parse_date
+from common.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
 class _Radar(typer.Typer):
@@ -51,7 +51,7 @@ app = _Radar(
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-from scheduler.web import commands as web_commands  # noqa: E402 - the workspace's own commands
+from radar import workspace as web_commands  # noqa: E402 - the workspace's own commands
 
 app.command("web")(web_commands.web)
 app.add_typer(web_commands.users_app, name="users")
@@ -267,8 +267,8 @@ def _invocation() -> str:
     """How to run this `crawl` again from a fresh shell, where the venv may not be activated:
     `crawl` when that is what PATH finds, else the path of the running program."""
     program = Path(sys.argv[0]).absolute()
-    if program.name == "__main__.py":  # python -m crawler
-        return f"{shlex.quote(_shortest(Path(sys.executable).absolute()))} -m crawler"
+    if program.name == "__main__.py":  # python -m radar
+        return f"{shlex.quote(_shortest(Path(sys.executable).absolute()))} -m radar"
     on_path = shutil.which("crawl")
     if on_path and Path(on_path).absolute() == program:
         return "crawl"
@@ -459,7 +459,7 @@ def show(
     raw: Annotated[bool, typer.Option("--raw", help="Print the stored raw HTML instead.")] = False,
 ) -> None:
     """Show one stored item in full: metadata and extracted text."""
-    from crawler.urls import canonical_url
+    from common.urls import canonical_url
     from storage import queries
     from storage.db import transaction
 
@@ -485,7 +485,7 @@ def show(
 @app.command()
 def check() -> None:
     """Validate every watchlist file; errors name the file, line and field."""
-    from crawler.tagging import load_taxonomy
+    from desk.tagging import load_taxonomy
 
     config = _config()
     problems: list[str] = []
@@ -705,8 +705,8 @@ def _send_digest(config: Settings, now: datetime) -> int:
 @issues_app.command("import")
 def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
     """Import issues (re-importing one replaces it); stored items they cite become `covered`."""
-    from crawler.reports import ReportParseError, parse_report, read_report_text
-    from storage import issues
+    from desk.reports import ReportParseError, parse_report, read_report_text
+    from desk import issues
     from storage.db import transaction
 
     config = _config()
@@ -832,7 +832,7 @@ def tag(
         err.print("Give an item (id or URL), --title TEXT, or --jsonl FILE.")
         raise typer.Exit(2)
     if title is None:
-        from crawler.urls import canonical_url
+        from common.urls import canonical_url
         from storage import queries
         from storage.db import transaction
 
@@ -887,7 +887,7 @@ def export_command(
     """Export the archive as JSON Lines — a backup, or a move between SQLite and PostgreSQL
     (`crawl import` on the other side): items with their raw pages, verdicts and signatures,
     report issues, story clusters, users, triage, the outbox and delivery ledger, crawl runs."""
-    from storage import transfer
+    from desk import transfer
     from storage.db import transaction
 
     config = _config()
@@ -899,7 +899,7 @@ def export_command(
 @app.command("import")
 def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written by `crawl export`.", exists=True, dir_okay=False)]) -> None:
     """Import what `crawl export` wrote; rows already stored are skipped, changed issues replaced."""
-    from storage import transfer
+    from desk import transfer
     from storage.db import transaction
 
     config = _config()
@@ -942,7 +942,7 @@ def issues_coverage(
     from dataclasses import asdict
 
     from crawler import coverage
-    from crawler.urls import canonical_url
+    from common.urls import canonical_url
     from storage import queries
     from storage.db import transaction
 

@@ -1,0 +1,85 @@
+"""Watchlist files: YAML read once with its node tree, so that every problem can be reported
+as ``file:line: field `dotted.path`: what is wrong`` — the one error style of every file an
+editor writes (sources, topics)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class WatchlistError(Exception):
+    """A watchlist file is invalid. ``str()`` names file, line and field for each problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The data of a YAML document and its node tree (for line numbers), parsed once — with
+    libyaml when available: every crawl process reads every watchlist at start-up."""
+    loader = _LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compiled_regex(value: str | None) -> str | None:
+    """Refuse a pattern Python cannot compile (the field names where it is written)."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"invalid regular expression: {error}") from None
+    return value
+
+
+def describe(path: Path, root: yaml.Node | None, error: Any) -> str:
+    """``file:line: field `a.b`: message`` for one Pydantic error, the line found in the YAML tree."""
+    loc = tuple(error["loc"])
+    if loc[-1:] == ("select",) and isinstance(node_at(root, loc[:-1]), yaml.ScalarNode):
+        loc = loc[:-1]  # written as the shorthand `title: "h1"`: there is no `select` key to name
+    field = ".".join(str(part) for part in loc) or "(file)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "missing (required)"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    return f"{path}:{line_of(root, loc)}: field `{field}`: {message}"
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    """Line of the deepest YAML key (or list item) that ``loc`` reaches (1-based)."""
+    return _walk(node, loc)[0]
+
+
+def node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The YAML node at ``loc``, or None when the path leaves the document."""
+    _, found, complete = _walk(node, loc)
+    return found if complete else None
+
+
+def _walk(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, yaml.Node | None, bool]:
+    """Follow ``loc`` down the node tree: (line of the last key reached, its node, reached the end)."""
+    line = (node.start_mark.line + 1) if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                return line, node, False
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line, node, False
+    return line, node, True

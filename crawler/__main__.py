@@ -1,3 +1,0 @@
-from crawler.cli import app
-
-app(prog_name="crawl")

@@ -1,0 +1,3 @@
+from radar.cli import app
+
+app(prog_name="crawl")
