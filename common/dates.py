@@ -137,3 +137,14 @@ def format_published(value: datetime | None, precision: str | None) -> str:
         return f"{local:%Y-%m-%d}"
     return f"{local:%Y-%m-%d %H:%M} {PUBLISHED_ZONE}"
 
+
+
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``30m``, ``12h``, ``2d``, ``1w`` as a timedelta; None when ``text`` is not one. Watchlist
+    schedules and silences, `--since` and the daemon's intervals all read durations here."""
+    match = _DURATION.match(str(text).strip())
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}) if match else None

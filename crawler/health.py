@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from common.dates import parse_duration
 from crawler.watchlist import SourceBase
 
 OK, DEGRADED, BROKEN = "ok", "degraded", "broken"
@@ -54,7 +55,7 @@ def assess(source: SourceBase, stats: dict, status: str, last_new: datetime | No
     errors = stats.get("radar/errors", 0)
     if errors and status != "failed":
         degraded.append(f"{errors} error(s); last: {stats.get('radar/last_error', '?')}")
-    silence = _duration(source.expect.max_silence)
+    silence = parse_duration(source.expect.max_silence)
     if last_new is not None and now - last_new > silence:
         degraded.append(f"stale: nothing new since {last_new:%Y-%m-%d} (more than {source.expect.max_silence})")
     if broken:
@@ -84,6 +85,3 @@ def _selector(source: SourceBase, rule: str) -> str:
     return f": `{declared.select}`" if declared else ""
 
 
-def _duration(text: str) -> timedelta:
-    number, unit = int(text[:-1]), text[-1]
-    return timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: number})

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
+from common.dates import parse_duration
 from common.yamlfile import WatchlistError, compiled_regex, describe, line_of, parse_yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-INTERVAL = re.compile(r"^(\d+)\s*([mhd])$")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 
 
@@ -138,7 +138,7 @@ class Expectations(Strict):
     @field_validator("max_silence")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if not INTERVAL.match(value):
+        if parse_duration(value) is None:
             raise ValueError("use a duration like `36h` or `14d`")
         return value
 
@@ -235,7 +235,7 @@ class SourceBase(Strict):
     @classmethod
     def _schedule(cls, value: str) -> str:
         value = str(value).strip()
-        if INTERVAL.match(value):
+        if parse_duration(value) is not None:
             return value
         fields = value.split()
         if len(fields) == 5 and all(CRON_FIELD.match(f) for f in fields):

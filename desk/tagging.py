@@ -55,7 +55,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -63,10 +63,10 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common.dates import CHINA
 from common.urls import host_matches
 from common.yamlfile import WatchlistError, compiled_regex, describe, parse_yaml  # one error style: file:line: field `x`: ...
 
-CHINA = timezone(timedelta(hours=8))
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 ZONE_ORDER = {"source": -1, "title": 0, "lead": 1, "body": 2}

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
 import sys
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from rich.table import Table
 
 from radar import logs
 from common.settings import Settings, get_settings
-from common.dates import PUBLISHED_ZONE, format_published, parse_date
+from common.dates import PUBLISHED_ZONE, format_published, parse_date, parse_duration
 from common.markup import safe
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 
@@ -139,10 +138,9 @@ def _since(value: str | None) -> datetime | None:
     """`2d`, `12h`, `30m` ago, or a date like 2024-06-01."""
     if not value:
         return None
-    relative = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
-    if relative:
-        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(2)]
-        return datetime.now(timezone.utc) - timedelta(**{unit: int(relative.group(1))})
+    ago = parse_duration(value)
+    if ago is not None:
+        return datetime.now(timezone.utc) - ago
     parsed = parse_date(value)
     if parsed is None:
         raise typer.BadParameter(f"{value!r}: use a duration like 2d / 12h or a date like 2024-06-01")

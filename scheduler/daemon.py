@@ -14,7 +14,6 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +27,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from common.settings import Settings, get_settings
-from crawler.watchlist import INTERVAL, SourceBase, WatchlistError, load_sources
+from common.dates import parse_duration
+from crawler.watchlist import SourceBase, WatchlistError, load_sources
 from scheduler import jobs
 from storage.db import get_engine
 
@@ -38,7 +38,6 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 # queues there, while the heartbeat, outbox and digests keep the default pool to themselves.
 # Each crawl is a child process: a few at a time is what a 2-core box takes gracefully.
 CRAWLS, CRAWL_WORKERS = "crawls", 3
-UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,8 @@ class Job:
 
 
 def source_trigger(source: SourceBase, tz: ZoneInfo) -> BaseTrigger:
-    match = INTERVAL.match(source.schedule)
-    if match:
-        every = timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+    every = parse_duration(source.schedule)
+    if every is not None:
         jitter = int(min(every.total_seconds() * 0.1, 600))
         return IntervalTrigger(seconds=int(every.total_seconds()), jitter=jitter, timezone=tz)
     trigger = CronTrigger.from_crontab(source.schedule, timezone=tz)
