@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desk import similarity as diff
-from desk.reports import Reference, Report
+from desk.issues.parse import Reference, Report
 from common.urls import canonical_url
 from desk import verdicts
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
