@@ -54,7 +54,7 @@ class _Parser:
         self.item: Story | Brief | None = None
         self.phase = ""  # of the open item: head, body, refs, source
         self.pending: list[str] = []  # raw lines of a reference title still waiting for its URL
-        self.wrap_target: list[str] | None = None  # the list whose last line was a bullet
+        self.wrap_target: list[str] | None = None  # the list whose last line is a bullet, wraps included
         self.wrappable: list[str] | None = None  # … as it was before the current line
 
     def run(self) -> None:
@@ -85,7 +85,12 @@ class _Parser:
         return 1
 
     def _furniture(self, line: Line) -> bool:
-        """Page furniture and block headings: they change state, never content."""
+        """Page furniture and block headings; True when ``line`` is one of them.
+
+        Banner, disclaimer and running title are skipped (the first title line names the issue;
+        after CONTENTS the banner ends it). A colophon field, CONTENTS or 요약 heading closes the
+        open story and starts that block.
+        """
         text = line.text
         if is_title(text) or BOILERPLATE.fullmatch(text):
             self.title = self.title or (unslashed_title(text) if is_title(text) else "")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desk.issues.report import ReportParseError
+
+if TYPE_CHECKING:
+    from docx.table import Table
 
 
 def read_report_text(path: Path | str) -> str:
@@ -48,7 +52,7 @@ def _docx_text(path: Path) -> str:
     return "\n".join(lines)
 
 
-def _docx_table_rows(table) -> list[str]:
+def _docx_table_rows(table: Table) -> list[str]:
     """One tab-separated line per row, as PDF extraction gives them (tabs mark table rows)."""
     rows = []
     for row in table.rows:
