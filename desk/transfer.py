@@ -36,7 +36,6 @@ import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from desk import reports
 from storage import queries
 from desk import issues
 from storage.models import (
@@ -246,7 +245,7 @@ class _Importer:
         return True
 
     def import_issue(self, record: dict[str, Any]) -> bool:
-        report = _build(reports.Report, record["structure"])
+        report = _build(issues.Report, record["structure"])
         stored = self.session.scalar(select(ReportIssue).where(ReportIssue.published == report.published))
         if stored is not None and stored.structure == record["structure"]:
             return False  # replacing it would renumber its stories and unlink the items it covers

@@ -18,7 +18,7 @@ import docx
 import pytest
 import yaml
 
-from desk.reports import Brief, Report, ReportParseError, Story, parse_report, read_report_text
+from desk.issues import Brief, Report, ReportParseError, Story, parse_report, read_report_text
 
 REPORTS = Path(__file__).resolve().parent / "fixtures" / "reports"
 ISSUES = ["2023-06-21", "2023-08-04", "2024-06-28"]

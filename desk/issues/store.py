@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desk import similarity as diff
-from desk.reports import Reference, Report
 from common.urls import canonical_url
+from desk import similarity as diff
 from desk import verdicts
+from desk.issues.report import Reference, Report
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
 
@@ -40,7 +41,8 @@ def store(session: Session, report: Report) -> tuple[ReportIssue, bool]:
     return issue, created
 
 
-def _story(position, is_brief, section, category, number, headline, event_date, references) -> ReportStory:  # type: ignore[no-untyped-def]
+def _story(position: int, is_brief: bool, section: str, category: str | None, number: int | None, headline: str,
+           event_date: dt.date | None, references: list[Reference]) -> ReportStory:
     story = ReportStory(position=position, is_brief=is_brief, section=section, category=category, number=number,
                         headline=headline, event_date=event_date)
     story.references = [
