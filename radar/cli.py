@@ -703,7 +703,7 @@ def _send_digest(config: Settings, now: datetime) -> int:
 @issues_app.command("import")
 def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
     """Import issues (re-importing one replaces it); stored items they cite become `covered`."""
-    from desk.reports import ReportParseError, parse_report, read_report_text
+    from desk.issues import ReportParseError, parse_report, read_report_text
     from desk import issues
     from storage.db import transaction
 
