@@ -44,8 +44,11 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("http://www.cas.cn/cm/202307/t20230715_4929346.shtml?from=timeline", sources).name == "cas"
     # A MOST 地方科技 item: watched through the 地方动态 list since issue 14.
     assert coverage.watching_source("https://www.most.gov.cn/dfkj/nmg/zxdt/202305/t20230526_186326.html", sources).name == "most"
-    # The right host, another column: not watched.
-    assert coverage.watching_source("http://www.gd.gov.cn/xxxts/content/post_4436503.html", sources) is None
+    # The right host, another column: not watched (an attachment among CAC's uploads).
+    assert coverage.watching_source("http://www.cac.gov.cn/rootimages/uploadimg/1686402331296991/1686402331296991.pdf", sources) is None
+    # Columns added for issue 14 are watched by the source that lists them.
+    assert coverage.watching_source("http://www.gd.gov.cn/xxxts/content/post_4436503.html", sources).name == "guangdong"
+    assert coverage.watching_source("https://finance.eastmoney.com/a/202406203109232182.html", sources).name == "eastmoney"
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
@@ -61,8 +64,8 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     report = json.loads(result.stdout)
 
     shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}
-    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (7, 10), "2024-06-28": (9, 17)}
-    assert report["total"] == {"cited": 41, "watched": 25, "share": 0.61}
+    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (12, 17)}
+    assert report["total"] == {"cited": 41, "watched": 29, "share": 0.707}
     latest = next(issue for issue in report["issues"] if issue["published"] == "2024-06-28")
     assert latest["wechat"] == {"cited": 4, "watched": 0}  # WeChat is counted apart
     assert sum(kind["cited"] for kind in latest["by_kind"].values()) == latest["cited"]
@@ -72,7 +75,7 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     assert (top["host"], top["citations"]) == ("baijiahao.baidu.com", 4)  # Baijiahao: cited in every sample issue
 
     table = subprocess.run([*crawl, "issues", "coverage", "2024-06-28"], env=env, check=True, capture_output=True, text=True).stdout
-    assert "9/17 (53%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
+    assert "12/17 (71%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
 
 
 def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
