@@ -230,7 +230,7 @@ def test_every_radar_variable_is_a_setting_and_the_compose_environment_parses(co
     assert {"RADAR_DATABASE_URL", "RADAR_NOTIFY", "RADAR_APPRISE_CONFIG", "RADAR_TIMEZONE", "RADAR_PROXY",
             "RADAR_STATUS_ADDR"} <= named
     # A field of Settings, or a variable common/settings.py reads itself (RADAR_CONFIG: where radar.toml is).
-    read_directly = set(re.findall(r"environ\.get\(\"(RADAR_[A-Z0-9_]+)\"", (ROOT / "crawler" / "config.py").read_text(encoding="utf-8")))
+    read_directly = set(re.findall(r"environ\.get\(\"(RADAR_[A-Z0-9_]+)\"", (ROOT / "common" / "settings.py").read_text(encoding="utf-8")))
     unknown = {name for name in named if name.removeprefix("RADAR_").lower() not in fields and name not in read_directly}
     assert not unknown, f"not settings in common/settings.py: {sorted(unknown)}"
     # The daemon's environment, exactly as compose hands it over, is a valid configuration.
