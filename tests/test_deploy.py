@@ -542,7 +542,7 @@ def test_the_image_installs_every_file_the_packages_hold(tmp_path: Path) -> None
 
     (wheel,) = (tmp_path / "wheel").glob("cnst_radar-*.whl")
     installed = set(zipfile.ZipFile(wheel).namelist())
-    packaged = {path.relative_to(context).as_posix() for package in ("crawler", "scheduler", "storage", "watchlists")
+    packaged = {path.relative_to(context).as_posix() for package in ("common", "storage", "desk", "crawler", "scheduler", "radar", "watchlists")
                 for path in (context / package).rglob("*") if path.is_file()}
     missing = sorted(packaged - installed)
     assert not missing, f"not installed (package-data in pyproject.toml): {missing}"
