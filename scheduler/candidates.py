@@ -120,7 +120,7 @@ class Entry:
         return (self.item.verdict_reason or "") if self.item.status == "follow_up" else ""
 
 
-def entry(item: Item, source: Source, triage: Triage | None = None) -> Entry:
+def entry_of(item: Item, source: Source, triage: Triage | None = None) -> Entry:
     topics = item.topics or {}
     return Entry(
         item=item,

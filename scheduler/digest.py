@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common import markup
-from scheduler.candidates import Entry, Group, add_outlets, entry, group_of, report_order
+from scheduler.candidates import Entry, Group, add_outlets, entry_of, group_of, report_order
 from scheduler.notify import Message
 from storage.models import NEWS, Delivery, Item, Source
 
@@ -53,7 +53,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))
     groups: dict[Group, list[Entry]] = defaultdict(list)
     for item, source in rows:
-        found = entry(item, source)
+        found = entry_of(item, source)
         found.alerted = item.id in alerted
         groups[group_of(item)].append(found)
     add_outlets(session, [e for group in groups.values() for e in group])

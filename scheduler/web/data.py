@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from common.dates import CHINA, format_published
 from scheduler.candidates import (
-    BRIEF, BRIEF_SECTION, Category, Entry, Group, Outlet, add_outlets, entry, group_of, outlets_of, report_order,
+    BRIEF, BRIEF_SECTION, Category, Entry, Group, Outlet, add_outlets, entry_of, group_of, outlets_of, report_order,
 )
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
@@ -197,7 +197,7 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
         decision = decisions.get(item.id)
         if _kept(filters, item, decision):
             override = decision.category_override if decision else None
-            grouped[group_of(item, override, by_id)].append(entry(item, source, decision))
+            grouped[group_of(item, override, by_id)].append(entry_of(item, source, decision))
     entries = [e for group in grouped.values() for e in group]
     add_outlets(session, entries)
     issued = covered_in(session, [e.item for e in entries])
