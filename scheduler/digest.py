@@ -12,37 +12,20 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common.dates import format_published
 from common import markup
+from scheduler.candidates import Entry, Group, add_outlets, entry_of, group_of, report_order
 from scheduler.notify import Message
 from storage.models import NEWS, Delivery, Item, Source
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-UNSORTED = ("미분류", "분류 전")  # section, category for items the tagger has not seen
-SECTION_ORDER = ("특집기사", "정책동향", "기술동향", "단신동향", UNSORTED[0])  # the report's own order
 LOOKBACK = timedelta(days=7)  # older undelivered items are history, not news
 MAX_ENTRIES = 150  # a digest is read by people: the best-ranked 150; the rest wait in the inbox
 
 
 @dataclass
-class Entry:
-    item_id: int
-    title: str
-    url: str
-    source: str
-    published: str
-    lead: str
-    matched: list[str] = field(default_factory=list)
-    others: list[str] = field(default_factory=list)  # other outlets of the same story
-    score: float = 0.0
-    alerted: bool = False  # already sent as an immediate watch-term alert
-    follow_up: str = ""  # why it may follow up a covered story (a heuristic), else empty
-
-
-@dataclass
 class Digest:
     title: str
-    groups: dict[tuple[str, str], list[Entry]]
+    groups: dict[Group, list[Entry]]
     covered: int = 0
     broken: list[tuple[str, str]] = field(default_factory=list)  # (source label, why)
     more: int = 0  # candidates beyond MAX_ENTRIES, left for the next digest and the inbox
@@ -53,10 +36,11 @@ class Digest:
 
     @property
     def item_ids(self) -> list[int]:
-        return [entry.item_id for entry in self.entries]
+        return [entry.item.id for entry in self.entries]
 
 
 def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", tag: str = "") -> Digest:
+    """The best-ranked news of the last week not yet delivered as ``kind`` to ``tag``."""
     delivered = select(Delivery.item_id).where(Delivery.kind == kind, Delivery.tag == tag)
     rows = session.execute(
         select(Item, Source)
@@ -67,60 +51,19 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     more = max(len(rows) - MAX_ENTRIES, 0)
     rows = rows[:MAX_ENTRIES]
     alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))
-    groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    groups: dict[Group, list[Entry]] = defaultdict(list)
     for item, source in rows:
-        entry = _entry(item, source, tz)
-        entry.alerted = item.id in alerted
-        groups[_group_of(item)].append(entry)
+        found = entry_of(item, source)
+        found.alerted = item.id in alerted
+        groups[group_of(item)].append(found)
+    add_outlets(session, [e for group in groups.values() for e in group])
     covered = session.scalar(
         select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))
     )
     broken = [(s.label or s.name, s.last_error or "") for s in session.scalars(select(Source).where(Source.health == "broken"))]
     local = now.astimezone(tz)
     title = f"중국 과학기술 정책 동향 후보 {local:%Y-%m-%d} — {sum(len(g) for g in groups.values())}건"
-    ordered = sorted(groups.items(), key=lambda pair: (_section_rank(pair[0][0]), pair[0][1]))
-    return Digest(title, dict(ordered), covered or 0, broken, more)
-
-
-def _section_rank(section: str) -> int:
-    return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
-
-
-def _group_of(item: Item) -> tuple[str, str]:
-    topics = item.topics or {}
-    return (topics.get("section") or UNSORTED[0], topics.get("category_label") or topics.get("category") or UNSORTED[1])
-
-
-def _entry(item: Item, source: Source, tz: ZoneInfo) -> Entry:
-    topics = item.topics or {}
-    matched = topics.get("matched") or []
-    if isinstance(matched, dict):
-        matched = sorted({term for terms in matched.values() for term in terms})
-    return Entry(
-        item_id=item.id,
-        title=item.title,
-        url=item.url,
-        source=source.label or source.name,
-        published=format_published(item.published_at, item.published_precision),
-        lead=_lead(item.body),
-        matched=list(matched)[:8],
-        others=list(topics.get("cluster_outlets") or []),
-        score=item.score or 0.0,
-        follow_up=(item.verdict_reason or "") if item.status == "follow_up" else "",
-    )
-
-
-def _lead(body: str, limit: int = 140) -> str:
-    """About two lines: the first paragraph, cut at a sentence end when one is near."""
-    paragraphs = [p for p in body.strip().split("\n") if p.strip()]
-    # Government notices open with the addressees ("各省、自治区…："): not a lead.
-    while len(paragraphs) > 1 and paragraphs[0].rstrip().endswith(("：", ":")):
-        paragraphs.pop(0)
-    first = paragraphs[0] if paragraphs else ""
-    if len(first) <= limit:
-        return first
-    cut = max(first.rfind(mark, 0, limit) for mark in "。！？；")
-    return first[: cut + 1] if cut > limit // 2 else first[:limit] + "…"
+    return Digest(title, dict(report_order(groups)), covered or 0, broken, more)
 
 
 def _autoescape(name: str | None) -> bool:

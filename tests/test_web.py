@@ -26,6 +26,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import FIXTURES, Radar, expected_articles, free_port
+from test_candidates import NOTICE, story_in_three_outlets
 from common.settings import get_settings
 from scheduler.web import create_app
 from radar import workspace as commands
@@ -185,6 +186,13 @@ def test_the_inbox_groups_candidates_like_the_digest_and_filters_them(radar: Rad
     assert titles(client.get("/?period=today").text) == everything  # crawled just now
     assert "조건에 맞는 후보가 없습니다" in client.get("/?source=nosuchsource").text
     assert client.get("/?period=bogus&status=bogus&from=notadate").status_code == 200  # bad filters fall back
+
+
+def test_the_inbox_names_the_other_outlets_of_a_story_escaped(web: Web, database_url: str) -> None:
+    notice_id = story_in_three_outlets(database_url)
+    html = web.client().get("/").text
+    assert titles(html) == [NOTICE] and f'data-id="{notice_id}"' in html  # the reprints are folded under it
+    assert "같은 기사 2곳: 新华网, 搜狐 &lt;i&gt;[x](javascript:alert(1))&lt;/i&gt;</summary>" in html and "<i>" not in html
 
 
 def test_search_finds_chinese_words_in_titles_and_bodies(radar: Radar, web: Web) -> None:

@@ -8,10 +8,11 @@ suits Chinese text better than either backend's word-based full-text search.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -21,14 +22,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from common.dates import CHINA, format_published
-from scheduler.digest import SECTION_ORDER, UNSORTED, _lead
+from scheduler.candidates import (
+    BRIEF, BRIEF_SECTION, Category, Entry, Group, Outlet, add_outlets, entry_of, group_of, outlets_of, report_order,
+)
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 
 DECISIONS = ("pick", "skip", "later")
 DECISION_LABELS = {"pick": "채택", "skip": "제외", "later": "보류"}
 NOTE_LIMIT = 2000
-BRIEF = "brief"  # category override that moves an item to the briefs (단신동향)
-BRIEF_SECTION = "단신동향"
 PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30), "all": None}
 STATUSES = ("new", "follow_up", "covered", "duplicate", "all")
 TRIAGE_FILTERS = ("", "untriaged", "pick", "skip", "later")
@@ -36,13 +37,6 @@ MAX_CANDIDATES = 2000  # rows read before the Python-side filters; the inbox is 
 
 
 # -- taxonomy (topics.yml) ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Category:
-    id: str
-    label: str
-    section: str
-
-
 def categories(topics_file: Path) -> list[Category]:
     """The report's categories and fields, in topics.yml order, for filters and overrides."""
     try:
@@ -61,20 +55,6 @@ def _categories(path: str, _stamp: float) -> list[Category]:
     except (TaxonomyError, OSError):
         return []
     return [Category(key, cat.label, cat.section) for key, cat in taxonomy.categories.items()]
-
-
-def effective_group(item: Item, override: str | None, cats: dict[str, Category]) -> tuple[str, str]:
-    """(section, category label) of an item: the editor's override if any, else the tagger's."""
-    if override == BRIEF:
-        return BRIEF_SECTION, "단신"
-    if override and override in cats:
-        return cats[override].section, cats[override].label
-    topics = item.topics or {}
-    return (topics.get("section") or UNSORTED[0], topics.get("category_label") or topics.get("category") or UNSORTED[1])
-
-
-def section_rank(section: str) -> int:
-    return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
 
 
 # -- triage ------------------------------------------------------------------------------
@@ -184,29 +164,6 @@ def refuse_nul(pairs: Iterable[tuple[str, object]]) -> None:
 
 
 @dataclass
-class Outlet:
-    item_id: int
-    source: str
-    title: str
-    url: str
-    status: str
-
-
-@dataclass
-class Entry:
-    item: Item
-    source: Source
-    published: str
-    lead: str
-    matched: list[str]
-    region: str | None
-    watch_hits: list[str]
-    triage: Triage | None
-    others: list[Outlet] = field(default_factory=list)
-    covered_in: str | None = None  # the issue's date, for covered items
-
-
-@dataclass
 class Inbox:
     groups: list[tuple[str, str, list[Entry]]]
     total: int
@@ -230,6 +187,29 @@ def search_clause(q: str):  # type: ignore[no-untyped-def]
 
 def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats: list[Category]) -> Inbox:
     by_id = {c.id: c for c in cats}
+    rows = session.execute(_inbox_query(filters, now, tz).limit(MAX_CANDIDATES + 1)).all()
+    truncated = len(rows) > MAX_CANDIDATES
+    rows = rows[:MAX_CANDIDATES]
+    decisions = current_triage(session, [item.id for item, _ in rows])
+    grouped: dict[Group, list[Entry]] = defaultdict(list)
+    regions = {(item.topics or {}).get("region") for item, _ in rows} - {None, ""}
+    for item, source in rows:
+        decision = decisions.get(item.id)
+        if _kept(filters, item, decision):
+            override = decision.category_override if decision else None
+            grouped[group_of(item, override, by_id)].append(entry_of(item, source, decision))
+    entries = [e for group in grouped.values() for e in group]
+    add_outlets(session, entries)
+    issued = covered_in(session, [e.item for e in entries])
+    for each in entries:
+        each.covered_in = issued.get(each.item.id)
+    sources = [(s.name, s.label or s.name) for s in session.scalars(select(Source).order_by(Source.name))]
+    groups = [(section, category, group) for (section, category), group in report_order(grouped)]
+    return Inbox(groups, len(entries), sources, sorted(regions), truncated)
+
+
+def _inbox_query(filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore[no-untyped-def]
+    """The filters SQL can apply, best-ranked first."""
     query = select(Item, Source).join(Source)
     if filters.status == "new":  # what editors mean by new: follow-ups included
         query = query.where(Item.status.in_(NEWS))
@@ -249,76 +229,33 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
         query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), CHINA))
     for clause in search_clause(filters.q):
         query = query.where(clause)
-    query = query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
-    rows = session.execute(query).all()
-    truncated = len(rows) > MAX_CANDIDATES
-    rows = rows[:MAX_CANDIDATES]
-    decisions = current_triage(session, [item.id for item, _ in rows])
-    grouped: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-    regions: set[str] = set()
-    for item, source in rows:
-        topics = item.topics or {}
-        if topics.get("region"):
-            regions.add(topics["region"])
-        decision = decisions.get(item.id)
-        override = decision.category_override if decision else None
-        if filters.category and filters.category not in (override, topics.get("category"), topics.get("category_label")):
-            continue
-        if filters.category == BRIEF and override != BRIEF:
-            continue
-        if filters.region and filters.region not in (topics.get("region"), topics.get("province"), *(topics.get("regions") or [])):
-            continue
-        if filters.triage == "untriaged" and decision is not None:
-            continue
-        if filters.triage in DECISIONS and (decision is None or decision.decision != filters.triage):
-            continue
-        grouped[effective_group(item, override, by_id)].append(_entry(item, source, decision, tz))
-    entries = [e for group in grouped.values() for e in group]
-    _fold_clusters(session, entries)
-    _covered_badges(session, entries)
-    ordered = sorted(grouped.items(), key=lambda pair: (section_rank(pair[0][0]), pair[0][1]))
-    sources = [(s.name, s.label or s.name) for s in session.scalars(select(Source).order_by(Source.name))]
-    return Inbox([(sec, cat, group) for (sec, cat), group in ordered], len(entries), sources, sorted(regions), truncated)
+    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
 
 
-def _entry(item: Item, source: Source, decision: Triage | None, tz: ZoneInfo) -> Entry:
+def _kept(filters: Filters, item: Item, decision: Triage | None) -> bool:
+    """The filters on the tagger's JSON and on triage, which are applied here, not in SQL."""
     topics = item.topics or {}
-    matched = topics.get("matched") or []
-    if isinstance(matched, dict):
-        matched = sorted({term for terms in matched.values() for term in terms if not term.startswith("source:")})
-    return Entry(
-        item=item,
-        source=source,
-        published=format_published(item.published_at, item.published_precision),
-        lead=_lead(item.body or ""),
-        matched=list(matched)[:8],
-        region=topics.get("region"),
-        watch_hits=list(topics.get("watch_hits") or []),
-        triage=decision,
-    )
+    override = decision.category_override if decision else None
+    if filters.category and filters.category not in (override, topics.get("category"), topics.get("category_label")):
+        return False
+    if filters.category == BRIEF and override != BRIEF:
+        return False
+    if filters.region and filters.region not in (topics.get("region"), topics.get("province"), *(topics.get("regions") or [])):
+        return False
+    if filters.triage == "untriaged":
+        return decision is None
+    if filters.triage in DECISIONS:
+        return decision is not None and decision.decision == filters.triage
+    return True
 
 
-def _fold_clusters(session: Session, entries: list[Entry]) -> None:
-    """The other outlets of each entry's story, under the entry."""
-    clusters = {e.item.cluster_id for e in entries if e.item.cluster_id}
-    if not clusters:
-        return
-    members: dict[int, list[Outlet]] = defaultdict(list)
-    for item, source in session.execute(select(Item, Source).join(Source).where(Item.cluster_id.in_(clusters)).order_by(Item.id)):
-        members[item.cluster_id].append(Outlet(item.id, source.label or source.name, item.title, item.url, item.status))
-    for entry in entries:
-        if entry.item.cluster_id:
-            entry.others = [o for o in members[entry.item.cluster_id] if o.item_id != entry.item.id]
-
-
-def _covered_badges(session: Session, entries: list[Entry]) -> None:
-    stories = {e.item.covered_story_id for e in entries if e.item.covered_story_id}
+def covered_in(session: Session, items: list[Item]) -> dict[int, str]:
+    """Per covered item id: the date of the issue that cited it."""
+    stories = {item.covered_story_id for item in items if item.covered_story_id}
     if not stories:
-        return
+        return {}
     issued = dict(session.execute(select(ReportStory.id, ReportIssue.published).join(ReportIssue).where(ReportStory.id.in_(stories))).all())
-    for entry in entries:
-        if entry.item.covered_story_id in issued:
-            entry.covered_in = f"{issued[entry.item.covered_story_id]:%Y-%m-%d}"
+    return {item.id: f"{issued[item.covered_story_id]:%Y-%m-%d}" for item in items if item.covered_story_id in issued}
 
 
 # Workspace times (first seen, triage, runs) carry their zone's name, e.g. "KST"; publication
@@ -347,15 +284,13 @@ class ItemView:
 
 
 def item_view(session: Session, item: Item) -> ItemView:
-    entry = Entry(item, item.source, "", "", [], None, [], None)
-    _fold_clusters(session, [entry])
-    _covered_badges(session, [entry])
     run = session.scalar(
         select(CrawlRun).where(CrawlRun.source_id == item.source_id, CrawlRun.started_at <= item.first_seen_at)
         .order_by(CrawlRun.started_at.desc()).limit(1)
     )
     rows = history(session, item.id)
-    return ItemView(item, item.source, entry.others, entry.covered_in, run, rows[0] if rows else None, rows)
+    others = outlets_of(session, [item]).get(item.id, [])
+    return ItemView(item, item.source, others, covered_in(session, [item]).get(item.id), run, rows[0] if rows else None, rows)
 
 
 # -- the weekly draft --------------------------------------------------------------------
@@ -428,49 +363,30 @@ def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Ca
     by_id = {c.id: c for c in cats}
     start = datetime.combine(monday, time(0), tz)
     end = start + timedelta(days=7)
-    picked = [t for t in current_triage(session).values() if t.decision == "pick" and start <= t.at < end]
+    picked = sorted((t for t in current_triage(session).values() if t.decision == "pick" and start <= t.at < end), key=lambda t: t.at)
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([t.item_id for t in picked])))} if picked else {}
-    cluster_ids = {i.cluster_id for i in items.values() if i.cluster_id}
-    outlets: dict[int, list[Item]] = defaultdict(list)
-    if cluster_ids:
-        for other in session.scalars(select(Item).where(Item.cluster_id.in_(cluster_ids)).order_by(Item.id)):
-            outlets[other.cluster_id].append(other)
-    grouped: dict[str, dict[str, list[tuple[Item, Triage]]]] = defaultdict(lambda: defaultdict(list))
+    others = outlets_of(session, items.values())
+    grouped: dict[Group, list[tuple[Item, Triage]]] = defaultdict(list)
     briefs: list[tuple[Item, Triage]] = []
-    for decision in sorted(picked, key=lambda t: t.at):
+    for decision in picked:
         item = items.get(decision.item_id)
         if item is None:
             continue
-        section, category = effective_group(item, decision.category_override, by_id)
-        if section == BRIEF_SECTION:
-            briefs.append((item, decision))
-        else:
-            grouped[section][category].append((item, decision))
-    sections = []
-    for section in sorted(grouped, key=section_rank):
-        numbered = []
-        for category in sorted(grouped[section]):
-            numbered.append((category, grouped[section][category]))
-        sections.append((section, numbered))
-    number = 0
-    built_sections = []
-    for section, cats_ in sections:
-        built = []
-        for category, pairs in cats_:
-            stories = []
-            for item, decision in pairs:
-                number += 1
-                stories.append(_story(number, section, category, item, decision, outlets, tz))
-            built.append((category, stories))
-        built_sections.append((section, built))
-    built_briefs = [_story(n, BRIEF_SECTION, "", item, decision, outlets, tz) for n, (item, decision) in enumerate(briefs, 1)]
-    return Draft(week, monday, monday + timedelta(days=6), built_sections, built_briefs)
+        group = group_of(item, decision.category_override, by_id)
+        (briefs if group[0] == BRIEF_SECTION else grouped[group]).append((item, decision))
+    numbers = itertools.count(1)  # stories are numbered through the sections, briefs on their own
+    sections: dict[str, list[tuple[str, list[Story]]]] = {}
+    for (section, category), pairs in report_order(grouped):
+        stories = [_story(next(numbers), section, category, item, decision, others.get(item.id, [])) for item, decision in pairs]
+        sections.setdefault(section, []).append((category, stories))
+    built_briefs = [_story(n, BRIEF_SECTION, "", item, decision, others.get(item.id, [])) for n, (item, decision) in enumerate(briefs, 1)]
+    return Draft(week, monday, monday + timedelta(days=6), list(sections.items()), built_briefs)
 
 
-def _story(number: int, section: str, category: str, item: Item, decision: Triage, outlets: dict, tz: ZoneInfo) -> Story:
+def _story(number: int, section: str, category: str, item: Item, decision: Triage, others: list[Outlet]) -> Story:
     refs = [Reference(item.title, item.url)]
-    for other in outlets.get(item.cluster_id, []) if item.cluster_id else []:
-        if other.id != item.id and other.url not in {r.url for r in refs}:
+    for other in others:
+        if other.url not in {r.url for r in refs}:
             refs.append(Reference(other.title, other.url))
     when = item.published_at or item.first_seen_at
     # The day the page states (China time), as the report cites it.

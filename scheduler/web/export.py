@@ -8,7 +8,8 @@ from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from common.markup import md_quote, md_text, md_url
-from scheduler.web.data import Draft, Entry
+from scheduler.candidates import Entry
+from scheduler.web.data import Draft
 
 TITLE = "중국 과학기술 정책 주간동향"
 
@@ -140,7 +141,7 @@ def atom(title: str, feed_id: str, self_url: str, site_url: str, entries: list[E
         ET.SubElement(node, f"{{{ATOM}}}updated").text = item.updated_at.isoformat()
         if item.published_at:
             ET.SubElement(node, f"{{{ATOM}}}published").text = item.published_at.isoformat()
-        ET.SubElement(ET.SubElement(node, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = entry.source.label or entry.source.name
+        ET.SubElement(ET.SubElement(node, f"{{{ATOM}}}author"), f"{{{ATOM}}}name").text = entry.source_label
         topics = item.topics or {}
         if topics.get("category_label"):
             ET.SubElement(node, f"{{{ATOM}}}category", term=topics.get("category") or "", label=topics["category_label"])
