@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from common.settings import Settings, get_settings
+from scheduler import candidates
 from scheduler.web import account, auth, data, draft, feeds, inbox, sources
 from scheduler.web.context import categories, db, wants_json
 from storage.db import ensure_schema, session_factory
@@ -114,7 +115,7 @@ def _configure_templates(app: Flask, tz: ZoneInfo) -> None:
     @app.context_processor
     def _common() -> dict:
         # For every template, error pages too: base.html shows the editor's name and logout.
-        return {"user": g.get("user"), "categories": categories(), "brief": data.BRIEF}
+        return {"user": g.get("user"), "categories": categories(), "brief": candidates.BRIEF}
 
 
 def _register_errors(app: Flask) -> None:

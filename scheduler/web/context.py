@@ -11,6 +11,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from sqlalchemy.orm import Session
 
 from common.settings import Settings
+from scheduler.candidates import Category
 from scheduler.web import data
 
 
@@ -24,7 +25,7 @@ def local_zone() -> ZoneInfo:
     return current_app.extensions["radar"]["tz"]
 
 
-def categories() -> list[data.Category]:
+def categories() -> list[Category]:
     """The report's categories, from the topics file."""
     return data.categories(settings().topics_file)
 

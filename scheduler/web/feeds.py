@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, g, render_template, request
 
+from scheduler.candidates import Entry
 from scheduler.web import auth, data, export
 from scheduler.web.context import categories, db, local_zone, login_required
 from storage.models import User
@@ -31,7 +32,7 @@ def category(category: str) -> Any:
         _feed_user()  # a stranger learns nothing, not even which categories exist
         abort(404, f"There is no category {category[:64]!r}.")
 
-    def keep(entry: data.Entry) -> bool:
+    def keep(entry: Entry) -> bool:
         topics = entry.item.topics or {}
         override = entry.triage.category_override if entry.triage else None
         return (override or topics.get("category")) == chosen.id
@@ -57,7 +58,7 @@ def _feed_user() -> User:
     return user
 
 
-def _feed(title: str, key: str, keep: Callable[[data.Entry], bool]) -> Response:
+def _feed(title: str, key: str, keep: Callable[[Entry], bool]) -> Response:
     """The last month's inbox entries that ``keep`` accepts, newest first, as an Atom feed."""
     _feed_user()
     tz = local_zone()
