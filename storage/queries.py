@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import NEWS, CrawlRun, Item, ListPageState, ReportIssue, Source, utcnow
+from storage.models import NEWS, CrawlRun, DaemonState, Item, ListPageState, ReportIssue, Source, Triage, User, utcnow
 
 
 def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
@@ -129,3 +129,41 @@ def first_seen(session: Session, canonical_urls: Iterable[str]) -> dict[str, dat
         query = select(Item.canonical_url, Item.first_seen_at).where(Item.canonical_url.in_(wanted[start : start + 500]))
         found.update(dict(session.execute(query).all()))
     return found
+
+
+def items_with_source(session: Session, source: str | None = None) -> list[tuple[Item, str]]:
+    """Every stored item with its source's name (only ``source``'s when given)."""
+    query = select(Item, Source.name).join(Source)
+    if source:
+        query = query.where(Source.name == source)
+    return [(item, name) for item, name in session.execute(query)]
+
+
+def report_issues(session: Session) -> list[ReportIssue]:
+    """Imported issues of the weekly report, newest first."""
+    return list(session.scalars(select(ReportIssue).order_by(ReportIssue.published.desc())))
+
+
+def report_issue(session: Session, published: date | None) -> ReportIssue | None:
+    """The imported issue published on that day, if any."""
+    return session.scalar(select(ReportIssue).where(ReportIssue.published == published))
+
+
+def daemon_state(session: Session, key: str) -> DaemonState | None:
+    """What the daemon recorded under ``key`` (its "heartbeat", say)."""
+    return session.get(DaemonState, key)
+
+
+def user_count(session: Session) -> int:
+    """How many editor accounts exist, removed ones included."""
+    return session.scalar(select(func.count(User.id))) or 0
+
+
+def users_by_name(session: Session) -> list[User]:
+    """Editor accounts in order of their login names, removed ones included."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def triage_counts(session: Session) -> dict[int, int]:
+    """How many triage actions each user (by id) has taken."""
+    return dict(session.execute(select(Triage.user_id, func.count(Triage.id)).group_by(Triage.user_id)).all())

@@ -512,7 +512,7 @@ def test_build_context_holds_what_the_dockerfile_copies_and_no_secrets(tmp_path:
     context = _build_context(ROOT)
     for source in _copy_sources():
         assert source in context, f"COPY {source}: excluded by .dockerignore"
-    for needed in ("storage/migrations/env.py", "storage/migrations/script.py.mako", "radar/cli.py",
+    for needed in ("storage/migrations/env.py", "storage/migrations/script.py.mako", "radar/cli/__init__.py",
                    "scheduler/templates/digest.html.j2", "watchlists/sources/ndrc.yml", "watchlists/topics.yml"):
         assert needed in context, needed
     assert {p for p in context if p.startswith("storage/migrations/versions/")} >= {

@@ -29,7 +29,7 @@ from conftest import FIXTURES, Radar, expected_articles, free_port
 from test_candidates import NOTICE, story_in_three_outlets
 from common.settings import get_settings
 from scheduler.web import create_app
-from radar import workspace as commands
+from radar.cli import workspace as commands
 from scheduler.web.auth import add_user
 from scheduler.web.data import week_of
 from storage.db import transaction
@@ -462,7 +462,7 @@ def test_an_unexpected_error_is_a_page_not_a_stack_trace(web: Web) -> None:
 
 # -- commands --------------------------------------------------------------------------
 def registered() -> typer.Typer:
-    """The commands wired exactly as radar/cli.py wires them."""
+    """The commands wired exactly as radar/cli/__init__.py wires them."""
     app = typer.Typer()
 
     @app.callback()
@@ -500,7 +500,7 @@ def test_users_are_added_and_listed_from_the_command_line(radar: Radar, database
 def test_crawl_web_serves_the_login_page_on_loopback(radar: Radar, tmp_path: Path) -> None:
     port = free_port()
     script = (
-        "import sys; from radar.cli import app; from radar import workspace as commands\n"
+        "import sys; from radar.cli import app; from radar.cli import workspace as commands\n"
         "app.command('web')(commands.web); app.add_typer(commands.users_app, name='users')\n"
         "sys.argv = ['crawl', 'web', '--port', sys.argv[1]]; app()\n"
     )

@@ -1,6 +1,6 @@
 """Serving the editor workspace with waitress: the settings it needs behind a proxy, and the
 daemon's way of serving it in a thread (RADAR_WEB_ADDR). `crawl web` serves it in the
-foreground (radar/workspace.py)."""
+foreground (radar/cli/workspace.py)."""
 
 from __future__ import annotations
 

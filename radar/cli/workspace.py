@@ -1,9 +1,4 @@
-"""`crawl web` and `crawl users …`. Registered by radar/cli.py with
-
-    from radar import workspace as commands
-    app.command("web")(commands.web)
-    app.add_typer(commands.users_app, name="users")
-"""
+"""`crawl web` and `crawl users …`: the editors' web workspace and their accounts."""
 
 from __future__ import annotations
 
@@ -54,12 +49,10 @@ def web(
     config = get_settings()
     app = create_app(config)
     with app.app_context():
-        from sqlalchemy import func, select
-
-        from storage.models import User
+        from storage import queries
 
         with app.extensions["radar"]["sessions"]() as session:
-            if not session.scalar(select(func.count(User.id))):
+            if not queries.user_count(session):
                 err.print("[yellow]No users yet:[/yellow] create one with `crawl users add NAME` to log in.")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]Listening on {host}: anyone who can reach it sees the login page. Use https in front of it.[/yellow]")
@@ -155,21 +148,11 @@ def users_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List editor accounts."""
-    from sqlalchemy import func, select
-
-    from scheduler.web.auth import is_removed
+    from scheduler.accounts import editor_rows
     from storage.db import transaction
-    from storage.models import Triage, User
 
-    url = _database()
-    with transaction(url) as session:
-        counts = dict(session.execute(select(Triage.user_id, func.count(Triage.id)).group_by(Triage.user_id)).all())
-        rows = [
-            {"username": u.username, "created_at": u.created_at.isoformat(), "actions": counts.get(u.id, 0)}
-            | ({"feed_token": u.feed_token} if tokens else {})
-            for u in session.scalars(select(User).order_by(User.username))
-            if not is_removed(u)  # a removed editor's row only keeps their triage history's author
-        ]
+    with transaction(_database()) as session:
+        rows = editor_rows(session, tokens)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return

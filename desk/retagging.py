@@ -1,0 +1,41 @@
+"""Tagging in bulk, for `crawl tag --jsonl` and `crawl retag`: many records or every stored
+item through one tagger (desk.tagging.Tagger, built by the caller from watchlists/topics.yml)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from desk.tagging import Tagger
+from storage import queries
+
+
+def tag_records(tagger: Tagger, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """One tag result per JSON line (keys title, body, source, url); blank lines are skipped."""
+    for line in lines:
+        if line.strip():
+            record = json.loads(line)
+            result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"))
+            yield result.to_dict()
+
+
+@dataclass(frozen=True)
+class Retagged:
+    total: int
+    changed_category: int
+
+
+def retag_stored(session: Session, tagger: Tagger, source: str | None = None) -> Retagged:
+    """Tag every stored item again (only ``source``'s when given) and store topics and score."""
+    changed = total = 0
+    for item, name in queries.items_with_source(session, source):
+        result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at)
+        total += 1
+        if (item.topics or {}).get("category") != result.category:
+            changed += 1
+        item.topics, item.score = result.to_dict(), result.score
+    return Retagged(total, changed)

@@ -1,0 +1,131 @@
+"""`crawl issues`: past issues of the weekly report — import them so covered stories are
+recognised, list and show them, and measure what the watchlists cover of what they cite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from common.dates import parse_date
+from common.markup import safe
+from radar.cli._common import database, err, out, settings, watched_sources
+
+issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
+
+
+@issues_app.command("import")
+def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
+    """Import issues (re-importing one replaces it); stored items they cite become `covered`."""
+    from desk.issues import ReportParseError, parse_report, read_report_text
+    from desk import issues
+    from storage.db import transaction
+
+    config = settings()
+    url, failed = database(config), 0
+    for file in files:
+        try:
+            report = parse_report(read_report_text(file), str(file))
+        except ReportParseError as error:
+            err.print(f"[red]{safe(file)}: {safe(error)}[/red]")
+            failed += 1
+            continue
+        with transaction(url) as session:
+            issue, created = issues.store(session, report)
+            covered = issues.mark_covered(session)
+        refs = sum(len(s.references) for s in issue.stories)
+        out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
+                  f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
+        for line in report.unplaced:
+            out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@issues_app.command("list")
+def issues_list() -> None:
+    """List imported issues."""
+    from storage import queries
+    from storage.db import transaction
+
+    config = settings()
+    table = Table(title="Imported issues")
+    for column in ("published", "stories", "briefs", "references", "file"):
+        table.add_column(column)
+    with transaction(database(config)) as session:
+        for issue in queries.report_issues(session):
+            briefs = sum(s.is_brief for s in issue.stories)
+            table.add_row(str(issue.published), str(len(issue.stories) - briefs), str(briefs),
+                          str(sum(len(s.references) for s in issue.stories)), safe(issue.source_file))
+    out.print(table)
+
+
+@issues_app.command("show")
+def issues_show(published: Annotated[str, typer.Argument(help="Publication date, e.g. 2024-06-28.")],
+                as_json: Annotated[bool, typer.Option("--json", help="The full parsed structure.")] = False) -> None:
+    """Show one imported issue: its stories, categories and references."""
+    from storage import queries
+    from storage.db import transaction
+
+    config = settings()
+    day = parse_date(published)
+    with transaction(database(config)) as session:
+        issue = queries.report_issue(session, day.date() if day else None)
+        if issue is None:
+            err.print(f"No imported issue of {published}. See `crawl issues list`.")
+            raise typer.Exit(1)
+        if as_json:
+            print(json.dumps(issue.structure, ensure_ascii=False, indent=2))
+            return
+        out.print(f"[bold]{safe(issue.title)}[/bold] — {issue.published}")
+        for story in issue.stories:
+            label = "단신동향" if story.is_brief else f"{story.section} · {story.category or '—'}"
+            out.print(f"\n[bold]{safe(label)}[/bold] {story.number or ''} {safe(story.headline)} ({safe(story.event_date or '—')})", highlight=False)
+            for ref in story.references:
+                out.print(f"   {safe(ref.title or ref.outlet)}  {safe(ref.url)}", highlight=False)
+
+
+@issues_app.command("coverage")
+def issues_coverage(
+    dates: Annotated[Optional[list[str]], typer.Argument(help="Publication dates (2024-06-28); all imported issues when none.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Per issue: shares, every cited URL's verdict, and the missed columns.")] = False,
+) -> None:
+    """What are we missing? For each URL an imported issue cites: which source watches its
+    column (the crawler's own host + `article_url` rule), whether we stored it and how many
+    days before the issue. Then the unwatched columns, most cited first, with a command to try each."""
+    from crawler.coverage import KINDS
+    from scheduler.issue_coverage import measure
+    from storage.db import transaction
+
+    config = settings()
+    sources = watched_sources(config)
+    wanted = [day.date() for day in map(parse_date, dates or []) if day is not None]
+    if dates and len(wanted) != len(dates):
+        err.print("Give dates as YYYY-MM-DD, e.g. `crawl issues coverage 2024-06-28`.")
+        raise typer.Exit(2)
+    with transaction(database(config)) as session:
+        report = measure(session, sources, wanted or None)
+    if not report.issues:
+        err.print("No imported issue" + (f" of {', '.join(dates)}" if dates else "") + ". Import some with `crawl issues import FILE…`.")
+        raise typer.Exit(1)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Cited URLs in a watched column (WeChat apart)")
+    for column in ("issue", "watched", "references", "briefs", "figures", "WeChat", "stored", "median lead"):
+        table.add_column(column)
+    for issue in report.issues:
+        kinds = [f"{issue.by_kind[k]['watched']}/{issue.by_kind[k]['cited']}" for k in KINDS]
+        lead = "—" if issue.median_lead_days is None else f"{issue.median_lead_days:g} d"
+        table.add_row(issue.published, f"{issue.watched}/{issue.cited} ({issue.share:.0%})", *kinds,
+                      f"{issue.wechat['watched']}/{issue.wechat['cited']}", str(issue.stored), lead)
+    out.print(table)
+    total = report.total()
+    out.print(f"All issues: {total['watched']}/{total['cited']} non-WeChat cited URLs in a watched column ({total['share']:.0%}).")
+    if report.missed:
+        out.print("\nUnwatched columns, most cited first:")
+        for column in report.missed:
+            out.print(f"  {column.citations}× {safe(column.column)}  — {safe(column.try_with)}", highlight=False)
