@@ -179,11 +179,13 @@ def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
     from desk import similarity as diff
     from storage import queries
     from desk import verdicts
+    from desk.tagging import load_taxonomy
     from storage.db import transaction
     from storage.models import Item, ItemSignature, utcnow
 
     url = f"sqlite:///{db}"
     items = json.loads(items_path.read_text())
+    authority = load_taxonomy(Path(__file__).resolve().parent.parent / "watchlists" / "topics.yml").authority
     diff.title_key("预热")  # OpenCC's dictionaries load on first use: not per-item cost
     # Time each stage judge() goes through (it looks them up on the modules at call time).
     spent = {"signature": 0.0, "covered": 0.0, "duplicate": 0.0, "index": 0.0, "apply": 0.0}
@@ -213,7 +215,7 @@ def measure(db: Path, items_path: Path, out: Path, naive: int) -> None:
                        content_hash="0" * 64, first_seen_at=utcnow(), updated_at=utcnow(), published_at=utcnow())
             session.add(row)
             session.flush()
-            verdict = verdicts.judge(session, row)
+            verdict = verdicts.judge(session, row, authority)
         timings.append(time.perf_counter() - start)
         statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
         if entry["reprint_of"] and verdict.cluster_with == entry["reprint_of"]:

@@ -134,7 +134,7 @@ def components(listing: Path, watchlists: Path, out: Path) -> None:
     trafilatura.extract(pages[0][1])
     warm = extract_article(pages[0][0], pages[0][1], {"Content-Type": "text/html; charset=utf-8"}, source_of(pages[0][0]))
     tagger.tag(warm.title or "", warm.body, source="ndrc", url=pages[0][0])
-    from desk.tagging import _tokenizer
+    from desk.tagging import tokenizer as _tokenizer
 
     _tokenizer()  # jieba's dictionary (loaded on the first ambiguous hit, once per process)
     diff.signature(warm.title or "", warm.body)

@@ -1,4 +1,4 @@
-"""Evaluate the tagger (desk/tagging.py + watchlists/topics.yml) against the past issues.
+"""Evaluate the tagger (desk/tagging/ + watchlists/topics.yml) against the past issues.
 
 Usage::
 

@@ -68,6 +68,18 @@ def _tagger(path: str, mtime: float):  # type: ignore[no-untyped-def]
     return Tagger(load_taxonomy(path))
 
 
+def source_authority(topics_path: str | None):  # type: ignore[no-untyped-def]
+    """The topics file's table of source authority, which picks a story's primary item; without
+    a topics file, the defaults (every source alike: the first item stays primary)."""
+    from pathlib import Path
+
+    from desk.tagging import Authority
+
+    if not topics_path or not Path(topics_path).exists():
+        return Authority()
+    return _tagger(topics_path, Path(topics_path).stat().st_mtime).taxonomy.authority
+
+
 class StorePipeline:
     """Insert new articles; with ``--refresh``, update changed ones. Never a second row:
     the unique constraint on the canonical URL is the last word, not this code's check."""
@@ -90,7 +102,7 @@ class StorePipeline:
                     row = _new_item(item, source_id)
                     session.add(row)
                     session.flush()
-                    verdict = verdicts.judge(session, row)
+                    verdict = verdicts.judge(session, row, source_authority(self.crawler.settings.get("RADAR_TOPICS")))
                     self.stats.inc_value(f"radar/verdict/{verdict.status}")
                     outcome = "new"
                 elif existing.content_hash != item.content_hash:

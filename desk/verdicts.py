@@ -7,7 +7,8 @@
   found with MinHash over character shingles of title + body and an LSH band index kept in
   the database, so each new item looks up a handful of candidates however large the archive.
   Items of one story share a cluster whose primary item is the most authoritative source
-  (the issuing government body over media over aggregators).
+  (the issuing government body over media over aggregators: ``relevance.authority`` in
+  topics.yml, the table the tagger's relevance score reads too).
 - ``new``: none of the above. (``seen`` never reaches storage: the unique canonical URL
   already refuses a second row.)
 
@@ -24,11 +25,9 @@ import numpy as np
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
-from common.urls import host_matches, host_of
 from desk import similarity
+from desk.tagging import Authority
 from storage.models import NEWS, Item, ItemBand, ItemSignature, ReportReference, ReportStory, StoryCluster
-
-AUTHORITY = {"government": 3, "media": 2, "aggregator": 1}
 
 
 @dataclass
@@ -39,29 +38,16 @@ class Verdict:
     cluster_with: int | None = None  # an item of the same story
 
 
-AGGREGATOR_HOSTS = ("baijiahao.baidu.com", "mbd.baidu.com", "163.com", "sohu.com", "qq.com", "toutiao.com", "sina.com.cn", "ifeng.com")
-OFFICIAL_SUFFIXES = ("gov.cn", "cas.cn", "cas.ac.cn")
-
-
-def authority_of(url: str) -> str:
-    """How authoritative a source is for a story it carries: the issuing body first."""
-    host = host_of(url)
-    if host_matches(host, OFFICIAL_SUFFIXES):
-        return "government"
-    if host_matches(host, AGGREGATOR_HOSTS):
-        return "aggregator"
-    return "media"
-
-
-def judge(session: Session, item: Item) -> Verdict:
-    """Decide and store the verdict of a just-inserted item (in the caller's transaction)."""
+def judge(session: Session, item: Item, authority: Authority) -> Verdict:
+    """Decide and store the verdict of a just-inserted item (in the caller's transaction);
+    ``authority`` (the taxonomy's) decides which item of a story is its primary."""
     minhash = similarity.signature(item.title, item.body)
     verdict = (
         covered(session, item) or duplicate(session, item, minhash)
         or follow_up(session, item) or Verdict("new")
     )
     index(session, item, minhash)
-    apply(session, item, verdict)
+    apply(session, item, verdict, authority)
     return verdict
 
 
@@ -129,13 +115,13 @@ def index(session: Session, item: Item, minhash: np.ndarray) -> None:
     session.add_all(ItemBand(band=band, item_id=item.id) for band in similarity.band_keys(minhash))
 
 
-def apply(session: Session, item: Item, verdict: Verdict) -> None:
+def apply(session: Session, item: Item, verdict: Verdict, authority: Authority) -> None:
     item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason or None, verdict.story_id
     if verdict.cluster_with is not None:
-        _cluster(session, item, session.get(Item, verdict.cluster_with))
+        _cluster(session, item, session.get(Item, verdict.cluster_with), authority)
 
 
-def _cluster(session: Session, item: Item, other: Item) -> None:
+def _cluster(session: Session, item: Item, other: Item, authority: Authority) -> None:
     """Put ``item`` in ``other``'s story cluster; the most authoritative item is primary."""
     cluster = session.get(StoryCluster, other.cluster_id) if other.cluster_id else None
     if cluster is None:
@@ -145,7 +131,7 @@ def _cluster(session: Session, item: Item, other: Item) -> None:
         other.cluster_id = cluster.id
     item.cluster_id = cluster.id
     primary = session.get(Item, cluster.primary_item_id)
-    if _rank(item) > _rank(primary):
+    if _authority_of(item, authority) > _authority_of(primary, authority):
         cluster.primary_item_id = item.id
         item.status = "covered" if item.covered_story_id else "new"
         item.verdict_reason = f"primary of a story also carried by item {primary.id}"
@@ -153,8 +139,8 @@ def _cluster(session: Session, item: Item, other: Item) -> None:
             primary.status, primary.verdict_reason = "duplicate", f"same story as item {item.id}, a more authoritative source"
 
 
-def _rank(item: Item) -> int:
-    return AUTHORITY[authority_of(item.url)]
+def _authority_of(item: Item, authority: Authority) -> float:
+    return authority.score(item.url, item.source.name if item.source else None)
 
 
 def reference_keys(session: Session) -> similarity.TitleIndex:

@@ -237,6 +237,23 @@ def test_relevance_rewards_authority_freshness_and_story_size(tagger: Tagger) ->
     assert 0.0 <= base.score <= 1.0
 
 
+
+def test_one_authority_table_ranks_government_over_media_over_aggregators(tagger: Tagger) -> None:
+    # The same table picks a story's primary item (desk.verdicts) and weighs the relevance score.
+    authority = tagger.taxonomy.authority
+    government = authority.score("https://www.ndrc.gov.cn/xxgk/zcfb/tz/202306/t20230613.html")
+    media = authority.score("https://www.news.cn/fortune/reprint1.htm")
+    unknown = authority.score("https://www.example-media.cn/a.html")
+    aggregators = [authority.score(f"https://{host}/a/1") for host in (
+        "www.sohu.com", "www.163.com", "new.qq.com", "www.toutiao.com", "finance.sina.com.cn", "news.ifeng.com",
+        "mbd.baidu.com", "baijiahao.baidu.com", "mp.weixin.qq.com")]
+    assert government > media >= unknown > max(aggregators)
+    assert unknown == authority.default
+    assert authority.score("https://www.nsfc.gov.cn/x") > government  # the longest host suffix wins
+    assert authority.score("https://www.sohu.com/a/1", "most") == authority.sources["most"]  # the source's own entry first
+    assert tagger.tag("通知", source="most", url="https://www.sohu.com/a/1").score_parts["authority"] == authority.sources["most"]
+    assert tagger.tag("通知", url="https://www.sohu.com/a/1").score_parts["authority"] == authority.score("https://www.sohu.com/a/1")
+
 def test_to_dict_is_json_ready_and_explain_names_the_rules(tagger: Tagger) -> None:
     result = tagger.tag("广东省人民政府办公厅印发广东省关于人工智能赋能千行百业若干措施的通知", source="guangdong")
     data = result.to_dict()
