@@ -271,22 +271,20 @@ class SourceBase(Strict):
 
         return {urlsplit(entry.url).hostname or "" for entry in self.lists}
 
-
-
     # -- what each kind answers (see the kind modules) -------------------------------
-    # The first list page is a JavaScript shell naming the real list (see `api_url`).
+    # The first list page is a JavaScript shell naming the real list (see `read_shell`).
     list_is_shell: ClassVar[bool] = False
     # Whether `pagination` is followed; a kind that pages some other way says no.
     follows_pagination: ClassVar[bool] = True
 
-    def read_list(self, page: Page, list_url: str, tally: RuleTally) -> Listing:
+    def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
         """The entries on a fetched list page, tallying which list rules matched."""
         raise NotImplementedError
 
     def tally_kept(self, entries: list[Entry], tally: RuleTally) -> None:
         """Record whether the list rules matched on the entries the crawl keeps."""
 
-    def read_shell(self, page: Page, tally: RuleTally) -> str | None:
+    def read_shell(self, page: FetchedPage, tally: RuleTally) -> str | None:
         """For a kind whose list page is a shell: the URL of the real list it names; None
         (with the rule that found nothing tallied) when it names none."""
         raise NotImplementedError
@@ -299,7 +297,7 @@ class SourceBase(Strict):
         """The article itself when the list carries its text; None: fetch the entry's page."""
         return None
 
-    def explain_list(self, page: Page, fetch: FetchForDoctor) -> Explanation:
+    def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
         """What `crawl doctor` shows about reading this list page, with the entries found."""
         raise NotImplementedError
 
@@ -308,7 +306,7 @@ class SourceBase(Strict):
         return []
 
 
-class Page(Protocol):
+class FetchedPage(Protocol):
     """A fetched page, as a Scrapy response or the doctor's `Fetched` carries it."""
 
     url: str
@@ -352,4 +350,4 @@ def explain_title_and_date(spec: Strict, kept: list[Entry]) -> list[str]:
 
 
 # The doctor's fetch of a further page (url, referer): the page and its one-line summary.
-FetchForDoctor = Callable[[str, str], "tuple[Page, str]"]
+FetchForDoctor = Callable[[str, str], "tuple[FetchedPage, str]"]

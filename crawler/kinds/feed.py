@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from common.dates import parse_date, plausible
 from common.markup import safe
 from common.text import clean_inline, element_text, parse_html
-from crawler.kinds.base import CompiledRegex, Explanation, FetchForDoctor, Listing, Page, SourceBase, Strict
+from crawler.kinds.base import CompiledRegex, Explanation, FetchForDoctor, Listing, FetchedPage, SourceBase, Strict
 from crawler.listings import Entry, RuleTally
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class FeedSource(SourceBase):
     def article_pattern(self) -> str | None:
         return self.feed.article_url
 
-    def read_list(self, page: Page, list_url: str, tally: RuleTally) -> Listing:
+    def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
         found, title = feed_entries(page.body)
         tally.record("feed.items", bool(found))
         return Listing(found, feed_title=title)
@@ -44,7 +44,7 @@ class FeedSource(SourceBase):
     def carried_article(self, entry: Entry, listing: Listing) -> Article | None:
         return feed_article(entry, listing.feed_title) if self.feed.content == "feed" else None
 
-    def explain_list(self, page: Page, fetch: FetchForDoctor) -> Explanation:
+    def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
         found, title = feed_entries(page.body)
         return Explanation([f"   feed “{safe(title or '—')}”: {len(found)} item(s)"], found)
 

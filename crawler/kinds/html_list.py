@@ -14,7 +14,7 @@ from parsel import Selector
 from common.dates import parse_date
 from common.markup import safe
 from crawler import autolist, netguard, rules
-from crawler.kinds.base import Explanation, FetchForDoctor, ListEntryRules, Listing, Page, SourceBase, explain_title_and_date
+from crawler.kinds.base import Explanation, FetchForDoctor, ListEntryRules, Listing, FetchedPage, SourceBase, explain_title_and_date
 from crawler.listings import Entry, RuleTally, tally_entries
 
 
@@ -26,14 +26,14 @@ class HtmlListSource(SourceBase):
     def article_pattern(self) -> str | None:
         return self.list.article_url
 
-    def read_list(self, page: Page, list_url: str, tally: RuleTally) -> Listing:
+    def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
         found = html_entries(page.selector, page.url, self.list, tally)
         return with_detection(self, found, page.text, page.url)
 
     def tally_kept(self, entries: list[Entry], tally: RuleTally) -> None:
         tally_entries(entries, self.list, tally)
 
-    def explain_list(self, page: Page, fetch: FetchForDoctor) -> Explanation:
+    def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
         return explain_html(self.list, page.selector, page.url)
 
     def explain_kept(self, kept: list[Entry]) -> list[str]:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urljoin
 from parsel import Selector
 
 from common.markup import safe
-from crawler.kinds.base import CompiledSelector, Explanation, FetchForDoctor, ListEntryRules, Listing, Page, SourceBase, explain_title_and_date
+from crawler.kinds.base import CompiledSelector, Explanation, FetchForDoctor, ListEntryRules, Listing, FetchedPage, SourceBase, explain_title_and_date
 from crawler.kinds.html_list import explain_html, html_entries, with_detection
 from crawler.kinds.json_list import json_path
 from crawler.listings import Entry, RuleTally, tally_entries
@@ -38,10 +38,10 @@ class JpaasListSource(SourceBase):
     def article_pattern(self) -> str | None:
         return self.list.article_url
 
-    def api_url(self, page: Page) -> str | None:
+    def api_url(self, page: FetchedPage) -> str | None:
         return jpaas_api_url(page.selector, page.url, self.script)
 
-    def read_shell(self, page: Page, tally: RuleTally) -> str | None:
+    def read_shell(self, page: FetchedPage, tally: RuleTally) -> str | None:
         api = self.api_url(page)
         if api is None:
             tally.record("list.script", False)
@@ -50,7 +50,7 @@ class JpaasListSource(SourceBase):
     def shell_failure(self) -> str:
         return f"names no jpaas API (script `{self.script}` not found)"
 
-    def read_list(self, page: Page, list_url: str, tally: RuleTally) -> Listing:
+    def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
         fragment = jpaas_fragment(page.text)
         tally.record("list.script", fragment is not None)
         if fragment is None:
@@ -61,7 +61,7 @@ class JpaasListSource(SourceBase):
     def tally_kept(self, entries: list[Entry], tally: RuleTally) -> None:
         tally_entries(entries, self.list, tally)
 
-    def explain_list(self, page: Page, fetch: FetchForDoctor) -> Explanation:
+    def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
         api = self.api_url(page)
         lines = [f"   script `{safe(self.script)}` → API {safe(api) if api else '[red]not found[/red]'}"]
         if api is None:

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from common.dates import parse_date
 from common.markup import safe
-from crawler.kinds.base import CompiledRegex, Explanation, FetchForDoctor, Listing, Page, SourceBase, Strict, explain_title_and_date
+from crawler.kinds.base import CompiledRegex, Explanation, FetchForDoctor, Listing, FetchedPage, SourceBase, Strict, explain_title_and_date
 from crawler.listings import Entry, RuleTally, tally_entries
 
 
@@ -31,7 +31,7 @@ class JsonListSource(SourceBase):
     def article_pattern(self) -> str | None:
         return self.list.article_url
 
-    def read_list(self, page: Page, list_url: str, tally: RuleTally) -> Listing:
+    def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
         found = json_entries(page.text, page.url, self.list)
         tally.record("list.items", bool(found))
         return Listing(found)
@@ -39,7 +39,7 @@ class JsonListSource(SourceBase):
     def tally_kept(self, entries: list[Entry], tally: RuleTally) -> None:
         tally_entries(entries, self.list, tally)
 
-    def explain_list(self, page: Page, fetch: FetchForDoctor) -> Explanation:
+    def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
         found = json_entries(page.text, page.url, self.list)
         return Explanation([f"   items path `{safe(self.list.items)}`: {len(found)} record(s) with a link"], found)
 
