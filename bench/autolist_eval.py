@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler import autolist, listings  # noqa: E402
+from crawler.kinds.html_list import html_entries  # noqa: E402
 from crawler.replay import SITES, FakeInternet  # noqa: E402
 from crawler.watchlist import load_sources  # noqa: E402
 
@@ -41,7 +42,7 @@ def main() -> None:
             if located is None:
                 continue
             text = located[0].read_bytes().decode(source.encoding or "utf-8", "replace")
-            labels = {e.url for e in listings.html_entries(Selector(text=text), entry.url, source.list)
+            labels = {e.url for e in html_entries(Selector(text=text), entry.url, source.list)
                       if listings.is_article_url(e.url, source.article_pattern)}
             for mode, pattern in (("article_url", source.article_pattern), ("shape", None)):
                 found = {e.url for e in autolist.detect_entries(text, entry.url, pattern).entries}

@@ -1,8 +1,9 @@
 """`crawl doctor`: fetch one list page and one article and explain what each rule matched.
 
 The tool an editor reaches for after a site redesign. It reads pages with the same list
-readers and the same extractor as a crawl (:mod:`crawler.listings`, :mod:`crawler.extract`),
-and fetches them exactly as a crawl does: through Scrapy with the source's settings (proxy,
+readers and the same extractor as a crawl (the source's kind, :mod:`crawler.kinds`, and
+:mod:`crawler.extract`), and each kind explains its own reading of the list page. It
+fetches pages exactly as a crawl does: through Scrapy with the source's settings (proxy,
 cookies, robots.txt, size limits, the fetch guard of :mod:`crawler.netguard`). Each fetch is
 a one-request crawl in a child process — Twisted's reactor runs once per process, and the
 web workspace must never run Scrapy in its own. It fetches only the source's own pages: a
@@ -17,18 +18,18 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from parsel import Selector
 
-from crawler import listings, netguard
+from crawler import netguard
 from common.settings import Settings
 from crawler.extract.encoding import decide_encoding
 from crawler.extract import extract_article
 from crawler.listings import Entry
 from common.markup import safe
-from crawler.rules import select
 from crawler.spiders import ARTICLE, LIST
 from crawler.watchlist import SourceBase
 
@@ -54,6 +55,10 @@ class Fetched:
     @property
     def encoding(self) -> str:
         return decide_encoding(self.body, self.headers.get("content-type"))
+
+    @cached_property
+    def selector(self) -> Selector:
+        return Selector(text=self.text)
 
 
 def check_list_url(source: SourceBase, url: str) -> str:
@@ -166,26 +171,16 @@ def _fetch_line(page: Fetched) -> str:
 
 def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[Entry], list[str]]:
     lines = [f"[bold]2. Entries[/bold] (kind {source.kind})"]  # type: ignore[attr-defined]
-    spec = getattr(source, "list", None)
-    if source.kind == "feed":  # type: ignore[attr-defined]
-        found, title = listings.feed_entries(page.body)
-        lines.append(f"   feed “{safe(title or '—')}”: {len(found)} item(s)")
-    elif source.kind == "json_list":  # type: ignore[attr-defined]
-        found = listings.json_entries(page.text, page.url, spec)
-        lines.append(f"   items path `{safe(spec.items)}`: {len(found)} record(s) with a link")
-    else:
-        selector = Selector(text=page.text)
-        if source.kind == "jpaas_list":  # type: ignore[attr-defined]
-            api = listings.jpaas_api_url(selector, page.url, source.script)  # type: ignore[attr-defined]
-            lines.append(f"   script `{safe(source.script)}` → API {safe(api) if api else '[red]not found[/red]'}")  # type: ignore[attr-defined]
-            if api is None:
-                return [], lines
-            answer = fetch(api, config, source, referer=page.url)
-            lines.append(_fetch_line(answer))
-            selector = listings.jpaas_fragment(answer.text) or Selector(text="")
-        nodes = len(select(selector, spec.entry))
-        lines.append(f"   list.entry `{safe(spec.entry.select)}` matched {nodes} element(s)")
-        found = listings.html_entries(selector, page.url, spec)
+
+    def fetch_further(url: str, referer: str) -> tuple[Fetched, str]:
+        answer = fetch(url, config, source, referer=referer)
+        return answer, _fetch_line(answer)
+
+    explained = source.explain_list(page, fetch_further)
+    lines.extend(explained.lines)
+    if explained.found is None:
+        return [], lines
+    found = explained.found
     wanted = [e for e in found if netguard.keeps_entry(e.url, source)]
     if source.article_pattern:
         lines.append(f"   article_url `{safe(source.article_pattern)}` kept {len(wanted)} of {len(found)} link(s)")
@@ -193,11 +188,7 @@ def _entries(source: SourceBase, page: Fetched, config: Settings) -> tuple[list[
         lines.append(f"   no article_url: links on the source's own hosts kept, {len(wanted)} of {len(found)}")
     for dropped in [e.url for e in found if e not in wanted][:3]:
         lines.append(f"     dropped {safe(dropped)}")
-    if spec is not None and hasattr(spec, "title"):
-        for name in ("title", "date"):
-            if getattr(spec, name, None):
-                hits = sum(getattr(e, name) is not None for e in wanted)
-                lines.append(f"   list.{name}: matched {hits} of {len(wanted)}")
+    lines.extend(source.explain_kept(wanted))
     for entry in wanted[:5]:
         when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
         lines.append(f"     · {when}  {safe(entry.title or '—')}  {safe(entry.url)}")

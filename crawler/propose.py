@@ -19,7 +19,8 @@ from parsel import Selector
 
 from crawler import autolist, listings
 from crawler.coverage import column_url
-from crawler.watchlist import HtmlListSource, ListEntryRules
+from crawler.kinds.base import ListEntryRules
+from crawler.kinds.html_list import HtmlListSource, html_entries
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 DATE_RUN = re.compile(r"^(?:19|20)\d{2}(?:0[1-9]|1[0-2])?(?:[0-3]\d)?$")  # 2024, 202406, 20240613
@@ -152,7 +153,7 @@ def stable_selector(page: str, list_url: str, urls: list[str], pattern: str | No
     selector = Selector(text=page)
     for entry in _entry_candidates(selector, urls):
         spec = ListEntryRules(entry=entry)
-        found = [e.url for e in listings.html_entries(selector, list_url, spec) if listings.is_article_url(e.url, pattern)]
+        found = [e.url for e in html_entries(selector, list_url, spec) if listings.is_article_url(e.url, pattern)]
         hits = len(set(found) & set(urls))
         if hits >= 0.9 * len(urls) and len(found) <= 1.1 * len(urls):
             return {"entry": entry, "link": "a::attr(href)"}

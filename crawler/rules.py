@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from parsel import Selector, SelectorList
 
 from common.text import clean_inline
-from crawler.watchlist import Rule
+
+if TYPE_CHECKING:
+    from crawler.kinds.base import Rule
 
 
 def select(node: Selector, rule: Rule) -> SelectorList[Selector]:

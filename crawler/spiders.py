@@ -1,15 +1,16 @@
-"""One generic, configuration-driven spider per source kind.
+"""One generic, configuration-driven spider for every source.
 
-Spiders only turn responses into requests and items. Deciding what is already known,
-conditional GETs, encodings and storage live in middlewares and pipelines; reading list
-formats lives in :mod:`crawler.listings`.
+The spider only turns responses into requests and items; how a list page is read is the
+source's kind's business (:mod:`crawler.kinds`), asked through the source object. Deciding
+what is already known, conditional GETs, encodings and storage live in middlewares and
+pipelines.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
@@ -17,12 +18,14 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler import autolist, listings, netguard, rules
+from crawler import netguard, rules
 from crawler.extract import Article, extract_article
 from crawler.items import ArticleItem
+from crawler.kinds import KINDS
+from crawler.kinds.base import Listing
 from crawler.listings import Entry, RuleTally
 from crawler.netguard import RefusedRequest
-from crawler.watchlist import FeedSource, HtmlListSource, JpaasListSource, JsonListSource, SourceBase
+from crawler.kinds.base import SourceBase
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,6 @@ ARTICLE_FIELDS = {"article.title": "title", "article.published": "published_at",
 class SourceSpider(scrapy.Spider):
     """Crawl list pages, follow their article links, yield one item per article."""
 
-    kind: ClassVar[str] = ""
-
     def __init__(self, source: SourceBase, max_pages: int | None = None, **kwargs: Any):
         super().__init__(name=source.name, **kwargs)
         self.source = source
@@ -46,6 +47,9 @@ class SourceSpider(scrapy.Spider):
             yield self.list_request(entry.url, entry.url, page=1)
 
     def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
+        if page == 1 and self.source.list_is_shell and "callback" not in extra:
+            # The shell never changes when items are added: fetch it unconditionally.
+            extra |= {"callback": self.parse_shell, "role": SHELL}
         return scrapy.Request(
             url,
             callback=extra.pop("callback", self.parse_list),
@@ -57,32 +61,58 @@ class SourceSpider(scrapy.Spider):
             dont_filter=True,
         )
 
+    def parse_shell(self, response: Response) -> Iterator[scrapy.Request]:
+        """A shell list page names the real list: request that as the first list page."""
+        tally = RuleTally()
+        api = self.source.read_shell(response, tally)
+        if api is None:
+            log.warning("%s: %s %s", self.name, response.url, self.source.shell_failure())
+            self._merge(tally)
+            self._count("list_pages", "thin_lists")
+            return
+        yield self.list_request(api, response.url, 1, callback=self.parse_list, headers={"Referer": response.url})
+
     def parse_list(self, response: Response) -> Iterator[Any]:
         if response.status == 304:
             return
         tally = RuleTally()
-        entries = [e for e in self.entries(response, tally) if netguard.keeps_entry(e.url, self.source)]
+        listing = self.source.read_list(response, response.meta["list_url"], tally)
+        if listing.detected:
+            log.warning("%s: %s on %s", self.name, listing.detected, listing.detected_on)
+            self._count("detected_lists")
+            self.crawler.stats.set_value("radar/detected", listing.detected)
+        entries = [e for e in listing.entries if netguard.keeps_entry(e.url, self.source)]
         entries = entries[: self.source.max_entries]
-        if hasattr(self.source, "list"):
-            listings.tally_entries(entries, self.source.list, tally)
+        self.source.tally_kept(entries, tally)
         self._record_list(response, entries, tally)
-        yield from self.follow(entries, response)
+        yield from self.follow(entries, listing)
         next_url = self.next_page(response) if entries else None  # an empty page ends the list
         if next_url:
             yield self.list_request(next_url, response.meta["list_url"], response.meta["page"] + 1)
 
-    def follow(self, entries: list[Entry], response: Response) -> Iterator[Any]:
+    def follow(self, entries: list[Entry], listing: Listing) -> Iterator[Any]:
+        """Request each entry's article, or take the article the list carries."""
         for entry in entries:
-            yield scrapy.Request(
-                entry.url,
-                callback=self.parse_article,
-                errback=self.failed,
-                headers=self.source.politeness.headers or None,
-                meta={"radar_role": ARTICLE, "list_title": entry.title, "list_date": entry.date},
-                # Scrapy's duplicate filter would silently drop a redirect back to the same URL;
-                # the incremental middleware de-duplicates by canonical URL instead.
-                dont_filter=True,
-            )
+            carried = self.source.carried_article(entry, listing)
+            if carried is None:
+                yield self.article_request(entry)
+                continue
+            raw = (entry.content or "").encode("utf-8")
+            item = self.item(entry.url, carried, raw, {"list_title": entry.title, "list_date": entry.date})
+            if item is not None:
+                yield item
+
+    def article_request(self, entry: Entry) -> scrapy.Request:
+        return scrapy.Request(
+            entry.url,
+            callback=self.parse_article,
+            errback=self.failed,
+            headers=self.source.politeness.headers or None,
+            meta={"radar_role": ARTICLE, "list_title": entry.title, "list_date": entry.date},
+            # Scrapy's duplicate filter would silently drop a redirect back to the same URL;
+            # the incremental middleware de-duplicates by canonical URL instead.
+            dont_filter=True,
+        )
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         headers = {k.decode(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
@@ -133,38 +163,15 @@ class SourceSpider(scrapy.Spider):
         self._count("errors", f"errors/{role}", f"errors/{kind.replace(' ', '_')}")
         self.crawler.stats.set_value("radar/last_error", f"{role} {request.url}: {reason}")
 
-    # -- to be provided per kind -----------------------------------------------------
-    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        raise NotImplementedError
-
     def next_page(self, response: Response) -> str | None:
         pagination, page = self.source.pagination, response.meta["page"]
-        if pagination is None or page >= self.max_pages:
+        if pagination is None or page >= self.max_pages or not self.source.follows_pagination:
             return None
         if pagination.url:
             return urljoin(response.meta["list_url"], pagination.url.format(n=pagination.first + page - 1))
         selector = getattr(response, "selector", None)
         href = rules.first_text(selector, pagination.next) if selector is not None else None
         return urljoin(response.url, href) if href else None
-
-    def with_detection(self, found: list[Entry], page: str, base_url: str) -> list[Entry]:
-        """The entries the rules found; where they found too few (a redesign, a wrong
-        selector) or the source has none, the entries detection finds on the same page.
-        A rescue is recorded, so the source turns `degraded`, naming the rule, not silent."""
-        pattern = self.source.article_pattern
-        wanted = sum(netguard.keeps_entry(e.url, self.source) for e in found)
-        if wanted >= max(self.source.expect.min_entries, 1):
-            return found
-        detection = autolist.detect_entries(page, base_url, pattern)
-        if len(detection.entries) <= wanted:
-            return found
-        entry_rule = self.source.list.entry if hasattr(self.source, "list") else None
-        if entry_rule is not None:
-            why = f"list.entry `{entry_rule.select}` found {wanted}; {len(detection.entries)} entries found by detection"
-            log.warning("%s: %s on %s", self.name, why, base_url)
-            self._count("detected_lists")
-            self.crawler.stats.set_value("radar/detected", why)
-        return detection.entries
 
     # -- bookkeeping for source health ---------------------------------------------
     def _record_list(self, response: Response, entries: list[Entry], tally: RuleTally) -> None:
@@ -199,93 +206,6 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"radar/{name}")
 
 
-class HtmlListSpider(SourceSpider):
-    """``kind: html_list`` — entries found by CSS/XPath on an HTML list page."""
-
-    kind = "html_list"
-    source: HtmlListSource
-
-    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        found = listings.html_entries(response.selector, response.url, self.source.list, tally)
-        return self.with_detection(found, response.text, response.url)
-
-
-class JsonListSpider(SourceSpider):
-    """``kind: json_list`` — entries read from a JSON list (dotted paths)."""
-
-    kind = "json_list"
-    source: JsonListSource
-
-    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        found = listings.json_entries(response.text, response.url, self.source.list)
-        tally.record("list.items", bool(found))
-        return found
-
-
-class JpaasListSpider(SourceSpider):
-    """``kind: jpaas_list`` — a JavaScript column page whose script tag names a JSON API."""
-
-    kind = "jpaas_list"
-    source: JpaasListSource
-
-    def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
-        if page == 1 and "callback" not in extra:
-            # The shell never changes when items are added: fetch it unconditionally.
-            return super().list_request(url, list_url, page, callback=self.parse_shell, role=SHELL)
-        return super().list_request(url, list_url, page, **extra)
-
-    def parse_shell(self, response: Response) -> Iterator[scrapy.Request]:
-        api = listings.jpaas_api_url(response.selector, response.url, self.source.script)
-        if api is None:
-            log.warning("%s: %s names no jpaas API (script `%s` not found)", self.name, response.url, self.source.script)
-            self._merge_missing("list.script")
-            return
-        yield self.list_request(api, response.url, 1, callback=self.parse_list, headers={"Referer": response.url})
-
-    def _merge_missing(self, rule: str) -> None:
-        tally = RuleTally()
-        tally.record(rule, False)
-        self._merge(tally)
-        self._count("list_pages", "thin_lists")
-
-    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        fragment = listings.jpaas_fragment(response.text)
-        tally.record("list.script", fragment is not None)
-        if fragment is None:
-            return []
-        found = listings.html_entries(fragment, response.meta["list_url"], self.source.list, tally)
-        return self.with_detection(found, fragment.get(), response.meta["list_url"])
-
-    def next_page(self, response: Response) -> str | None:
-        return None  # the API pages through paramJson; the first page is what is new
-
-
-class FeedSpider(SourceSpider):
-    """``kind: feed`` — RSS, Atom or JSON Feed, e.g. a WeChat account through a mirror."""
-
-    kind = "feed"
-    source: FeedSource
-
-    def entries(self, response: Response, tally: RuleTally) -> list[Entry]:
-        found, title = listings.feed_entries(response.body)
-        response.meta["feed_title"] = title
-        tally.record("feed.items", bool(found))
-        return found
-
-    def follow(self, entries: list[Entry], response: Response) -> Iterator[Any]:
-        if self.source.feed.content == "article":
-            yield from super().follow(entries, response)
-            return
-        for entry in entries:
-            article = listings.feed_article(entry, response.meta.get("feed_title"))
-            item = self.item(entry.url, article, (entry.content or "").encode("utf-8"), {"list_title": entry.title, "list_date": entry.date})
-            if item is not None:
-                yield item
-
-    def next_page(self, response: Response) -> str | None:
-        return None
-
-
 def _with_message(kind: str, error: BaseException) -> str:
     """``IgnoreRequest: max redirections reached`` — Scrapy says why in the exception's text;
     a bare class name tells an editor nothing."""
@@ -293,6 +213,5 @@ def _with_message(kind: str, error: BaseException) -> str:
     return f"{kind}: {message[:300]}" if message and message != kind else kind
 
 
-SPIDERS: dict[str, type[SourceSpider]] = {
-    cls.kind: cls for cls in (HtmlListSpider, JsonListSpider, JpaasListSpider, FeedSpider)
-}
+# Every kind is crawled by the one spider; kept as a mapping for callers that look it up by kind.
+SPIDERS: dict[str, type[SourceSpider]] = dict.fromkeys(KINDS, SourceSpider)

@@ -15,6 +15,7 @@ from parsel import Selector
 
 from conftest import ROOT, Radar, expected_articles
 from crawler import autolist, listings
+from crawler.kinds.html_list import html_entries
 from crawler.replay import SITES, FakeInternet
 from crawler.watchlist import load_sources
 
@@ -30,7 +31,7 @@ def list_pages() -> list[tuple[str, str, str, str | None, list[str]]]:
             if located is None:
                 continue
             text = located[0].read_bytes().decode(source.encoding or "utf-8", "replace")
-            found = listings.html_entries(Selector(text=text), entry.url, source.list)
+            found = html_entries(Selector(text=text), entry.url, source.list)
             labels = [e.url for e in found if listings.is_article_url(e.url, source.article_pattern)]
             pages.append((source.name, entry.url, text, source.article_pattern, labels))
     return pages

@@ -119,7 +119,8 @@ def _entry(html: str, title: str) -> str:
 def test_list_and_feed_dates_keep_their_precision_to_the_article() -> None:
     from types import SimpleNamespace
 
-    from crawler.listings import feed_article, feed_entries, json_entries
+    from crawler.kinds.feed import feed_article, feed_entries
+    from crawler.kinds.json_list import json_entries
 
     spec = SimpleNamespace(items="data", link="url", title="title", date="time")
     listed = json_entries('{"data": [{"url": "/a.html", "title": "a", "time": "2019-09-25"}, {"url": "/b.html", "title": "b", "time": "2019-09-25 23:59:00"}]}',

@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 from conftest import FIXTURES, Radar
 from common.settings import get_settings
 from common.dates import parse_date
-from crawler.listings import feed_entries
+from crawler.kinds.feed import feed_entries
 from common.text import clean_text
 from scheduler import digest as digests
 from scheduler import jobs

@@ -9,7 +9,7 @@ import pytest
 from parsel import Selector
 
 from conftest import ROOT, Radar
-from crawler.listings import html_entries
+from crawler.kinds.html_list import html_entries
 from crawler.watchlist import WatchlistError, load_source, load_sources
 
 SOURCES = ROOT / "watchlists" / "sources"
