@@ -12,6 +12,7 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from desk import verdicts
+from crawler.extensions import RunLedger
 from crawler.items import ArticleItem
 from common.urls import canonical_url
 from storage import queries
@@ -82,7 +83,7 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        source_id = self.crawler.radar_source_id  # type: ignore[attr-defined]
+        source_id = self.crawler.get_extension(RunLedger).source_id  # opened with the run
         try:
             with transaction(self.database_url) as session:
                 existing = queries.item_by_url(session, item.canonical_url)
@@ -119,7 +120,7 @@ class StorePipeline:
 
     def _failed(self, item: ArticleItem, error: Exception) -> None:
         """An article the database refused is an error of the run, never a silent loss: the
-        run is partial and its list pages are read again next time (see RunRecorder)."""
+        run is partial and its list pages are read again next time (see ListPageStates)."""
         reason = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
         log.error("%s: could not store %s: %s", item.source, item.canonical_url, reason)
         for name in ("radar/errors", "radar/errors/store"):

@@ -38,7 +38,11 @@ DEFAULTS: dict[str, Any] = {
         "crawler.pipelines.TagPipeline": 500,
         "crawler.pipelines.StorePipeline": 900,
     },
-    "EXTENSIONS": {"crawler.extensions.RunRecorder": 0},
+    "EXTENSIONS": {
+        "crawler.extensions.RunLedger": 0,
+        "crawler.extensions.CallbackErrors": 10,
+        "crawler.extensions.ExtractedCount": 10,
+    },
     # Scrapy's HTTP cache, for robots.txt only (see RobotsTxtCachePolicy).
     "HTTPCACHE_ENABLED": True,
     "HTTPCACHE_POLICY": "crawler.middlewares.RobotsTxtCachePolicy",
