@@ -35,8 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "SPIDER_MIDDLEWARES": {"crawler.middlewares.IncrementalMiddleware": 800},
     "ITEM_PIPELINES": {
         "crawler.pipelines.NormalizePipeline": 100,
-        "crawler.pipelines.TagPipeline": 500,
-        "crawler.pipelines.StorePipeline": 900,
+        "crawler.pipelines.StorePipeline": 900,  # insert → judge → tag, one transaction per item
     },
     "EXTENSIONS": {
         "crawler.extensions.RunLedger": 0,
