@@ -18,7 +18,8 @@ class ArticleItem:
     headers: dict[str, str] = field(default_factory=dict)
     list_title: str | None = None
     list_date: datetime | None = None
-    # Filled by the pipeline.
+    # Filled by the pipelines: identity and fingerprint by NormalizePipeline, topics and score by
+    # StorePipeline once the verdict has put the article in its story cluster.
     canonical_url: str = ""
     content_hash: str = ""
     topics: dict | None = None

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -141,12 +142,10 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
-        middleware = cls(crawler)
-        crawler.radar_conditional = middleware  # type: ignore[attr-defined]
-        return middleware
+        return cls(crawler)
 
     def load(self, states: dict[str, Any]) -> None:
-        """Called by the run recorder when the spider opens, with the stored list states."""
+        """Called when the spider opens, with the stored list states (see ListPageStates)."""
         for url, state in states.items():
             if state.etag or state.last_modified:
                 self.validators[url] = (state.etag, state.last_modified)
@@ -181,7 +180,6 @@ class IncrementalMiddleware:
     nothing new (or, with ``--since``, nothing recent enough)."""
 
     def __init__(self, crawler: Crawler):
-        self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
         self.refresh = crawler.settings.getbool("RADAR_REFRESH")
@@ -189,13 +187,11 @@ class IncrementalMiddleware:
         self.since: datetime | None = datetime.fromisoformat(since) if since else None
         self.list_results: dict[str, tuple[tuple[str | None, str | None], list[str]]] = {}
         self.requested: set[str] = set()  # canonical URLs already asked for in this run
-        self.read_before: set[str] = set()  # list pages a finished run has read (see RunRecorder)
+        self.read_before: set[str] = set()  # list pages a finished run has read (see ListPageStates)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        middleware = cls(crawler)
-        crawler.radar_incremental = middleware  # type: ignore[attr-defined]
-        return middleware
+        return cls(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any], spider: Spider | None = None) -> AsyncIterator[Any]:
         outputs = [item async for item in result]
@@ -246,9 +242,6 @@ def _is_article(output: Any) -> bool:
 
 def _bypass(url: str) -> bool:
     """Hosts in NO_PROXY (e.g. a feed mirror on the compose network) are reached directly."""
-    from urllib.parse import urlsplit
-    from urllib.request import proxy_bypass_environment
-
     return bool(proxy_bypass_environment(urlsplit(url).hostname or ""))
 
 

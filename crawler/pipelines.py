@@ -1,4 +1,4 @@
-"""Item pipelines: normalise, then store — each article in its own transaction."""
+"""Item pipelines: normalise, then store — insert, judge, tag — each article in its own transaction."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import hashlib
 import logging
 import zlib
 from functools import lru_cache
+from pathlib import Path
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from desk import verdicts
-from crawler.items import ArticleItem
 from common.urls import canonical_url
+from crawler.extensions import RunLedger
+from crawler.items import ArticleItem
+from desk import verdicts
+from desk.tagging import Authority
 from storage import queries
 from storage.db import transaction
 from storage.models import Item, RawPage, utcnow
@@ -32,28 +36,8 @@ class NormalizePipeline:
         return item
 
 
-class TagPipeline:
-    """Tag each article with the report's sections and categories (watchlists/topics.yml)."""
-
-    def __init__(self, topics_path: str | None):
-        self.tagger = load_tagger(topics_path)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> TagPipeline:
-        return cls(crawler.settings.get("RADAR_TOPICS"))
-
-    def process_item(self, item: ArticleItem) -> ArticleItem:
-        if self.tagger is not None:
-            article = item.article
-            result = self.tagger.tag(article.title or "", article.body, source=item.source, url=item.url, published_at=article.published_at)
-            item.topics, item.score = result.to_dict(), result.score
-        return item
-
-
 def load_tagger(topics_path: str | None):  # type: ignore[no-untyped-def]
     """The tagger for a topics file, or None (logged) when there is none."""
-    from pathlib import Path
-
     if not topics_path or not Path(topics_path).exists():
         log.warning("no topics file at %s: items are stored untagged", topics_path)
         return None
@@ -68,48 +52,29 @@ def _tagger(path: str, mtime: float):  # type: ignore[no-untyped-def]
     return Tagger(load_taxonomy(path))
 
 
-def source_authority(topics_path: str | None):  # type: ignore[no-untyped-def]
-    """The topics file's table of source authority, which picks a story's primary item; without
-    a topics file, the defaults (every source alike: the first item stays primary)."""
-    from pathlib import Path
-
-    from desk.tagging import Authority
-
-    if not topics_path or not Path(topics_path).exists():
-        return Authority()
-    return _tagger(topics_path, Path(topics_path).stat().st_mtime).taxonomy.authority
-
-
 class StorePipeline:
-    """Insert new articles; with ``--refresh``, update changed ones. Never a second row:
+    """Store each article in its own transaction, in steps: insert a new one, judge it against
+    the archive, tag it (knowing now the size of its story cluster); with ``--refresh``, update
+    a changed one and tag it again. A crash leaves no half-written item. Never a second row:
     the unique constraint on the canonical URL is the last word, not this code's check."""
 
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
-        self.crawler = crawler
+        self.tagger = load_tagger(crawler.settings.get("RADAR_TOPICS"))
+        # Which item of a story is primary: topics.yml's authority table (without a topics
+        # file every source is alike and the first item stays primary).
+        self.authority = self.tagger.taxonomy.authority if self.tagger else Authority()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        source_id = self.crawler.radar_source_id  # type: ignore[attr-defined]
         try:
             with transaction(self.database_url) as session:
-                existing = queries.item_by_url(session, item.canonical_url)
-                if existing is None:
-                    row = _new_item(item, source_id)
-                    session.add(row)
-                    session.flush()
-                    verdict = verdicts.judge(session, row, source_authority(self.crawler.settings.get("RADAR_TOPICS")))
-                    self.stats.inc_value(f"radar/verdict/{verdict.status}")
-                    outcome = "new"
-                elif existing.content_hash != item.content_hash:
-                    _update_item(existing, item)
-                    outcome = "updated"
-                else:
-                    outcome = "unchanged"
+                outcome = self._store(session, item)
         except IntegrityError as error:
             # Someone stored it between our check and our insert: it is known, not an error.
             # Unless it is still not there: then the database refused it (a trigger, a check).
@@ -125,25 +90,59 @@ class StorePipeline:
         log.info("%s: %s %s — %s", item.source, outcome, item.canonical_url, item.article.title)
         return item
 
+    def _store(self, session: Session, item: ArticleItem) -> str:
+        """Write ``item`` in the caller's transaction; say whether it was new, updated or unchanged."""
+        existing = queries.item_by_url(session, item.canonical_url)
+        if existing is None:
+            row = self._insert(session, item)
+            self._judge(session, row)
+            self._tag(session, row, item)
+            return "new"
+        if existing.content_hash != item.content_hash:
+            _update_item(existing, item)
+            self._tag(session, existing, item)
+            return "updated"
+        return "unchanged"
+
+    def _insert(self, session: Session, item: ArticleItem) -> Item:
+        # The source's row is opened with the run (RunLedger), before the first item arrives.
+        source_id = self.crawler.get_extension(RunLedger).source_id
+        row = Item(source_id=source_id, url=item.url, canonical_url=item.canonical_url, first_seen_at=utcnow())
+        _update_item(row, item)
+        session.add(row)
+        session.flush()  # the verdict looks the row up by id
+        return row
+
+    def _judge(self, session: Session, row: Item) -> None:
+        verdict = verdicts.judge(session, row, self.authority)
+        self.stats.inc_value(f"radar/verdict/{verdict.status}")
+
+    def _tag(self, session: Session, row: Item, item: ArticleItem) -> None:
+        """Tag with the report's sections and categories (watchlists/topics.yml); a story many
+        outlets carry scores higher, so the tagger is told how many items share its cluster."""
+        if self.tagger is not None:
+            article = item.article
+            cluster_size = queries.cluster_size(session, row.cluster_id)
+            result = self.tagger.tag(
+                article.title or "", article.body, source=item.source, url=item.url,
+                published_at=article.published_at, cluster_size=cluster_size,
+            )
+            item.topics, item.score = result.to_dict(), result.score
+        row.topics, row.score = item.topics, item.score
+
     def _stored(self, item: ArticleItem) -> bool:
         with transaction(self.database_url) as session:
             return queries.item_by_url(session, item.canonical_url) is not None
 
     def _failed(self, item: ArticleItem, error: Exception) -> None:
         """An article the database refused is an error of the run, never a silent loss: the
-        run is partial and its list pages are read again next time (see RunRecorder)."""
+        run is partial and its list pages are read again next time (see ListPageStates)."""
         reason = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
         log.error("%s: could not store %s: %s", item.source, item.canonical_url, reason)
         for name in ("radar/errors", "radar/errors/store"):
             self.stats.inc_value(name)
         self.stats.set_value("radar/last_error", f"store {item.canonical_url}: {reason}")
         raise DropItem(f"not stored: {item.canonical_url}: {reason}")
-
-
-def _new_item(item: ArticleItem, source_id: int) -> Item:
-    row = Item(source_id=source_id, url=item.url, canonical_url=item.canonical_url, first_seen_at=utcnow())
-    _update_item(row, item)
-    return row
 
 
 def _update_item(row: Item, item: ArticleItem) -> None:
@@ -156,7 +155,6 @@ def _update_item(row: Item, item: ArticleItem) -> None:
     row.content_hash = item.content_hash
     row.list_title = item.list_title
     row.extraction = article.provenance
-    row.topics, row.score = item.topics, item.score
     row.updated_at = utcnow()
     raw = row.raw or RawPage()
     raw.status, raw.headers, raw.fetched_at = item.status, item.headers, utcnow()

@@ -10,8 +10,9 @@ from datetime import datetime
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import select
 
-from crawler import download
 from common.settings import Settings
+from crawler import download
+from crawler.extensions import RunLedger, run_finished
 from crawler.settings import DEFAULTS, scrapy_settings
 from crawler.spiders import SPIDERS
 from crawler.watchlist import SourceBase
@@ -34,7 +35,8 @@ def crawl(
     options: RunOptions | None = None,
     on_finished: Callable[[str, CrawlRun], None] | None = None,
 ) -> list[CrawlRun]:
-    """Crawl ``sources`` concurrently (one Scrapy crawler each) and return their run records.
+    """Crawl ``sources`` concurrently (one Scrapy crawler each) and return their run records;
+    ``on_finished(source name, run)`` is called as each source's run ends.
 
     Twisted's reactor cannot be restarted, so this can be called once per process; the
     daemon runs each crawl in a child process for that reason.
@@ -45,25 +47,37 @@ def crawl(
     process = CrawlerProcess(DEFAULTS | {"LOG_INSTALL_ROOT_HANDLER": False})
     crawlers = []
     for index, source in enumerate(sources):
-        settings = scrapy_settings(
-            config,
-            source,
-            refresh=options.refresh,
-            since=options.since.isoformat() if options.since else None,
-            on_finished=on_finished,
-        )
+        since = options.since.isoformat() if options.since else None
+        settings = scrapy_settings(config, source, refresh=options.refresh, since=since)
         settings.set("DOWNLOAD_HANDLERS", {"http": download.HANDLER, "https": download.HANDLER}, priority="cmdline")
         crawler = Crawler(SPIDERS[source.kind], settings, init_reactor=index == 0)
+        if on_finished:
+            crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
         crawlers.append(crawler)
         process.crawl(crawler, source=source, max_pages=options.max_pages)
     process.start()
     return _runs(url, crawlers)
 
 
+def _reporter(on_finished: Callable[[str, CrawlRun], None]) -> Callable[..., None]:
+    def report(source: str, run: CrawlRun, **_: object) -> None:
+        on_finished(source, run)
+
+    return report
+
+
 def _runs(url: str, crawlers: list[Crawler]) -> list[CrawlRun]:
-    ids = [getattr(getattr(c, "radar_recorder", None), "run_id", None) for c in crawlers]
+    ids = [_run_id(crawler) for crawler in crawlers]
     with transaction(url) as session:
         runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_([i for i in ids if i]))))
         for run in runs:
             _ = run.source.name  # load while the session is open
         return sorted(runs, key=lambda r: r.id)
+
+
+def _run_id(crawler: Crawler) -> int | None:
+    try:
+        ledger = crawler.get_extension(RunLedger)
+    except RuntimeError:  # the crawler failed before its extensions were built: no run
+        return None
+    return ledger.run_id if ledger else None

@@ -35,10 +35,13 @@ DEFAULTS: dict[str, Any] = {
     "SPIDER_MIDDLEWARES": {"crawler.middlewares.IncrementalMiddleware": 800},
     "ITEM_PIPELINES": {
         "crawler.pipelines.NormalizePipeline": 100,
-        "crawler.pipelines.TagPipeline": 500,
-        "crawler.pipelines.StorePipeline": 900,
+        "crawler.pipelines.StorePipeline": 900,  # insert → judge → tag, one transaction per item
     },
-    "EXTENSIONS": {"crawler.extensions.RunRecorder": 0},
+    "EXTENSIONS": {
+        "crawler.extensions.RunLedger": 0,
+        "crawler.extensions.CallbackErrors": 10,
+        "crawler.extensions.ExtractedCount": 10,
+    },
     # Scrapy's HTTP cache, for robots.txt only (see RobotsTxtCachePolicy).
     "HTTPCACHE_ENABLED": True,
     "HTTPCACHE_POLICY": "crawler.middlewares.RobotsTxtCachePolicy",

@@ -49,6 +49,13 @@ def item_by_url(session: Session, canonical_url: str) -> Item | None:
     return session.scalar(select(Item).where(Item.canonical_url == canonical_url))
 
 
+def cluster_size(session: Session, cluster_id: int | None) -> int:
+    """How many items tell the story of cluster ``cluster_id``; 1 for an item in no cluster."""
+    if cluster_id is None:
+        return 1
+    return session.scalar(select(func.count()).select_from(Item).where(Item.cluster_id == cluster_id)) or 1
+
+
 def list_states(session: Session, source_id: int) -> dict[str, ListPageState]:
     rows = session.scalars(select(ListPageState).where(ListPageState.source_id == source_id))
     return {row.url: row for row in rows}

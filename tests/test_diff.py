@@ -102,11 +102,11 @@ REPRINT = """<html><head><meta charset="utf-8"><title>{title}_{outlet}</title></
 <div id="detail">{paragraphs}</div><div class="footer">版权所有 {outlet}</div></body></html>"""
 
 
-def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_primary(
-    radar: Radar, database_url: str, sites: Path, watchlists: Path
-) -> None:
+def crawl_a_notice_and_two_reprints(radar: Radar, database_url: str, sites: Path, watchlists: Path) -> dict:
+    """Crawl ndrc (the ministry's own notice first), then a feed of two reprints of the notice
+    on a news site and an aggregator; return the notice's expected article."""
     notice = expected_articles("ndrc")[0]
-    radar("run", "--source", "ndrc")  # the ministry's own notice first
+    radar("run", "--source", "ndrc")
     body = items(database_url)[notice["url"]].body
     feed = ["<rss version='2.0'><channel><title>转载</title>"]
     for host, outlet, path in (("www.news.cn", "新华网", "/fortune/reprint1.htm"), ("www.sohu.com", "搜狐", "/a/123456_789")):
@@ -122,6 +122,13 @@ def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_p
         "allowed_hosts: [www.news.cn, www.sohu.com]\n", encoding="utf-8"  # an aggregator: it names where its articles live
     )
     radar("run", "--source", "reprints")
+    return notice
+
+
+def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_primary(
+    radar: Radar, database_url: str, sites: Path, watchlists: Path
+) -> None:
+    notice = crawl_a_notice_and_two_reprints(radar, database_url, sites, watchlists)
     stored = items(database_url)
     story = [i for i in stored.values() if i.cluster_id is not None]
     assert len(story) == 3 and len({i.cluster_id for i in story}) == 1
@@ -130,6 +137,18 @@ def test_a_ministry_notice_and_two_reprints_become_one_story_with_the_ministry_p
         assert cluster.primary_item_id == stored[notice["url"]].id
     assert stored[notice["url"]].status in ("new", "covered")
     assert sorted(i.status for i in story if i.canonical_url != notice["url"]) == ["duplicate", "duplicate"]
+
+
+def test_a_story_many_outlets_carry_scores_higher_for_its_cluster(
+    radar: Radar, database_url: str, sites: Path, watchlists: Path
+) -> None:
+    notice = crawl_a_notice_and_two_reprints(radar, database_url, sites, watchlists)
+    stored = items(database_url)
+    lone = [i.topics["score_parts"]["cluster"] for i in stored.values() if i.cluster_id is None]
+    assert lone and set(lone) == {0.0}
+    # Tagged after the verdict: the first reprint in a story of 2, the second in a story of 3.
+    reprints = sorted(i.topics["score_parts"]["cluster"] for i in stored.values() if i.cluster_id is not None and i.canonical_url != notice["url"])
+    assert len(reprints) == 2 and 0.0 < reprints[0] < reprints[1]
 
 
 def test_signatures_estimate_the_share_of_common_shingles() -> None:
