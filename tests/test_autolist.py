@@ -107,3 +107,18 @@ def test_a_selector_less_source_crawls_by_detection(radar: Radar, watchlists: Pa
     stored = {i["url"] for i in radar.json("items", "--source", "ndrc")}
     assert len(stored & expected) >= 0.9 * len(expected)
     assert {s["name"]: s for s in radar.json("sources")}["ndrc"]["health"] == "ok"
+
+
+def test_doctor_explains_a_selector_less_source_and_a_rescue_as_the_spider_reads_them(radar: Radar, watchlists: Path) -> None:
+    path = watchlists / "sources" / "ndrc.yml"
+    ndrc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    bare = {key: ndrc[key] for key in ("name", "label", "homepage", "kind", "lists", "pagination")}
+    bare["list"] = {"article_url": ndrc["list"]["article_url"]}
+    path.write_text(yaml.safe_dump(bare, allow_unicode=True), encoding="utf-8")
+    shown = radar("doctor", "--source", "ndrc").stdout
+    assert "none written; entries are found by detection" in shown and "detection found" in shown
+
+    ndrc["list"]["entry"] = "ul.info-list li"  # a redesign: the rule finds nothing any more
+    path.write_text(yaml.safe_dump(ndrc, allow_unicode=True), encoding="utf-8")
+    shown = radar("doctor", "--source", "ndrc").stdout
+    assert "list.entry `ul.info-list li` found 0;" in shown.replace("\n", " ") and "found by detection" in shown

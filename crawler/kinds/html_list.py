@@ -34,7 +34,7 @@ class HtmlListSource(SourceBase):
         tally_entries(entries, self.list, tally)
 
     def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
-        return explain_html(self.list, page.selector, page.url)
+        return explain_html(self, page.selector, page.text, page.url)
 
     def explain_kept(self, kept: list[Entry]) -> list[str]:
         return explain_title_and_date(self.list, kept)
@@ -81,8 +81,19 @@ def with_detection(source: SourceBase, found: list[Entry], page: str, base_url: 
     return Listing(detection.entries, detected=why, detected_on=base_url)
 
 
-def explain_html(spec: ListEntryRules, selector: Selector, base_url: str) -> Explanation:
-    nodes = len(rules.select(selector, spec.entry))  # type: ignore[arg-type]
-    lines = [f"   list.entry `{safe(spec.entry.select)}` matched {nodes} element(s)"]  # type: ignore[union-attr]
-    return Explanation(lines, html_entries(selector, base_url, spec))
-
+def explain_html(source: SourceBase, selector: Selector, page: str, base_url: str) -> Explanation:
+    """What the spider would read here: the ``list.entry`` rule's matches and, where it has
+    none or they are too few, the entries detection finds instead (as the spider does)."""
+    spec = source.list  # type: ignore[attr-defined]  # html kinds only
+    lines = []
+    if spec.entry is not None:
+        nodes = len(rules.select(selector, spec.entry))
+        lines.append(f"   list.entry `{safe(spec.entry.select)}` matched {nodes} element(s)")
+    else:
+        lines.append("   list.entry: none written; entries are found by detection")
+    listing = with_detection(source, html_entries(selector, base_url, spec), page, base_url)
+    if listing.detected:
+        lines.append(f"   [yellow]{safe(listing.detected)}[/yellow] (the source turns degraded)")
+    elif spec.entry is None:
+        lines.append(f"   detection found {len(listing.entries)} entries")
+    return Explanation(lines, listing.entries)

@@ -69,7 +69,7 @@ class JpaasListSource(SourceBase):
         answer, summary = fetch(api, page.url)
         lines.append(summary)
         fragment = jpaas_fragment(answer.text) or Selector(text="")
-        explained = explain_html(self.list, fragment, page.url)
+        explained = explain_html(self, fragment, fragment.get(), page.url)
         return Explanation(lines + explained.lines, explained.found)
 
     def explain_kept(self, kept: list[Entry]) -> list[str]:
