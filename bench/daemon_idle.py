@@ -16,7 +16,7 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import WATCHLISTS, cleanup, crawl_command, radar_env, temp_dir  # noqa: E402
+from harness import WATCHLISTS, cleanup, crawl_command, radar_env, temp_dir  # noqa: E402
 
 
 def _heartbeat(db: Path) -> bool:

@@ -32,7 +32,7 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import cleanup, radar_env, run_measured, temp_dir  # noqa: E402
+from harness import cleanup, radar_env, run_measured, temp_dir  # noqa: E402
 
 FAMILIES, KEEP = 200, 0.45
 NEW_ITEMS = 1000

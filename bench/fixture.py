@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != str(Path(__file__).resolve().parent)] + [str(Path(__file__).resolve().parent)]
-from common import EXPECTED, SITES, WATCHLISTS
+from harness import EXPECTED, SITES, WATCHLISTS
 
 NDRC_TEMPLATE = SITES / "www.ndrc.gov.cn/xxgk/zcfb/tz/202306/t20230613_1357505.html"
 NDRC_LIST = SITES / "www.ndrc.gov.cn/xxgk/zcfb/tz/index.html"

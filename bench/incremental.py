@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import SITES, WATCHLISTS, cleanup, crawl_command, radar_env, run_measured, temp_dir  # noqa: E402
+from harness import SITES, WATCHLISTS, cleanup, crawl_command, radar_env, run_measured, temp_dir  # noqa: E402
 
 REAL_PER_PAGE = 20  # entries on a first list page of the live NDRC / ScienceNet sites
 

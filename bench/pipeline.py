@@ -20,7 +20,7 @@ from pathlib import Path
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import cleanup, crawl_command, radar_env, run_measured, temp_dir  # noqa: E402
+from harness import cleanup, crawl_command, radar_env, run_measured, temp_dir  # noqa: E402
 
 SOURCES = ("ndrc", "sciencenet")
 

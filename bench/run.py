@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import machine, table  # noqa: E402
+from harness import machine, table  # noqa: E402
 
 BENCHMARKS = ("pipeline", "incremental", "diff_scale", "tagging_digest", "daemon_idle")
 HEADLINES = {  # results.json key → (benchmark, key in its result, unit, meaning)

@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import EXPECTED, ROOT, SITES, WATCHLISTS, cleanup, temp_dir  # noqa: E402
+from harness import EXPECTED, ROOT, SITES, WATCHLISTS, cleanup, temp_dir  # noqa: E402
 
 STEP = timedelta(minutes=20)
 FAULTS = [  # (kind, value, weight)

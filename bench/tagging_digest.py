@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from common import WATCHLISTS, cleanup, temp_dir  # noqa: E402
+from harness import WATCHLISTS, cleanup, temp_dir  # noqa: E402
 
 
 def _texts(rng: random.Random, count: int, low: int, high: int) -> list[tuple[str, str]]:
