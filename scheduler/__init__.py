@@ -1,1 +1,2 @@
-"""Scheduling: the daemon, digests and notifications."""
+"""The daemon and its jobs, the outbox and Apprise delivery, the digest and the candidates every
+editor view is built from, /metrics, and the editor workspace (web/)."""
