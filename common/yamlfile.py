@@ -19,6 +19,13 @@ class WatchlistError(Exception):
         self.problems = problems
 
 
+def yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """``file:line: not valid YAML: …`` for a file the YAML parser refused."""
+    mark = getattr(error, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark else ""
+    return f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}"
+
+
 def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     """The data of a YAML document and its node tree (for line numbers), parsed once — with
     libyaml when available: every crawl process reads every watchlist at start-up."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from common.yamlfile import WatchlistError, describe, line_of, parse_yaml
+from common.yamlfile import WatchlistError, describe, line_of, parse_yaml, yaml_problem
 from pydantic import ValidationError
 
 from crawler.kinds import KINDS
@@ -39,9 +39,7 @@ def load_source(path: Path) -> SourceBase:
     try:
         data, node = parse_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise WatchlistError([f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}"]) from None
+        raise WatchlistError([yaml_problem(path, error)]) from None
     if not isinstance(data, dict):
         raise WatchlistError([f"{path}:1: expected a mapping of fields (name, label, kind, ...)"])
     if "kind" not in data:

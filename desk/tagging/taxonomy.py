@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from common.yamlfile import WatchlistError, describe, parse_yaml  # one error style: file:line: field `x`: ...
+from common.yamlfile import WatchlistError, describe, parse_yaml, yaml_problem  # one error style: file:line: field `x`: ...
 from desk.tagging.matcher import name_key, normalise
 from desk.tagging.schema import ID, Category, TaxonomyFile
 
@@ -31,9 +31,7 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     try:
         data, node = parse_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise TaxonomyError([f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}"]) from None
+        raise TaxonomyError([yaml_problem(path, error)]) from None
     if not isinstance(data, dict):
         raise TaxonomyError([f"{path}:1: expected a mapping (settings, sections, categories, fields, regions, ...)"])
     problems = [_problem(path, node, loc, message) for loc, message in _duplicate_keys(node)]

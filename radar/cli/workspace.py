@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from radar.cli._common import database, settings
+
 log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -19,12 +21,7 @@ users_app = typer.Typer(help="Editors who may log in to the web workspace (`craw
 
 
 def _database() -> str:
-    from common.settings import get_settings
-    from storage.db import ensure_schema
-
-    url = get_settings().effective_database_url
-    ensure_schema(url)
-    return url
+    return database(settings())
 
 
 def web(
