@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from scrapy.crawler import Crawler
@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from common.urls import canonical_url
 from crawler.extensions import RunLedger
 from crawler.items import ArticleItem
-from desk import verdicts
-from desk.tagging import Authority
 from storage import queries
 from storage.db import transaction
 from storage.models import Item, RawPage, utcnow
@@ -62,10 +60,21 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
-        self.tagger = load_tagger(crawler.settings.get("RADAR_TOPICS"))
-        # Which item of a story is primary: topics.yml's authority table (without a topics
-        # file every source is alike and the first item stays primary).
-        self.authority = self.tagger.taxonomy.authority if self.tagger else Authority()
+
+    # The tagger and the judge are loaded with the first new article, not with the pipeline:
+    # most runs of the daemon find nothing new and need neither (nor numpy, which the judge's
+    # similarity imports), and every crawl process would pay for them at start-up.
+    @cached_property
+    def tagger(self):  # type: ignore[no-untyped-def]
+        return load_tagger(self.crawler.settings.get("RADAR_TOPICS"))
+
+    @cached_property
+    def authority(self):  # type: ignore[no-untyped-def]
+        """Which item of a story is primary: topics.yml's authority table (without a topics
+        file every source is alike and the first item stays primary)."""
+        from desk.tagging import Authority
+
+        return self.tagger.taxonomy.authority if self.tagger else Authority()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -114,6 +123,8 @@ class StorePipeline:
         return row
 
     def _judge(self, session: Session, row: Item) -> None:
+        from desk import verdicts  # see tagger above: loaded with the first new article
+
         verdict = verdicts.judge(session, row, self.authority)
         self.stats.inc_value(f"radar/verdict/{verdict.status}")
 
