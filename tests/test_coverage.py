@@ -67,6 +67,8 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     # Columns added for issue 14 are watched by the source that lists them.
     assert coverage.watching_source("http://www.gd.gov.cn/xxxts/content/post_4436503.html", sources).name == "guangdong"
     assert coverage.watching_source("https://finance.eastmoney.com/a/202406203109232182.html", sources).name == "eastmoney"
+    # MIIT's 领导活动 on the mobile host, cited with a 31-digit id: miit_ldhd (issue 14).
+    assert coverage.watching_source("https://wap.miit.gov.cn/xwdt/gxdt/ldhd/art/2024/art_1e9c919046094bb9aeb09c24fd1520f.html", sources).name == "miit_ldhd"
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
@@ -82,8 +84,8 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     report = json.loads(result.stdout)
 
     shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}
-    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (12, 17)}
-    assert report["total"] == {"cited": 41, "watched": 29, "share": 0.707}
+    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (13, 17)}
+    assert report["total"] == {"cited": 41, "watched": 30, "share": 0.732}  # miit_ldhd added the 6.14 MIIT brief
     latest = next(issue for issue in report["issues"] if issue["published"] == "2024-06-28")
     assert latest["wechat"] == {"cited": 4, "watched": 0}  # WeChat is counted apart
     assert sum(kind["cited"] for kind in latest["by_kind"].values()) == latest["cited"]
@@ -93,7 +95,7 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     assert (top["host"], top["citations"]) == ("baijiahao.baidu.com", 4)  # Baijiahao: cited in every sample issue
 
     table = subprocess.run([*crawl, "issues", "coverage", "2024-06-28"], env=env, check=True, capture_output=True, text=True).stdout
-    assert "12/17 (71%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
+    assert "13/17 (76%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
 
 
 def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
