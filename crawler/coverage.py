@@ -143,32 +143,49 @@ def _with_scheme(url: str, scheme: str) -> str:
 
 # -- where the column of an article is -------------------------------------------------------
 # A CMS files an article under its column, then under date folders: TRS `/col/202305/t20230526_1.html`,
-# people.cn `/n1/2024/0613/c1004-1.html`, news.cn `/tech/20240613/<hex>/c.html`, Hanweb/Jpaas
+# people.cn `/n1/2024/0613/c1004-1.html` (`n3` on some channels), news.cn `/tech/20240613/<hex>/c.html`, Hanweb/Jpaas
 # `/art/2024/5/22/art_1229225203_1.html` (the column id is the first number).
 DATE_FOLDER = re.compile(r"^(?:\d{4}|\d{6}|\d{8}|\d{4}-\d{2}(?:-\d{2})?|\d{1,2}|\d{4}\d{2}\d{2}|[0-9a-f]{32})$")
+ARTICLE_FOLDER = re.compile(r"^(?:art|content|n\d)$")  # Jpaas `art/`, gov.cn `content/`, people.cn `n1/`…`n3/`
 JPAAS_ARTICLE = re.compile(r"/art/(?:\d+/)+art_(\d+)_\d+\.html?$")
+# A query-string CMS (PHPCMS `index.php?…&catid=12&id=345`, ASP.NET `show.aspx?classid=3&id=9`)
+# names the column in one parameter and the article in another; the column parameter is kept.
+COLUMN_PARAMETERS = ("catid", "classid", "columnid", "channelid", "nodeid", "cid")
 
 
 def column_url(article_url: str) -> str:
     """The list page an article most likely sits in, by CMS conventions; the article's own
-    folder (date folders removed) when no convention applies."""
+    folder (date folders removed) when no convention applies, the host's root at worst."""
     parts = urlsplit(article_url)
     host = (parts.hostname or "").lower()
     jpaas = JPAAS_ARTICLE.search(parts.path)
     if jpaas:
         return urlunsplit(("https", host, f"/col/col{jpaas.group(1)}/index.html", "", ""))
+    column_parameter = _column_parameter(parts.query)
+    if column_parameter:
+        return urlunsplit(("https", host, parts.path or "/", column_parameter, ""))
     folders = [f for f in parts.path.split("/")[:-1] if f]
-    while folders and (DATE_FOLDER.match(folders[-1]) or folders[-1] in ("art", "n1", "content")):
+    while folders and (DATE_FOLDER.match(folders[-1]) or ARTICLE_FOLDER.match(folders[-1])):
         folders.pop()
     path = "/" + "".join(f"{f}/" for f in folders)
     return urlunsplit(("https", host, path, "", ""))
 
 
+def _column_parameter(query: str) -> str:
+    """``catid=12`` out of ``m=content&c=index&a=show&catid=12&id=345``; "" when none names a column."""
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if name.lower() in COLUMN_PARAMETERS and value:
+            return f"{name}={value}"
+    return ""
+
+
 # -- putting it together ---------------------------------------------------------------------
 def judge(
-    published: dt.date, cited: Sequence[Citation], sources: Sequence[SourceBase], first_seen: dict[str, dt.datetime]
+    published: dt.date | None, cited: Sequence[Citation], sources: Sequence[SourceBase], first_seen: dict[str, dt.datetime]
 ) -> IssueCoverage:
-    """Coverage of one issue; ``first_seen`` maps canonical URLs of stored items to when we saw them."""
+    """Coverage of one issue; ``first_seen`` maps canonical URLs of stored items to when we saw them.
+    ``published`` is None for citations that come from no imported issue (no lead days then)."""
     verdicts = [_verdict(c, published, sources, first_seen) for c in cited]
     plain = [v for v in verdicts if not v.citation.is_wechat]
     wechat = [v for v in verdicts if v.citation.is_wechat]
@@ -178,7 +195,7 @@ def judge(
     }
     leads = sorted(v.lead_days for v in verdicts if v.lead_days is not None)
     return IssueCoverage(
-        published=published.isoformat(),
+        published=published.isoformat() if published else "",
         cited=len(plain),
         watched=sum(v.source is not None for v in plain),
         stored=sum(v.stored for v in verdicts),
@@ -189,11 +206,20 @@ def judge(
     )
 
 
-def _verdict(citation: Citation, published: dt.date, sources: Sequence[SourceBase], first_seen: dict[str, dt.datetime]) -> CitationVerdict:
+def _verdict(
+    citation: Citation, published: dt.date | None, sources: Sequence[SourceBase], first_seen: dict[str, dt.datetime]
+) -> CitationVerdict:
     source = watching_source(citation.url, sources)
     seen = first_seen.get(canonical_url(citation.url))
-    lead = (published - seen.date()).days if seen else None
+    lead = (published - seen.date()).days if seen and published else None
     return CitationVerdict(citation, source.name if source else None, stored=seen is not None, lead_days=lead)
+
+
+def judge_urls(urls: Iterable[str], sources: Sequence[SourceBase]) -> IssueCoverage:
+    """Coverage of a flat list of cited URLs from outside the imported issues (KOSTEC's
+    <참고자료>, say): the same rule as for an issue, each URL once, nothing stored, no issue date."""
+    cited = _unique([Citation(url, "reference") for url in urls if url.startswith(("http://", "https://"))])
+    return judge(None, cited, sources, {})
 
 
 def _median(values: Sequence[int]) -> float | None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from crawler import coverage
@@ -21,6 +22,7 @@ from storage.db import ensure_schema, transaction
 from storage.models import Item
 
 REPORTS = Path(__file__).resolve().parent / "fixtures" / "reports"
+KOSTEC = Path(__file__).resolve().parent / "fixtures" / "kostec" / "citations.yml"
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,22 @@ REPORTS = Path(__file__).resolve().parent / "fixtures" / "reports"
         ("https://www.news.cn/fortune/20240613/0a1b2c3d4e5f60718293a4b5c6d7e8f9/c.html", "https://www.news.cn/fortune/"),
         ("http://finance.people.com.cn/n1/2024/0613/c1004-40256221.html", "https://finance.people.com.cn/"),
         ("https://www.gov.cn/zhengce/content/202406/content_6954630.htm", "https://www.gov.cn/zhengce/"),
+        # Issue 14's list: TRS, gov.cn content_NNN.htm, Jpaas with a hex id, people.cn, xinhuanet, post_NNN.
+        ("https://www.most.gov.cn/kjbgz/202512/t20251219_195552.html", "https://www.most.gov.cn/kjbgz/"),
+        ("https://www.gov.cn/zhengce/zhengceku/202401/content_6929021.htm", "https://www.gov.cn/zhengce/zhengceku/"),
+        (
+            "https://wap.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2024/art_e8ebf5600ec24d3db644150873712c5f.html",
+            "https://wap.miit.gov.cn/zwgk/zcwj/wjfb/tz/",
+        ),
+        ("http://kr.people.com.cn/n3/2026/0305/c203278-20432170.html", "https://kr.people.com.cn/"),
+        ("http://www.xinhuanet.com/tech/2024-06/13/c_1130163251.htm", "https://www.xinhuanet.com/tech/"),
+        ("http://www.gd.gov.cn/xxxts/content/post_4436503.html", "https://www.gd.gov.cn/xxxts/"),
+        # A query-string CMS keeps the parameter that names the column, and only that.
+        ("http://www.example.gov.cn/index.php?m=content&c=index&a=show&catid=12&id=345", "https://www.example.gov.cn/index.php?catid=12"),
+        ("http://www.example.gov.cn/news/show.aspx?id=345", "https://www.example.gov.cn/news/"),
+        # No column in the URL at all: the host is the best answer there is.
+        ("https://baijiahao.baidu.com/s?id=1801234567890123456&wfr=spider", "https://baijiahao.baidu.com/"),
+        ("http://old2022.bulletin.cas.cn/publish_article/2023/6/20230605.htm", "https://old2022.bulletin.cas.cn/publish_article/"),
     ],
 )
 def test_the_column_of_an_article_follows_cms_conventions(article: str, column: str) -> None:
@@ -49,6 +67,8 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     # Columns added for issue 14 are watched by the source that lists them.
     assert coverage.watching_source("http://www.gd.gov.cn/xxxts/content/post_4436503.html", sources).name == "guangdong"
     assert coverage.watching_source("https://finance.eastmoney.com/a/202406203109232182.html", sources).name == "eastmoney"
+    # MIIT's 领导活动 on the mobile host, cited with a 31-digit id: miit_ldhd (issue 14).
+    assert coverage.watching_source("https://wap.miit.gov.cn/xwdt/gxdt/ldhd/art/2024/art_1e9c919046094bb9aeb09c24fd1520f.html", sources).name == "miit_ldhd"
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
@@ -64,8 +84,8 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     report = json.loads(result.stdout)
 
     shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}
-    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (12, 17)}
-    assert report["total"] == {"cited": 41, "watched": 29, "share": 0.707}
+    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (13, 17)}
+    assert report["total"] == {"cited": 41, "watched": 30, "share": 0.732}  # miit_ldhd added the 6.14 MIIT brief
     latest = next(issue for issue in report["issues"] if issue["published"] == "2024-06-28")
     assert latest["wechat"] == {"cited": 4, "watched": 0}  # WeChat is counted apart
     assert sum(kind["cited"] for kind in latest["by_kind"].values()) == latest["cited"]
@@ -75,7 +95,7 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     assert (top["host"], top["citations"]) == ("baijiahao.baidu.com", 4)  # Baijiahao: cited in every sample issue
 
     table = subprocess.run([*crawl, "issues", "coverage", "2024-06-28"], env=env, check=True, capture_output=True, text=True).stdout
-    assert "12/17 (71%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
+    assert "13/17 (76%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
 
 
 def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
@@ -91,3 +111,17 @@ def _store_item(database_url: str, url: str, seen: dt.datetime) -> None:
     with transaction(database_url) as session:
         source = queries.upsert_source(session, "cas", "CAS", "html_list")
         session.add(Item(source_id=source.id, url=url, canonical_url=canonical_url(url), title="t", first_seen_at=seen, content_hash="x"))
+
+
+def test_coverage_of_what_kostec_cites() -> None:
+    """KOSTEC's 정책동향 pages cite their sources as URLs (tests/fixtures/kostec/citations.yml, facts
+    read from stored copies of the public pages): judged by the same rule as the report's own."""
+    items = yaml.safe_load(KOSTEC.read_text(encoding="utf-8"))["items"]
+    urls = [ref["url"] for item in items for ref in item["references"] if ref.get("url")]
+    report = coverage.judge_urls(urls, load_sources(ROOT / "watchlists" / "sources"))
+
+    assert (report.watched, report.cited) == (2, 3)  # most /kjbgz/ and gov.cn 政策库; not CAS's 2023 bulletin archive
+    assert report.wechat == {"cited": 2, "watched": 0}  # WeChat apart, as for the report
+    assert report.published == "" and all(v.lead_days is None for v in report.verdicts)
+    missed = coverage.missed_columns([report], [])
+    assert [m.column for m in missed] == ["https://old2022.bulletin.cas.cn/publish_article/"]
