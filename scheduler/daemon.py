@@ -208,7 +208,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the watchlists and (re)schedule; on an invalid edit keep the last good ones."""
         try:
-            sources = load_sources(self.config.sources_dir)
+            sources = load_sources(self.config.sources_dir, self.config.wechat_mirror)
         except WatchlistError as error:
             log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
             self.stamp = _stamp(self.config.sources_dir)
