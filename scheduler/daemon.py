@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from common.settings import Settings, get_settings
 from common.dates import parse_duration
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
+from crawler.wechat import catalogue_path
 from scheduler import jobs
 from storage.db import get_engine
 
@@ -245,7 +246,9 @@ def _now_iso() -> str:
 
 
 def _stamp(directory: Path) -> float:
-    return max((p.stat().st_mtime for p in directory.glob("*.y*ml")), default=0.0)
+    """When the watchlists (sources/ and the WeChat catalogue beside it) last changed."""
+    files = [*directory.glob("*.y*ml"), catalogue_path(directory)]
+    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
 
 
 def main() -> None:
