@@ -119,7 +119,8 @@ def template_fields(template: str) -> set[str]:
 
 
 def catalogue_sources(path: Path, mirror: str | None) -> tuple[list[FeedSource], list[str]]:
-    """The feed sources the catalogue yields through ``mirror``, and a note per account skipped."""
+    """The feed sources the catalogue yields through ``mirror``, and notes on the accounts it leaves
+    out (a field the template names unknown; followed by a watchlist of their own)."""
     catalogue = load_catalogue(path)
     if catalogue is None or not mirror:
         return [], []
