@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # Networks the crawler may reach although they are not public (loopback, private, link-local…),
     # e.g. "172.16.0.0/12" for feed mirrors on a compose network. Default: none (see crawler/netguard.py).
     allow_private_networks: str = ""
+    # A feed mirror's URL template naming a WeChat account by {id} (微信号) and/or {biz} (__biz),
+    # e.g. "http://rsshub:1200/wechat/sogou/{id}": every account of watchlists/wechat.yml that
+    # knows those fields becomes a feed source (crawler/wechat.py). Unset: none does.
+    wechat_mirror: str | None = None
     user_agent: str = DEFAULT_USER_AGENT
     timezone: str = "Asia/Seoul"
     # Politeness defaults; a source's YAML may tighten them. `polite=False` drops every delay

@@ -32,6 +32,7 @@ from crawler.kinds.feed import FeedRules, FeedSource
 from crawler.kinds.html_list import HtmlListSource
 from crawler.kinds.jpaas_list import JpaasListSource
 from crawler.kinds.json_list import JsonListRules, JsonListSource
+from crawler.wechat import catalogue_path, catalogue_sources
 
 
 def load_source(path: Path) -> SourceBase:
@@ -54,14 +55,21 @@ def load_source(path: Path) -> SourceBase:
     return source.model_copy(update={"file": path})
 
 
-def load_sources(directory: Path) -> list[SourceBase]:
-    """Load every ``*.yml`` in ``directory``; collect all problems before failing."""
-    sources, problems = [], []
+def load_sources(directory: Path, wechat_mirror: str | None = None) -> list[SourceBase]:
+    """Load every ``*.yml`` in ``directory``, and the WeChat catalogue beside it through
+    ``wechat_mirror`` (RADAR_WECHAT_MIRROR; unset: no WeChat source); collect all problems
+    before failing."""
+    sources: list[SourceBase] = []
+    problems: list[str] = []
     for path in sorted(directory.glob("*.y*ml")):
         try:
             sources.append(load_source(path))
         except WatchlistError as error:
             problems.extend(error.problems)
+    try:
+        sources.extend(catalogue_sources(catalogue_path(directory), wechat_mirror)[0])
+    except WatchlistError as error:
+        problems.extend(error.problems)
     seen: dict[str, Path] = {}
     for source in sources:
         if source.name in seen:

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from common.settings import Settings, get_settings
 from common.dates import parse_duration
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
+from crawler.wechat import catalogue_path
 from scheduler import jobs
 from storage.db import get_engine
 
@@ -208,7 +209,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the watchlists and (re)schedule; on an invalid edit keep the last good ones."""
         try:
-            sources = load_sources(self.config.sources_dir)
+            sources = load_sources(self.config.sources_dir, self.config.wechat_mirror)
         except WatchlistError as error:
             log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
             self.stamp = _stamp(self.config.sources_dir)
@@ -245,7 +246,9 @@ def _now_iso() -> str:
 
 
 def _stamp(directory: Path) -> float:
-    return max((p.stat().st_mtime for p in directory.glob("*.y*ml")), default=0.0)
+    """When the watchlists (sources/ and the WeChat catalogue beside it) last changed."""
+    files = [*directory.glob("*.y*ml"), catalogue_path(directory)]
+    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
 
 
 def main() -> None:

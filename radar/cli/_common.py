@@ -31,7 +31,7 @@ def settings(**overrides: object) -> Settings:
 def watched_sources(config: Settings) -> list[SourceBase]:
     """The watchlists' sources — or the watchlists' errors, and exit code 2."""
     try:
-        return load_sources(config.sources_dir)
+        return load_sources(config.sources_dir, config.wechat_mirror)
     except WatchlistError as error:
         err.print(f"[red]The watchlists have errors:[/red]\n{safe(error)}", highlight=False)
         err.print("Fix them (see `crawl check`) and try again.")

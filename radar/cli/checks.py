@@ -19,7 +19,7 @@ def check() -> None:
     config = settings()
     problems: list[str] = []
     try:
-        found = load_sources(config.sources_dir)
+        found = load_sources(config.sources_dir, config.wechat_mirror)
         out.print(f"[green]OK[/green]: {len(found)} source(s) in {safe(config.sources_dir)}: {', '.join(s.name for s in found)}")
     except WatchlistError as error:
         problems += error.problems

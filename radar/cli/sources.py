@@ -43,6 +43,16 @@ def sources(
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     _print_sources(rows, config)
+    _print_wechat_catalogue(config)
+
+
+def _print_wechat_catalogue(config: Settings) -> None:
+    """One line on the WeChat catalogue: disabled without a mirror, else what it follows."""
+    from crawler import wechat
+
+    line = wechat.status_line(wechat.catalogue_path(config.sources_dir), config.wechat_mirror)
+    if line:
+        out.print(safe(line), highlight=False)
 
 
 def _print_sources(rows: list[dict], config: Settings) -> None:  # type: ignore[type-arg]

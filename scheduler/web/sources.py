@@ -23,8 +23,9 @@ def _configured() -> dict[str, Any]:
     shows what the database knows)."""
     from crawler.watchlist import WatchlistError, load_sources
 
+    config = settings()
     try:
-        return {s.name: s for s in load_sources(settings().sources_dir)}
+        return {s.name: s for s in load_sources(config.sources_dir, config.wechat_mirror)}
     except WatchlistError:
         return {}
 
