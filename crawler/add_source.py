@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -25,9 +25,6 @@ from crawler.extract import extract_article
 from crawler.kinds.base import NAME
 from crawler.spiders import ARTICLE
 from crawler.watchlist import WatchlistError, load_source, load_sources
-
-WEB_URL = re.compile(r"^https?://[^/\s?#]+", re.I)
-
 
 class ProposalError(ValueError):
     """A URL or name that cannot become a watchlist; the message says why, for an editor."""
@@ -60,9 +57,7 @@ def preview(url: str, config: Settings, today: dt.date, name: str | None = None)
     """Fetch the column of ``url``, propose a watchlist for it (named ``name``, else after the
     URL) dated ``today``, and try its first entry as an article. ProposalError when the URL is
     not http(s), the name is not a watchlist name, the page cannot be read or has no entries."""
-    url = url.strip()
-    if not WEB_URL.match(url):
-        raise ProposalError("give an http:// or https:// URL of a column page or an article")
+    url = _web_url(url.strip())
     list_url = propose.list_url_for(url)
     name = (name or "").strip() or propose.name_for(list_url)
     check_name(name)
@@ -76,6 +71,17 @@ def preview(url: str, config: Settings, today: dt.date, name: str | None = None)
     article = _try_article(proposal.entries[0].url, list_url, config, source)
     text = yaml.safe_dump(proposal.watchlist(today), allow_unicode=True, sort_keys=False)
     return Preview(proposal, article, text)
+
+
+def _web_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ProposalError(f"{url[:200]!r} is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ProposalError("give an http:// or https:// URL of a column page or an article")
+    return url
 
 
 def _try_article(url: str, list_url: str, config: Settings, source: object) -> ArticlePreview:

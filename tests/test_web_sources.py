@@ -90,6 +90,7 @@ def test_only_web_urls_and_public_addresses_are_fetched(web: Web, watchlists: Pa
     before = sorted((watchlists / "sources").iterdir())
     not_web = preview(client, "file:///etc/passwd")
     assert not_web.status_code == 400 and "http:// or https://" in not_web.text
+    assert preview(client, "https://[zz/").status_code == 400  # not a URL at all: an answer, not a stack trace
     private = preview(client, "http://127.0.0.1:9/news/")  # refused by the crawler's own guard
     assert private.status_code == 400 and "loopback" in private.text
     bad_name = preview(client, COLUMN, "../../etc/x")

@@ -13,6 +13,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
+from crawler.watchlist import SourceBase
+from scheduler.issue_coverage import CoverageReport, measure
 from scheduler.web import data
 from scheduler.web.context import admin_required, db, is_admin, local_zone, login_required, settings
 from storage import queries
@@ -71,10 +73,8 @@ def board() -> Any:
                            missed_shown=MISSED_SHOWN, admin=is_admin(), add_url=request.args.get("add", "")[:2000])
 
 
-def _coverage(sources: list[Any]) -> Any:
+def _coverage(sources: list[SourceBase]) -> CoverageReport | None:
     """`crawl issues coverage` of the latest imported issues (None when none is imported)."""
-    from scheduler.issue_coverage import measure
-
     latest = list(db().scalars(select(ReportIssue.published).order_by(ReportIssue.published.desc()).limit(COVERAGE_ISSUES)))
     return measure(db(), sources, latest) if latest else None
 
