@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     web_addr: str | None = None
     web_secret: str | None = None  # the session key; default: one generated in data_dir
     web_proxy_fix: bool = False  # behind an https proxy: trust its X-Forwarded-* headers
+    web_admins: str = ""  # user names, separated by spaces or commas, who may add sources from the workspace
 
     @field_validator("allow_private_networks")
     @classmethod

@@ -125,39 +125,27 @@ def sources_add(
     reproduces them, try one article, and print the YAML (or `--write` it)."""
     import datetime as dt
 
-    import yaml
-
-    from crawler import doctor, propose
-    from crawler.extract import extract_article
-    from crawler.spiders import ARTICLE
+    from crawler.add_source import ProposalError, preview, write as write_watchlist
 
     config = settings()
-    list_url = propose.list_url_for(url.strip())
-    name = name or propose.name_for(list_url)
-    page = doctor.fetch(list_url, config, propose.provisional_source(name, list_url))
-    if page.error or not 200 <= page.status < 300:
-        err.print(f"Could not read {safe(list_url)}: {safe(page.error or f'HTTP {page.status}')}")
-        raise typer.Exit(1)
-    proposal = propose.propose(name, page.url, page.text)
-    if not proposal.entries:
-        err.print(f"No article entries found on {safe(list_url)}; is it a column page? Try `crawl sources add` with a list URL.")
-        raise typer.Exit(1)
-    out.print(f"{safe(list_url)}: {safe(proposal.notes[0])}", highlight=False)
+    try:
+        shown = preview(url, config, dt.date.today(), name)
+    except ProposalError as problem:
+        err.print(f"Could not propose a source: {safe(problem)}")
+        raise typer.Exit(1) from None
+    proposal, article = shown.proposal, shown.article
+    out.print(f"{safe(proposal.list_url)}: {safe(proposal.notes[0])}", highlight=False)
     for entry in proposal.entries[:5]:
         out.print(f"  {entry.date:%Y-%m-%d} {safe(entry.title)}" if entry.date else f"  {safe(entry.title)}", highlight=False)
-    sample = proposal.entries[0].url
-    fetched = doctor.fetch(sample, config, propose.provisional_source(name, list_url), referer=list_url, role=ARTICLE)
-    if not fetched.error:
-        article = extract_article(fetched.url, fetched.body, fetched.headers)
-        out.print(f"One article ({safe(sample)}): title {safe(article.title or '—')!s}; "
+    if not article.error:
+        out.print(f"One article ({safe(article.url)}): title {safe(article.title or '—')!s}; "
                   f"published {article.published_at or '—'}; body {len(article.body)} characters", highlight=False)
-    text = yaml.safe_dump(proposal.watchlist(dt.date.today()), allow_unicode=True, sort_keys=False)
     if not write:
-        print(text, end="")
+        print(shown.yaml_text, end="")
         return
-    target = config.sources_dir / f"{name}.yml"
-    if target.exists():
-        err.print(f"{safe(target)} exists already: choose another --name.")
-        raise typer.Exit(2)
-    target.write_text(text, encoding="utf-8")
-    out.print(f"Wrote {safe(target)}. Next: `crawl check`, then `crawl run --source {name}`.")
+    try:
+        target = write_watchlist(shown.name, shown.yaml_text, config.sources_dir)
+    except ProposalError as problem:
+        err.print(f"Not written: {safe(problem)}")
+        raise typer.Exit(2) from None
+    out.print(f"Wrote {safe(target)}. Next: `crawl check`, then `crawl run --source {shown.name}`.")

@@ -3,6 +3,7 @@ settings, time zone and categories, the login check, and the one safe way to red
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from common.settings import Settings
 from scheduler.candidates import Category
 from scheduler.web import data
+from scheduler.web.auth import normalise_username
 
 
 def settings() -> Settings:
@@ -51,6 +53,25 @@ def login_required(view: Callable) -> Callable:
             if wants_json() or request.method != "GET":
                 abort(401, "log in first")
             return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_admin() -> bool:
+    """Whether the logged-in editor is one of RADAR_WEB_ADMINS (who may change the watchlists)."""
+    admins = {normalise_username(name) for name in re.split(r"[\s,]+", settings().web_admins) if name}
+    return g.get("user") is not None and g.user.username in admins
+
+
+def admin_required(view: Callable) -> Callable:
+    """Only for an admin (RADAR_WEB_ADMINS); any other editor gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not is_admin():
+            abort(403, "only an admin (RADAR_WEB_ADMINS) may do this")
         return view(*args, **kwargs)
 
     return wrapped

@@ -1,21 +1,28 @@
-"""Source health: the board of every source (configured or seen in the database), one source's
-recent runs, and `crawl doctor` run on an editor's request against that source's own pages."""
+"""Source health: the board of every source (configured or seen in the database) with what the
+watchlists cover of the latest imported issues, one source's recent runs, `crawl doctor` run on
+an editor's request against that source's own pages, and — for an admin — a new source proposed
+from one URL (the same code as `crawl sources add`), previewed, then saved."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
+from crawler.watchlist import SourceBase
+from scheduler.issue_coverage import CoverageReport, measure
 from scheduler.web import data
-from scheduler.web.context import db, local_zone, login_required, settings
+from scheduler.web.context import admin_required, db, is_admin, local_zone, login_required, settings
 from storage import queries
-from storage.models import CrawlRun, Source
+from storage.models import CrawlRun, ReportIssue, Source
 
 blueprint = Blueprint("sources", __name__)
+COVERAGE_ISSUES = 8  # the latest imported issues the board measures
+MISSED_SHOWN = 8  # unwatched columns listed under them
 
 
 def _configured() -> dict[str, Any]:
@@ -63,7 +70,52 @@ def board() -> Any:
         stored = seen.get("source")
         rows.append(_board_row(name, watch.get(name), seen, successes.get(stored.id) if stored is not None else None,
                                counts.get(stored.id, []) if stored is not None else [0] * 30))
-    return render_template("sources.html", rows=data.board_order(rows))
+    return render_template("sources.html", rows=data.board_order(rows), coverage=_coverage(list(watch.values())),
+                           missed_shown=MISSED_SHOWN, admin=is_admin(), add_url=request.args.get("add", "")[:2000])
+
+
+def _coverage(sources: list[SourceBase]) -> CoverageReport | None:
+    """`crawl issues coverage` of the latest imported issues (None when none is imported)."""
+    latest = list(db().scalars(select(ReportIssue.published).order_by(ReportIssue.published.desc()).limit(COVERAGE_ISSUES)))
+    return measure(db(), sources, latest) if latest else None
+
+
+@blueprint.post("/sources/add")
+@admin_required
+def add_preview() -> Any:
+    """Propose a watchlist for the URL given (fetched through the crawler's guarded path) and
+    show it; the save form carries the proposal signed, so what is saved is what was shown."""
+    from crawler.add_source import ProposalError, preview
+
+    url, name = (request.form.get("url") or "").strip(), (request.form.get("name") or "").strip()
+    try:
+        shown = preview(url, settings(), data.now_utc().astimezone(local_zone()).date(), name or None)
+    except ProposalError as problem:
+        return render_template("source_add.html", url=url, name=name, problem=str(problem)), 400
+    token = _signer().dumps({"name": shown.name, "yaml": shown.yaml_text})
+    return render_template("source_add.html", url=url, name=shown.name, shown=shown, token=token)
+
+
+@blueprint.post("/sources/add/save")
+@admin_required
+def add_save() -> Any:
+    """Write the previewed watchlist as `crawl sources add --write` does."""
+    from crawler.add_source import ProposalError, write
+
+    try:
+        proposal = _signer().loads(request.form.get("proposal") or "")
+    except BadSignature:
+        abort(400, "this proposal was not made here (or was altered): preview the URL again")
+    try:
+        target = write(proposal["name"], proposal["yaml"], settings().sources_dir)
+    except ProposalError as problem:
+        return render_template("source_add.html", url="", name=proposal["name"], problem=str(problem)), 409
+    flash(f"{target} 저장됨. 다음: `crawl check`, 그리고 `crawl run --source {proposal['name']}`.")
+    return redirect(url_for("sources.source", name=proposal["name"]))
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="radar-add-source")
 
 
 @blueprint.get("/sources/<name>")
