@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage import queries
-from storage.db import LEADER_LOCK, holds_advisory_lock, lock_connection, sqlite_file, transaction, try_advisory_lock
+from storage.db import LEADER_LOCK, holds_advisory_lock, lock_connection, redacted, sqlite_file, transaction, try_advisory_lock
 from storage.models import DaemonState
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,10 @@ class Election:
             return self.confirm()
         if self.lock.acquire():
             self.since = self.clock()
-            self._record()
+            try:
+                self._record()
+            except SQLAlchemyError as error:  # the record is for people; the lock is what counts
+                log.warning("could not record this daemon as the leader: %s", str(error).splitlines()[0])
             log.info("this daemon (pid %d) now leads: it schedules the jobs", os.getpid())
         return self.leading
 
@@ -178,14 +181,13 @@ class Election:
 
     def refusal(self) -> str:
         """The one line a daemon that may not run prints."""
-        return (f"{self.lock.holder()} already runs on {self.database_url}; stop it first"
+        return (f"{self.lock.holder()} already runs on {redacted(self.database_url)}; stop it first"
                 " (on SQLite one daemon per database; PostgreSQL allows standbys)")
 
     def release(self) -> None:
-        """Step down (clean stop): a standby takes over on its next poll."""
-        if self.leading:
-            self.lock.release()
-            self.since = None
+        """Step down, or stop standing by (clean stop): a standby takes over on its next poll."""
+        self.lock.release()
+        self.since = None
 
     def _record(self) -> None:
         with transaction(self.database_url) as session:
