@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     retention_days: int = 90
     crawl_on_start: bool = False  # a new daemon crawls every source at once instead of after one interval
     status_addr: str = "127.0.0.1:9180"  # the daemon's /healthz and /metrics; empty to disable
+    leader_poll_seconds: float = 5.0  # how often a standby daemon tries to take the lead (and the leader checks it holds it)
     # The editor workspace (`crawl web`, or the daemon when web_addr is set, e.g. 127.0.0.1:8080).
     web_addr: str | None = None
     web_secret: str | None = None  # the session key; default: one generated in data_dir

@@ -10,9 +10,11 @@ logged and the last good configuration keeps running. SIGTERM stops gracefully.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from common.dates import parse_duration
 from crawler.watchlist import SourceBase, WatchlistError, load_sources
 from crawler.wechat import catalogue_path
 from scheduler import jobs
+from scheduler.leader import Election
 from storage.db import get_engine
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,21 @@ def timetable(config: Settings, sources: list[SourceBase]) -> list[Job]:
 
 
 # -- job entry points (looked up by name from the persistent store) ---------------------
+def _leader_only(job: Callable[..., None]) -> Callable[..., None]:
+    """Run ``job`` only if this process still holds the leader lock: a leader whose lock
+    connection broke between two polls starts nothing more."""
+
+    @functools.wraps(job)
+    def guarded(*args: object) -> None:
+        if _election is not None and not _election.confirm():
+            log.warning("%s skipped: this daemon no longer leads", job.__name__)
+            return
+        job(*args)
+
+    return guarded
+
+
+@_leader_only
 def run_crawl(name: str) -> None:
     config = get_settings()
     status = jobs.crawl_source(config, name)
@@ -95,27 +113,33 @@ def run_crawl(name: str) -> None:
         _failures.pop(name, None)
 
 
+@_leader_only
 def run_daily_digest() -> None:
     jobs.daily_digest(get_settings())
 
 
+@_leader_only
 def run_weekly_digest() -> None:
     jobs.daily_digest(get_settings(), kind="weekly")
 
 
+@_leader_only
 def run_delivery() -> None:
     jobs.deliver(get_settings())
 
 
+@_leader_only
 def run_heartbeat() -> None:
     jobs.heartbeat(get_settings(), **_facts, jobs=len(_scheduler.get_jobs()) if _scheduler else 0)
 
 
+@_leader_only
 def run_cleanup() -> None:
     jobs.cleanup(get_settings())
 
 
 _scheduler: BackgroundScheduler | None = None
+_election: Election | None = None
 _failures: dict[str, int] = {}
 _facts: dict[str, object] = {}  # what every heartbeat repeats: when this daemon started, its sources
 
@@ -142,6 +166,8 @@ class Daemon:
         self.stopping = threading.Event()
         self.status: Any = None
         self.web: Any = None
+        self.election: Election | None = None
+        self.scheduling: bool | None = None  # None until the first election step
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=get_engine(config.effective_database_url)), "memory": MemoryJobStore()},
             job_defaults=JOB_DEFAULTS,
@@ -150,14 +176,19 @@ class Daemon:
         )
 
     def start(self) -> None:
-        """Run until SIGTERM/SIGINT."""
-        global _scheduler
+        """Run until SIGTERM/SIGINT: scheduling while this process leads, standing by otherwise."""
+        global _scheduler, _election
         jobs.prepare(self.config)
+        self.election = _election = Election(self.config.effective_database_url, _now, self.config.leader_poll_seconds)
+        if not self.election.step() and self.election.lock.exclusive:
+            raise SystemExit(self.election.refusal())
         # Paused first: the persisted jobs (with their next run times) must be visible to
-        # sync(), so a daemon that was down catches up on what it missed — once.
+        # sync(), so a daemon that was down catches up on what it missed — once. A standby's
+        # scheduler stays paused (and leaves the job store alone) until it leads.
         self.scheduler.start(paused=True)
         if not self.reload():
             self.scheduler.shutdown(wait=False)
+            self.election.release()
             raise SystemExit("the watchlists are invalid; fix them (`crawl check`) before starting the daemon")
         _scheduler = self.scheduler
         self.scheduler.add_job(self.reload_if_changed, IntervalTrigger(seconds=30), id="reload", jobstore="memory")
@@ -166,11 +197,24 @@ class Daemon:
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         self._serve()
         _facts.update(started=_now_iso(), sources=len(self.sources))
-        jobs.heartbeat(self.config, **_facts)
-        self.scheduler.resume()
-        log.info("daemon started: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
-        self.stopping.wait()
+        self._follow_election()
+        while not self.stopping.wait(self.election.poll_seconds):
+            self._follow_election()
         self.stop()
+
+    def _follow_election(self) -> None:
+        """Schedule while this process leads; pause the moment it stops leading."""
+        leading = self.election.step()
+        if leading and not self.scheduling:
+            self.reload()  # the job store may have been synced by the previous leader's watchlists
+            jobs.heartbeat(self.config, **_facts)
+            self.scheduler.resume()
+            log.info("daemon leads: %d jobs; daily digest at %s %s", len(self.scheduler.get_jobs()), self.config.digest_time, self.config.timezone)
+        elif not leading and self.scheduling:
+            self.scheduler.pause()
+        elif not leading and self.scheduling is None:
+            log.info("daemon standing by: another daemon leads; trying to take over every %g s", self.election.poll_seconds)
+        self.scheduling = leading
 
     def _serve(self) -> None:
         """The workspace (when configured) and the status endpoint, or a clear exit."""
@@ -185,7 +229,8 @@ class Daemon:
                 from scheduler import status
 
                 address = f"the status endpoint on {self.config.status_addr} (RADAR_STATUS_ADDR)"
-                self.status = status.serve(self.config.status_addr, self.config.effective_database_url, lambda: self.scheduler.running)
+                self.status = status.serve(self.config.status_addr, self.config.effective_database_url, lambda: self.scheduler.running,
+                                           self.election.facts if self.election else None)
         except OSError as error:
             self.scheduler.shutdown(wait=False)
             raise SystemExit(f"cannot serve {address}: {error.strerror or error}; choose a free host:port, or an empty value to turn it off") from None
@@ -195,6 +240,8 @@ class Daemon:
         self.scheduler.pause()  # nothing new starts while the crawls in flight wind down
         jobs.stop_children()
         self.scheduler.shutdown(wait=True)
+        if self.election is not None:
+            self.election.release()  # a standby takes over on its next poll
         if self.status is not None:
             self.status.shutdown()
         if self.web is not None:
@@ -215,6 +262,8 @@ class Daemon:
             self.stamp = _stamp(self.config.sources_dir)
             return bool(self.sources)
         self.sources, self.stamp = sources, _stamp(self.config.sources_dir)
+        if self.election is not None and not self.election.leading:
+            return True  # the job store is the leader's; this one syncs it when it leads
         sync(self.scheduler, timetable(self.config, sources), first_crawl_now=self.config.crawl_on_start)
         log.info("watchlists loaded: %d sources", len(sources))
         return True

@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_FRESH = 120  # seconds
 
 
-def health(database_url: str, scheduler_running: Callable[[], bool]) -> tuple[bool, dict]:
+def health(database_url: str, scheduler_running: Callable[[], bool], leadership: Callable[[], dict] | None = None) -> tuple[bool, dict]:
+    """Whether this daemon is healthy, and the facts saying why. ``leadership`` gives its role
+    (leader or standby) and the recorded leader; a standby is healthy while it can reach the
+    database — the leader's heartbeat is the leader's to keep."""
     facts: dict = {"scheduler": scheduler_running()}
     try:
         with transaction(database_url) as session:
@@ -38,10 +41,13 @@ def health(database_url: str, scheduler_running: Callable[[], bool]) -> tuple[bo
             facts["database"] = "ok"
             facts["last_heartbeat"] = beat.updated_at.isoformat() if beat else None
             age = (datetime.now(timezone.utc) - beat.updated_at).total_seconds() if beat else None
+        if leadership is not None:
+            facts |= leadership()
     except Exception as error:  # the point of a health check is to report this, not to crash
         facts["database"] = f"error: {type(error).__name__}"
         age = None
-    healthy = facts["scheduler"] and facts["database"] == "ok" and age is not None and age < HEARTBEAT_FRESH
+    standby = facts.get("role") == "standby"
+    healthy = facts["scheduler"] and facts["database"] == "ok" and (standby or (age is not None and age < HEARTBEAT_FRESH))
     facts["status"] = "ok" if healthy else "unhealthy"
     return healthy, facts
 
@@ -160,13 +166,13 @@ def _sum_by_source(rows: list, column: int) -> list[tuple[tuple[str], float]]:
     return [((s,), v) for s, v in sorted(totals.items())]
 
 
-def serve(address: str, database_url: str, scheduler_running: Callable[[], bool]) -> ThreadingHTTPServer:
+def serve(address: str, database_url: str, scheduler_running: Callable[[], bool], leadership: Callable[[], dict] | None = None) -> ThreadingHTTPServer:
     host, _, port = address.rpartition(":")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             if self.path.startswith("/healthz"):
-                healthy, facts = health(database_url, scheduler_running)
+                healthy, facts = health(database_url, scheduler_running, leadership)
                 self._send(200 if healthy else 503, json.dumps(facts).encode(), "application/json")
             elif self.path.startswith("/metrics"):
                 self._send(200, metrics(database_url).encode(), "text/plain; version=0.0.4")

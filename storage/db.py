@@ -12,10 +12,11 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -26,6 +27,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # the database's without importing Alembic (a quarter second in every crawl process), and
 # asks Alembic whenever they differ. tests/test_storage.py keeps it equal to Alembic's head.
 SCHEMA_HEAD = "0008"
+# PostgreSQL advisory lock keys, one per purpose: schema upgrades, and the daemon leader.
+MIGRATION_LOCK, LEADER_LOCK = 7270001, 7270002
+# A lock connection whose holder vanished (host gone, cable pulled) is dropped by the server
+# after about idle + interval × count seconds, which releases the lock; tcp_user_timeout (ms)
+# makes the holder's own check fail as fast when its packets stop being acknowledged.
+LOCK_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3, "tcp_user_timeout": 10000,
+                  "options": "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
+                             " -c client_connection_check_interval=2000"}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -84,9 +93,37 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    return create_engine(_with_driver(url), pool_pre_ping=True)
+
+
+def _with_driver(url: str) -> str:
+    """A postgresql:// URL names psycopg 3, the driver we install."""
+    parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def lock_connection(url: str) -> Connection:
+    """A connection of its own (never pooled, so closing it ends the session and its advisory
+    locks), in autocommit, with keepalives so a vanished peer is noticed within seconds."""
+    engine = create_engine(_with_driver(url), poolclass=NullPool, connect_args=LOCK_KEEPALIVE)
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def try_advisory_lock(conn: Connection, key: int) -> bool:
+    """Take the session advisory lock ``key`` on ``conn`` unless another session holds it."""
+    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+
+
+def holds_advisory_lock(conn: Connection, key: int) -> bool:
+    """Whether ``conn`` still holds the advisory lock ``key``; False when the connection is lost."""
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid() AND ((classid::bigint << 32) | objid::bigint) = :key")
+    try:
+        return bool(conn.execute(held, {"key": key}).scalar())
+    except SQLAlchemyError:  # the connection broke or was closed: the lock is gone with it
+        return False
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
@@ -166,8 +203,8 @@ def _migration_lock(url: str) -> Iterator[None]:
             yield
         return
     with get_engine(url).connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(7270001)"))
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(7270001)"))
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})

@@ -54,6 +54,7 @@ def jobs() -> None:
 
 def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless the daemon's heartbeat is fresh (for health checks).")] = False) -> None:
     """The daemon's heartbeat, the last run of each source, source health and the outbox."""
+    from scheduler.leader import current_leader
     from scheduler.outbox import backlog
     from storage import queries
     from storage.db import transaction
@@ -61,6 +62,7 @@ def status(check: Annotated[bool, typer.Option("--check", help="Exit 1 unless th
     config = settings()
     with transaction(database(config)) as session:
         fresh = _print_heartbeat(queries.daemon_state(session, "heartbeat"), config)
+        _print_leader(current_leader(session), config)
         _print_last_runs(queries.source_overview(session), config)
         _print_outbox(backlog(session), config)
     if check and not fresh:
@@ -76,6 +78,15 @@ def _print_heartbeat(beat: DaemonState | None, config: Settings) -> bool:
               + (f" (stopped {local_time(beat.updated_at, config)}, was pid {beat.value.get('pid')})" if stopped  # type: ignore[union-attr]
                  else f" (heartbeat {age:.0f} s ago, pid {beat.value.get('pid')})" if beat else " (never started)"))
     return fresh
+
+
+def _print_leader(leader: dict | None, config: Settings) -> None:  # type: ignore[type-arg]
+    """Which daemon schedules (the others, on PostgreSQL, stand by)."""
+    if leader is None:
+        out.print("Leader: none yet")
+        return
+    since = datetime.fromisoformat(leader["since"]) if leader.get("since") else None
+    out.print(f"Leader: pid {leader.get('pid')} on {safe(leader.get('host'))} since {local_time(since, config)}", highlight=False)
 
 
 def _print_last_runs(overview: dict[str, dict], config: Settings) -> None:  # type: ignore[type-arg]

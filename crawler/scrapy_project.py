@@ -1,0 +1,52 @@
+"""The Scrapy project's settings module (``scrapy.cfg`` names it), and its one spider, ``radar``.
+
+``scrapy crawl radar -a source=ndrc`` crawls one watchlist source exactly as ``crawl run
+--source ndrc`` does: the same RADAR_* configuration (database, proxy, politeness), the same
+settings (crawler.settings), the same spider class for the source's kind, storing to
+RADAR_DATABASE_URL. Spider arguments are strings, as Scrapy (and Scrapyd) pass them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+
+from common.settings import get_settings
+from crawler import download
+from crawler.settings import DEFAULTS, scrapy_settings
+from crawler.spiders import SPIDERS
+from crawler.watchlist import SourceBase, load_sources
+from storage.db import ensure_schema
+
+# A settings module is read for its upper-case names: these are the crawler's defaults, kept
+# in one place (crawler.settings); a source's own settings are applied when its spider starts.
+globals().update(DEFAULTS)
+SPIDER_MODULES = ["crawler.scrapy_project"]
+DOWNLOAD_HANDLERS = {"http": download.HANDLER, "https": download.HANDLER}
+
+
+class RadarSpider(scrapy.Spider):
+    """``-a source=NAME`` (required) and ``-a max_pages=N``: builds the source's own spider."""
+
+    name = "radar"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, source: str = "", max_pages: str = "", **kwargs: Any) -> scrapy.Spider:
+        config = get_settings()
+        chosen = named_source(config.sources_dir, source)
+        ensure_schema(config.effective_database_url)
+        # Scrapy applies the settings after the spider is built, so a source's politeness,
+        # proxy and database still count here; each keeps its layer's priority, so `-s` wins.
+        crawler.settings.update(scrapy_settings(config, chosen))
+        spider_class = SPIDERS[chosen.kind]
+        return spider_class.from_crawler(crawler, *args, source=chosen, max_pages=int(max_pages) if max_pages else None, **kwargs)
+
+
+def named_source(directory: Any, name: str) -> SourceBase:
+    """The watchlist source called ``name``, or a clear error naming the ones there are."""
+    sources = {source.name: source for source in load_sources(directory)}
+    if name not in sources:
+        raise ValueError(f"-a source={name!r}: no such source in {directory}; choose one of {', '.join(sorted(sources))}")
+    return sources[name]
