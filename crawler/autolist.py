@@ -58,6 +58,7 @@ DATE_TEXT = re.compile(
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 )
 TRS_DAY = re.compile(r"/t((?:19|20)\d{6})_\d+\.")
+SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac"}  # under a country code: most.gov.cn, sina.com.cn
 MIN_HEADLINE = 6  # characters: a Chinese headline is rarely shorter; "更多", "详情" always are
 MIN_ENTRIES = 2  # a list without an article_url must repeat at least this often to count
 
@@ -87,6 +88,9 @@ def detect_entries(page: str | html.HtmlElement, base_url: str, article_url: str
 
 
 def _article_links(root: html.HtmlElement, base_url: str, article_url: str | None) -> list[html.HtmlElement]:
+    """Links that may be articles: those matching ``article_url`` when there is one; else links
+    on the same site that have a CMS article shape or a headline-length text (most sites' article
+    URLs have no shape we know: ``2020/7/2-<hex>.html``, an uploaded PDF, a news portal's ids)."""
     pattern = re.compile(article_url) if article_url else None
     site = _site_of(base_url)
     found = []
@@ -99,7 +103,7 @@ def _article_links(root: html.HtmlElement, base_url: str, article_url: str | Non
         if pattern is not None:
             if pattern.match(url):
                 found.append(anchor)
-        elif _site_of(url) == site and looks_like_article(url):
+        elif _site_of(url) == site and (looks_like_article(url) or len(_title(anchor)) >= MIN_HEADLINE):
             found.append(anchor)
     return found
 
@@ -112,9 +116,11 @@ def looks_like_article(url: str) -> bool:
 
 
 def _site_of(url: str) -> str:
-    """The registrable part of a host, roughly: www.most.gov.cn and most.gov.cn are one site."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
+    """The registrable part of a host, roughly: www.most.gov.cn and most.gov.cn are one site, and
+    so are news.163.com and dy.163.com (a portal's columns list articles of its other hosts)."""
+    labels = (urlsplit(url).hostname or "").lower().split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-keep:])
 
 
 def _in_boilerplate(anchor: html.HtmlElement) -> bool:
@@ -127,36 +133,58 @@ def _in_boilerplate(anchor: html.HtmlElement) -> bool:
     return False
 
 
-def _group_by_container(links: list[html.HtmlElement]) -> dict[str, list[tuple[html.HtmlElement, html.HtmlElement]]]:
-    """(anchor, entry element) pairs grouped by where the entries repeat. Entries are grouped
-    by the *shape* of their container's path (tags and classes, no positions), not by the
-    container itself: a list split into several `ul` blocks, or one table per row (ScienceNet),
-    is still one list."""
-    candidates = set(links)
-    groups: dict[str, list[tuple[html.HtmlElement, html.HtmlElement]]] = defaultdict(list)
+Group = list[tuple[html.HtmlElement, html.HtmlElement]]  # (anchor, its entry) in page order
+
+
+def _group_by_container(links: list[html.HtmlElement]) -> dict[str, Group]:
+    """Links grouped by the *shape* of their path (tags and first classes, no positions): the
+    headline links of one list share it even when the list is split into several `ul` blocks
+    or one table per row (ScienceNet). Each link's entry is its highest ancestor holding no
+    other link of its group; a group whose links sit inside another group's entries is a
+    field of those entries (the author, a tag, a comment count) and is dropped when the other
+    group's texts are longer, as headlines are."""
+    shapes: dict[str, list[html.HtmlElement]] = defaultdict(list)
     for anchor in links:
-        entry = anchor
-        for parent in anchor.iterancestors():
-            if parent.tag in ("body", "html") or _holds_another(parent, anchor, candidates):
-                break
-            entry = parent
-        if entry.getparent() is not None:
-            groups[_path_shape(entry)].append((anchor, entry))
-    return groups
+        shapes[_path_shape(anchor)].append(anchor)
+    groups = {shape: [(anchor, _entry_of(anchor, set(anchors))) for anchor in anchors] for shape, anchors in shapes.items()}
+    return {shape: group for shape, group in groups.items() if not _is_field(group, groups.values())}
+
+
+def _entry_of(anchor: html.HtmlElement, group: set[html.HtmlElement]) -> html.HtmlElement:
+    url = anchor.get("data-radar-url")
+    entry = anchor
+    for parent in anchor.iterancestors():
+        if parent.tag in ("body", "html") or any(a in group and a.get("data-radar-url") != url for a in parent.iter("a")):
+            break
+        entry = parent
+    return entry
+
+
+def _is_field(group: Group, groups: Iterable[Group]) -> bool:
+    length = _mean_title(group)
+    for other in groups:
+        if other is group or len(other) < MIN_ENTRIES or _mean_title(other) <= length:
+            continue
+        entries = {entry for _, entry in other}
+        inside = sum(any(e in entries for e in anchor.iterancestors()) for anchor, _ in group)
+        if inside * 2 > len(group):
+            return True
+    return False
+
+
+def _mean_title(group: Group) -> float:
+    return sum(len(_title(anchor)) for anchor, _ in group) / len(group)
 
 
 def _path_shape(element: html.HtmlElement) -> str:
+    """The tags from the root down to ``element``, each with its first class: later classes are
+    left out, as CMSs mark the first or the current item of a list with one more class
+    (``news_article news_first``, ``item on``)."""
     steps = [element, *element.iterancestors()]
-    return "/".join(f"{e.tag}.{(e.get('class') or '').strip()}" for e in reversed(steps))
+    return "/".join(f"{e.tag}.{' '.join((e.get('class') or '').split()[:1])}" for e in reversed(steps))
 
 
-def _holds_another(element: html.HtmlElement, anchor: html.HtmlElement, candidates: set[html.HtmlElement]) -> bool:
-    """Whether ``element`` holds a candidate link pointing elsewhere than ``anchor``."""
-    url = anchor.get("data-radar-url")
-    return any(a is not anchor and a in candidates and a.get("data-radar-url") != url for a in element.iter("a"))
-
-
-def _looks_like_list(group: list[tuple[html.HtmlElement, html.HtmlElement]], strict: bool) -> bool:
+def _looks_like_list(group: Group, strict: bool) -> bool:
     headlines = [t for t in (_title(anchor) for anchor, _ in group) if len(t) >= MIN_HEADLINE]
     return len(headlines) >= (MIN_ENTRIES if strict else 1) and len(headlines) * 2 >= len(group)
 
