@@ -192,13 +192,23 @@ def _looks_like_list(group: Group, strict: bool) -> bool:
 def _main_lists(groups: list[list[Found]]) -> list[list[Found]]:
     """The column's own list blocks. A column page dates its entries; a "most read" ranking
     or a related-links box beside it doesn't. So when some block is dated, every dated block
-    stays (an archive block of the same column too) and undated ones go; when none is, blocks
-    far smaller than the largest are taken for side boxes."""
+    stays (an archive block of the same column too) and undated ones go. When none is (a news
+    portal's feed), the largest block is the list, with the blocks inside its container (the
+    feed's items of another layout); the blocks elsewhere are side boxes."""
     dated = [g for g in groups if _dated_share(g) >= 0.5]
     if dated or not groups:
         return dated
-    largest = max(len(g) for g in groups)
-    return [g for g in groups if len(g) * 4 >= largest]
+    largest = max(groups, key=len)
+    container = _common_ancestor([found.row for found in largest])
+    return [g for g in groups if g is largest or all(container in found.row.iterancestors() for found in g)]
+
+
+def _common_ancestor(elements: list[html.HtmlElement]) -> html.HtmlElement:
+    shared = [*elements[0].iterancestors()]
+    for element in elements[1:]:
+        ancestors = set(element.iterancestors())
+        shared = [e for e in shared if e in ancestors]
+    return shared[0]
 
 
 def _dated_share(group: list[Found]) -> float:
@@ -215,6 +225,7 @@ def _title(anchor: html.HtmlElement) -> str:
 class Found:
     entry: Entry
     dated: bool  # a date stands in the entry's own text (not only in its URL)
+    row: html.HtmlElement  # the entry's element on the page
 
 
 def _found(anchor: html.HtmlElement, element: html.HtmlElement, base_url: str) -> Found:
@@ -224,7 +235,7 @@ def _found(anchor: html.HtmlElement, element: html.HtmlElement, base_url: str) -
     date = parse_date(shown.group(0)) if shown else None
     if date is None and (day := TRS_DAY.search(url)):
         date = parse_date(day.group(1))  # TRS URLs carry the day: t20230526_186326.html
-    return Found(Entry(url=url, title=_title(anchor) or None, date=date), dated=shown is not None and date is not None)
+    return Found(Entry(url=url, title=_title(anchor) or None, date=date), dated=shown is not None and date is not None, row=element)
 
 
 def _unique(entries: Iterable[Entry]) -> list[Entry]:
