@@ -48,6 +48,7 @@ ARTICLE_SHAPES = re.compile(
     | ^[0-9a-f]{32}/c\.html?$          # xinhua, jjckb: 20240613/<32 hex>/c.html
     """
 )
+COLUMN_PAGE = re.compile(r"^(?:(?:index|default|list|node|more)(?:[_-]\w+)?\.\w+)?$", re.IGNORECASE)  # last path segment
 BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|submenu|header|footer|foot|crumbs?|breadcrumbs?|sidebar|side|topbar|"
     r"copyright|share|friendlinks?|pager|pagination|search|login|banner)(?:$|[\s_-])",
@@ -103,7 +104,7 @@ def _article_links(root: html.HtmlElement, base_url: str, article_url: str | Non
         if pattern is not None:
             if pattern.match(url):
                 found.append(anchor)
-        elif _site_of(url) == site and (looks_like_article(url) or len(_title(anchor)) >= MIN_HEADLINE):
+        elif _site_of(url) == site and (looks_like_article(url) or (len(_title(anchor)) >= MIN_HEADLINE and not _looks_like_column(url))):
             found.append(anchor)
     return found
 
@@ -113,6 +114,13 @@ def looks_like_article(url: str) -> bool:
     (``<32 hex>/c.html``), match a known article shape."""
     last_two = "/".join(urlsplit(url).path.rsplit("/", 2)[-2:])
     return bool(ARTICLE_SHAPES.match(last_two.rsplit("/", 1)[-1]) or ARTICLE_SHAPES.match(last_two))
+
+
+def _looks_like_column(url: str) -> bool:
+    """Whether ``url`` names a column or a home page (``/yw/``, ``index.html``, ``node_2.htm``,
+    ``list_3.html``) rather than an article: menus name columns with headline-long texts too."""
+    parts = urlsplit(url)
+    return not parts.query and bool(COLUMN_PAGE.match(parts.path.rsplit("/", 1)[-1]))
 
 
 def _site_of(url: str) -> str:
