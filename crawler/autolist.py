@@ -8,13 +8,19 @@ pagers and footers: links too, but short, site-wide, and grouped differently.
 So detection works in four steps, each a plain heuristic (facts learnt from public list
 extraction work — GNE's list extractor groups links by their repeated ancestor path;
 trafilatura's link extraction drops boilerplate containers; newspaper scores URLs by shape):
-1. links that look like articles: they match the source's ``article_url`` when it has one,
-   otherwise a known CMS article shape (TRS ``t20230526_1.html``, ``content_1.htm``,
-   Jpaas ``art_….html``, ``post_1.html``, people.cn ``c1004-1.html`` …);
+1. links that may be articles: they match the source's ``article_url`` when it has one;
+   otherwise links of the same site (registrable domain) with a known CMS article shape (TRS
+   ``t20230526_1.html``, ``content_1.htm``, Jpaas ``art_….html``, people.cn ``c1004-1.html`` …)
+   or with a headline-length text and a URL that does not name a column (``/yw/``, ``index.html``);
 2. links inside navigation, headers, footers and side menus are dropped;
-3. each link's *entry* is its highest ancestor holding no other candidate link, and entries
-   are grouped by their parent (the list container);
-4. the groups that look like lists (several entries, headline-length texts) are kept.
+3. links are grouped by the shape of their path (tags and first classes); each link's *entry*
+   is its highest ancestor holding no other link of its group, and a group whose links sit
+   inside another group's entries (an item's source, tag or comment count) is dropped;
+4. the groups that look like lists (several entries, headline-length texts) are kept: the
+   dated ones when some are dated, else the largest with the groups inside its container.
+
+Measured on real saved list pages and on the fixture sites' reconstructions by
+``bench/autolist_eval.py`` (tests/fixtures/lists/labels.yml holds the hand labels).
 
 The title is the ``title=`` attribute or the link text, whichever is fuller; the date is the
 first date-looking text in the entry, else the date a TRS URL carries.
@@ -154,30 +160,47 @@ def _group_by_container(links: list[html.HtmlElement]) -> dict[str, Group]:
     shapes: dict[str, list[html.HtmlElement]] = defaultdict(list)
     for anchor in links:
         shapes[_path_shape(anchor)].append(anchor)
-    groups = {shape: [(anchor, _entry_of(anchor, set(anchors))) for anchor in anchors] for shape, anchors in shapes.items()}
-    return {shape: group for shape, group in groups.items() if not _is_field(group, groups.values())}
+    groups = {shape: list(zip(anchors, _entries_of(anchors))) for shape, anchors in shapes.items()}
+    fields = _fields(list(groups.values()))
+    return {shape: group for shape, group in groups.items() if id(group) not in fields}
 
 
-def _entry_of(anchor: html.HtmlElement, group: set[html.HtmlElement]) -> html.HtmlElement:
-    url = anchor.get("data-radar-url")
-    entry = anchor
-    for parent in anchor.iterancestors():
-        if parent.tag in ("body", "html") or any(a in group and a.get("data-radar-url") != url for a in parent.iter("a")):
-            break
-        entry = parent
-    return entry
+def _entries_of(anchors: list[html.HtmlElement]) -> list[html.HtmlElement]:
+    """Each anchor's highest ancestor holding no anchor of ``anchors`` to another URL."""
+    urls_under: dict[html.HtmlElement, set[str | None]] = defaultdict(set)
+    for anchor in anchors:
+        for parent in anchor.iterancestors():
+            urls_under[parent].add(anchor.get("data-radar-url"))
+    entries = []
+    for anchor in anchors:
+        entry = anchor
+        for parent in anchor.iterancestors():
+            if parent.tag in ("body", "html") or len(urls_under[parent]) > 1:
+                break
+            entry = parent
+        entries.append(entry)
+    return entries
 
 
-def _is_field(group: Group, groups: Iterable[Group]) -> bool:
-    length = _mean_title(group)
-    for other in groups:
-        if other is group or len(other) < MIN_ENTRIES or _mean_title(other) <= length:
-            continue
-        entries = {entry for _, entry in other}
-        inside = sum(any(e in entries for e in anchor.iterancestors()) for anchor, _ in group)
-        if inside * 2 > len(group):
-            return True
-    return False
+def _fields(groups: list[Group]) -> set[int]:
+    """The ids of the groups most of whose links sit inside the entries of a group with longer
+    texts (of at least MIN_ENTRIES entries: a lone link's entry spans half the page)."""
+    owners: dict[html.HtmlElement, list[int]] = defaultdict(list)
+    lengths = {id(group): _mean_title(group) for group in groups}
+    for group in groups:
+        if len(group) >= MIN_ENTRIES:
+            for _, entry in group:
+                owners[entry].append(id(group))
+    fields = set()
+    for group in groups:
+        inside: dict[int, int] = defaultdict(int)
+        for anchor, _ in group:
+            holders = {owner for e in anchor.iterancestors() for owner in owners.get(e, ())}
+            for owner in holders:
+                inside[owner] += 1
+        if any(owner != id(group) and lengths[owner] > lengths[id(group)] and count * 2 > len(group) for owner, count in inside.items()):
+            fields.add(id(group))
+    return fields
 
 
 def _mean_title(group: Group) -> float:
