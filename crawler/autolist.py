@@ -166,7 +166,12 @@ def _group_by_container(links: list[html.HtmlElement]) -> dict[str, Group]:
 
 
 def _entries_of(anchors: list[html.HtmlElement]) -> list[html.HtmlElement]:
-    """Each anchor's highest ancestor holding no anchor of ``anchors`` to another URL."""
+    """Each anchor's highest ancestor holding no anchor of ``anchors`` to another URL. A lone
+    link has no sibling to bound it, so its entry is its parent (not half the page, whose
+    dates are not its own)."""
+    if len(anchors) == 1:
+        parent = anchors[0].getparent()
+        return [parent if parent is not None and parent.tag not in ("body", "html") else anchors[0]]
     urls_under: dict[html.HtmlElement, set[str | None]] = defaultdict(set)
     for anchor in anchors:
         for parent in anchor.iterancestors():
