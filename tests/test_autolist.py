@@ -122,3 +122,25 @@ def test_doctor_explains_a_selector_less_source_and_a_rescue_as_the_spider_reads
     path.write_text(yaml.safe_dump(ndrc, allow_unicode=True), encoding="utf-8")
     shown = radar("doctor", "--source", "ndrc").stdout
     assert "list.entry `ul.info-list li` found 0;" in shown.replace("\n", " ") and "found by detection" in shown
+
+
+def test_without_article_url_a_list_of_unknown_url_shapes_is_found_and_its_fields_are_not_entries() -> None:
+    """Article URLs of no known CMS shape (a PDF, a dated hex name) are found by the list they
+    form; a link to each item's source, a column link in the menu and a list item marked with
+    one more class (the first, pictured one) are told apart as a reader would."""
+    page = """<html><body>
+    <div class="menu-top"><ul><li><a href="/news/zcfg/">政策法规与规范性文件</a></li><li><a href="/news/gzdt/index.html">工作动态与地方经验</a></li></ul></div>
+    <div class="feed">
+      <div class="item item-first"><h3><a href="/upload/2024-6-3/195400974278.pdf">关于开展2024年度科技成果评价工作的公告</a></h3><a class="src" href="/author/12">科技成果转化中心</a></div>
+      <div class="item"><h3><a href="/contents/2024/5/30-dd877e338cab40ca8fc5a641099e63bf.html">国家重点研发计划重点专项项目申报指南发布</a></h3><a class="src" href="/author/7">规划司</a></div>
+      <div class="item"><h3><a href="/contents/2024/5/21-07dfef990f89420aaea3ae325622e9ae.html">关于公布第二批创新联合体建设名单的通知</a></h3><a class="src" href="/author/12">科技成果转化中心</a></div>
+    </div></body></html>"""
+    found = autolist.detect_entries(page, "https://www.example.cn/news/", None)
+    assert [e.url.rsplit("/", 1)[-1] for e in found.entries] == [
+        "195400974278.pdf", "30-dd877e338cab40ca8fc5a641099e63bf.html", "21-07dfef990f89420aaea3ae325622e9ae.html"]
+
+
+def test_the_site_of_a_link_is_its_registrable_domain() -> None:
+    assert autolist._site_of("http://dy.163.com/a.html") == autolist._site_of("https://news.163.com/") == "163.com"
+    assert autolist._site_of("https://www.most.gov.cn/x/") == autolist._site_of("http://most.gov.cn/") == "most.gov.cn"
+    assert autolist._site_of("https://www.ndrc.gov.cn/") != autolist._site_of("https://www.most.gov.cn/")
