@@ -21,7 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.db import transaction
 from storage.models import CrawlRun, DaemonState, ItemTally, OutboxMessage, RunTally, Source
@@ -124,9 +124,9 @@ def _families(session: Session) -> list[Metric]:
         select(Source.name, RunTally.status, RunTally.runs, RunTally.new_items, RunTally.errors).join(RunTally).where(RunTally.runs > 0)
     ).all()
     items = session.execute(select(Source.name, ItemTally.items).join(ItemTally)).all()
-    run = aliased(CrawlRun)
-    newest = select(func.max(run.id)).where(run.source_id == Source.id).scalar_subquery()
-    last = session.execute(select(Source.name, CrawlRun.started_at, CrawlRun.finished_at).join(CrawlRun, CrawlRun.id == newest)).all()
+    newest = select(select(CrawlRun.id).where(CrawlRun.source_id == Source.id).order_by(CrawlRun.id.desc()).limit(1).scalar_subquery())
+    newest_ids = [run_id for run_id in session.scalars(newest) if run_id is not None]
+    last = session.execute(select(Source.name, CrawlRun.started_at, CrawlRun.finished_at).join(CrawlRun).where(CrawlRun.id.in_(newest_ids))).all()
     newest_ok = (select(CrawlRun.finished_at).where(CrawlRun.source_id == Source.id, CrawlRun.status == "ok", CrawlRun.finished_at.is_not(None))
                  .order_by(CrawlRun.finished_at.desc()).limit(1).scalar_subquery())
     last_ok = session.execute(select(Source.name, newest_ok)).all()

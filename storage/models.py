@@ -114,6 +114,9 @@ class Item(Base):
     """One article. Its identity is the canonical URL, unique at the database level."""
 
     __tablename__ = "items"
+    # The inbox's "candidates seen since": bounded by the week whatever the planner knows of the
+    # data (with the status index alone, SQLite reads every candidate ever kept; migration 0010).
+    __table_args__ = (Index("ix_items_status_first_seen", "status", "first_seen_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
