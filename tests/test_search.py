@@ -108,10 +108,9 @@ def test_snippets_mark_the_hit_after_escaping_hostile_text(database_url: str) ->
     assert re.sub(r"</?mark>", "", snippet).count("<") == 0
     assert short.groups == []  # "AI" occurs nowhere
     with transaction(database_url) as session:
-        item = session.get(Item, hostile)
-        short_only = str(search.snippets(session, "的算", [item])[hostile])  # too short for trigrams: the Python snippet
-    python_snippet = str(search.passage_around(item.body, ["的算", "<i>"]))
-    assert "<mark>的算</mark>" in short_only and "<mark>的算</mark>" in python_snippet and "<mark>&lt;i&gt;</mark>" in python_snippet
+        body = session.get(Item, hostile).body
+    python_snippet = str(search.passage_around(body, ["的算", "<i>"]))
+    assert "<mark>的算</mark>" in python_snippet and "<mark>&lt;i&gt;</mark>" in python_snippet
     assert re.sub(r"</?mark>", "", python_snippet).count("<") == 0
 
 

@@ -182,16 +182,20 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
     """The candidates that pass ``filters``, best first, grouped like the report: one page of
     PAGE_SIZE (``page`` from 1; past the last is the last), or all of them for None."""
     by_id = {c.id: c for c in cats}
-    rows = session.execute(_inbox_query(session, filters, now, tz).limit(MAX_CANDIDATES + 1)).all()
+    rows = session.execute(_inbox_query(session, filters, now, tz)).all()
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
-    decisions = current_triage(session, [row.id for row in rows])
+    # Decisions filter (triage, and category through an override) or are only shown.
+    decided = bool(filters.triage or filters.category)
+    decisions = current_triage(session, [row.id for row in rows]) if decided else {}
     kept = [row.id for row in rows if _kept(filters, row.topics, decisions.get(row.id))]
     pages = max(1, -(-len(kept) // PAGE_SIZE))
     shown = kept
     if page is not None:
         page = min(max(page, 1), pages)
         shown = kept[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    if not decided:
+        decisions = current_triage(session, shown)
     loaded = {item.id: (item, source) for item, source in session.execute(select(Item, Source).join(Source).where(Item.id.in_(shown)))} if shown else {}
     grouped: dict[Group, list[Entry]] = defaultdict(list)
     for item, source in (loaded[item_id] for item_id in shown if item_id in loaded):
@@ -205,13 +209,13 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
     sources = [(s.name, s.label or s.name) for s in session.scalars(select(Source).order_by(Source.name))]
     regions = {(row.topics or {}).get("region") for row in rows} - {None, ""}
     groups = [(section, category, group) for (section, category), group in report_order(grouped)]
-    found = snippets(session, filters.q, [e.item for e in entries])
+    found = snippets(filters.q, [e.item for e in entries])
     return Inbox(groups, len(kept), sources, sorted(regions), truncated, page or 1, pages, found)
 
 
 def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore[no-untyped-def]
-    """The ids and tags of the candidates, after the filters SQL can apply, best first (best
-    match first when searching)."""
+    """The ids and tags of at most MAX_CANDIDATES + 1 candidates, after the filters SQL can
+    apply, best first (best match first when searching)."""
     query = select(Item.id, Item.topics).join(Source)
     if filters.status == "new":  # what editors mean by new: follow-ups included
         query = query.where(Item.status.in_(NEWS))
@@ -229,8 +233,9 @@ def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo
         query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
     if filters.date_to:
         query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), CHINA))
-    query = matching(query, session, filters.q)
-    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
+    if filters.q:
+        return matching(query, session, filters.q, MAX_CANDIDATES + 1)
+    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
 
 
 def _kept(filters: Filters, topics: dict | None, decision: Triage | None) -> bool:
