@@ -1,7 +1,8 @@
 """The daemon's status endpoint: ``/healthz`` for orchestrators, ``/metrics`` for Prometheus.
 
 Both are computed from the database on each request, so they tell what the daemon actually
-recorded, and metric names are prefixed ``radar_``. Counters never go down: messages sent are
+recorded, from tallies and indexed look-ups (never a count of the whole archive), and metric
+names are prefixed ``radar_``. Counters never go down: messages sent are
 counted from stored totals (``daemon_state``), not from outbox rows the clean-up deletes.
 """
 
@@ -23,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.db import transaction
-from storage.models import CrawlRun, DaemonState, Item, OutboxMessage, Source
+from storage.models import CrawlRun, DaemonState, ItemTally, OutboxMessage, RunTally, Source
 
 log = logging.getLogger(__name__)
 HEARTBEAT_FRESH = 120  # seconds
@@ -123,18 +124,18 @@ def _family(kind: type[Metric], name: str, help_text: str, labels: list[str], sa
 
 
 def _families(session: Session) -> list[Metric]:
+    # Totals come from the tallies the database keeps (migration 0010); the last runs are found
+    # per source on an index. Nothing here reads every run or item ever stored.
     runs = session.execute(
-        select(Source.name, CrawlRun.status, func.count(CrawlRun.id), func.sum(CrawlRun.new), func.sum(CrawlRun.errors))
-        .join(CrawlRun).group_by(Source.name, CrawlRun.status)
+        select(Source.name, RunTally.status, RunTally.runs, RunTally.new_items, RunTally.errors).join(RunTally).where(RunTally.runs > 0)
     ).all()
-    items = session.execute(select(Source.name, func.count(Item.id)).join(Item).group_by(Source.name)).all()
-    last = session.execute(
-        select(Source.name, CrawlRun.started_at, CrawlRun.finished_at)
-        .join(CrawlRun).where(CrawlRun.id.in_(select(func.max(CrawlRun.id)).group_by(CrawlRun.source_id)))
-    ).all()
-    last_ok = session.execute(
-        select(Source.name, func.max(CrawlRun.finished_at)).join(CrawlRun).where(CrawlRun.status == "ok").group_by(Source.name)
-    ).all()
+    items = session.execute(select(Source.name, ItemTally.items).join(ItemTally)).all()
+    newest = select(select(CrawlRun.id).where(CrawlRun.source_id == Source.id).order_by(CrawlRun.id.desc()).limit(1).scalar_subquery())
+    newest_ids = [run_id for run_id in session.scalars(newest) if run_id is not None]
+    last = session.execute(select(Source.name, CrawlRun.started_at, CrawlRun.finished_at).join(CrawlRun).where(CrawlRun.id.in_(newest_ids))).all()
+    newest_ok = (select(CrawlRun.finished_at).where(CrawlRun.source_id == Source.id, CrawlRun.status == "ok", CrawlRun.finished_at.is_not(None))
+                 .order_by(CrawlRun.finished_at.desc()).limit(1).scalar_subquery())
+    last_ok = session.execute(select(Source.name, newest_ok)).all()
     health_rows = session.execute(select(Source.name, Source.health).order_by(Source.name)).all()
     failing = session.execute(
         select(OutboxMessage.kind, func.count()).where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0).group_by(OutboxMessage.kind)

@@ -76,6 +76,8 @@ class CrawlRun(Base):
     """One crawl of one source: when, how it ended, and its counters."""
 
     __tablename__ = "crawl_runs"
+    # A source's newest runs first: its last success without grouping every run (migration 0010).
+    __table_args__ = (Index("ix_crawl_runs_source_finished", "source_id", "finished_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
@@ -112,6 +114,9 @@ class Item(Base):
     """One article. Its identity is the canonical URL, unique at the database level."""
 
     __tablename__ = "items"
+    # The inbox's "candidates seen since": bounded by the week whatever the planner knows of the
+    # data (with the status index alone, SQLite reads every candidate ever kept; migration 0010).
+    __table_args__ = (Index("ix_items_status_first_seen", "status", "first_seen_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
@@ -330,3 +335,26 @@ class Triage(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class RunTally(Base):
+    """Crawl runs ever made per source and status, with their new items and errors: kept by
+    database triggers on crawl_runs (migration 0010), so /metrics reads a row per source
+    instead of counting every run, and the totals never go down when old runs are deleted."""
+
+    __tablename__ = "run_tallies"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    new_items: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ItemTally(Base):
+    """Items stored per source, kept by database triggers on items (migration 0010)."""
+
+    __tablename__ = "item_tallies"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,8 +2,8 @@
 
 Everything here takes an open session and works the same on SQLite and PostgreSQL: filters on
 the tagger's JSON (category, region) and on triage decisions are applied in Python over a
-bounded candidate set, and search is a case-insensitive LIKE on title, origin and body — which
-suits Chinese text better than either backend's word-based full-text search.
+bounded candidate set (ids and tags only; whole items are read for the page shown), and
+search is served by storage.search (trigram indexes, which suit Chinese and Korean text).
 """
 
 from __future__ import annotations
@@ -12,20 +12,22 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from markupsafe import Markup
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from common.dates import CHINA, format_published
 from scheduler.candidates import (
     BRIEF, BRIEF_SECTION, Category, Entry, Group, Outlet, add_outlets, entry_of, group_of, outlets_of, report_order,
 )
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
+from storage.search import matching, snippets
 
 DECISIONS = ("pick", "skip", "later")
 DECISION_LABELS = {"pick": "채택", "skip": "제외", "later": "보류"}
@@ -34,6 +36,7 @@ PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30)
 STATUSES = ("new", "follow_up", "covered", "duplicate", "all")
 TRIAGE_FILTERS = ("", "untriaged", "pick", "skip", "later")
 MAX_CANDIDATES = 2000  # rows read before the Python-side filters; the inbox is a week, not the archive
+PAGE_SIZE = 50  # entries a page of the inbox shows: a screen or two of HTML, not the week
 
 
 # -- taxonomy (topics.yml) ---------------------------------------------------------------
@@ -166,51 +169,54 @@ def refuse_nul(pairs: Iterable[tuple[str, object]]) -> None:
 @dataclass
 class Inbox:
     groups: list[tuple[str, str, list[Entry]]]
-    total: int
+    total: int  # entries that pass the filters, on every page
     sources: list[tuple[str, str]]
     regions: list[str]
     truncated: bool = False
+    page: int = 1
+    pages: int = 1
+    snippets: dict[int, Markup] = field(default_factory=dict)  # per item id, when searching
 
 
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def search_clause(q: str):  # type: ignore[no-untyped-def]
-    """Every whitespace-separated term must occur in the title, origin or body (case-insensitive)."""
-    clauses = []
-    for term in q.split():
-        pattern = _like(term)
-        clauses.append(or_(Item.title.ilike(pattern, escape="\\"), Item.origin.ilike(pattern, escape="\\"), Item.body.ilike(pattern, escape="\\")))
-    return clauses
-
-
-def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats: list[Category]) -> Inbox:
+def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats: list[Category], page: int | None = None) -> Inbox:
+    """The candidates that pass ``filters``, best first, grouped like the report: one page of
+    PAGE_SIZE (``page`` from 1; past the last is the last), or all of them for None."""
     by_id = {c.id: c for c in cats}
-    rows = session.execute(_inbox_query(filters, now, tz).limit(MAX_CANDIDATES + 1)).all()
+    rows = session.execute(_inbox_query(session, filters, now, tz)).all()
     truncated = len(rows) > MAX_CANDIDATES
     rows = rows[:MAX_CANDIDATES]
-    decisions = current_triage(session, [item.id for item, _ in rows])
+    # Decisions filter (triage, and category through an override) or are only shown.
+    decided = bool(filters.triage or filters.category)
+    decisions = current_triage(session, [row.id for row in rows]) if decided else {}
+    kept = [row.id for row in rows if _kept(filters, row.topics, decisions.get(row.id))]
+    pages = max(1, -(-len(kept) // PAGE_SIZE))
+    shown = kept
+    if page is not None:
+        page = min(max(page, 1), pages)
+        shown = kept[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    if not decided:
+        decisions = current_triage(session, shown)
+    loaded = {item.id: (item, source) for item, source in session.execute(select(Item, Source).join(Source).where(Item.id.in_(shown)))} if shown else {}
     grouped: dict[Group, list[Entry]] = defaultdict(list)
-    regions = {(item.topics or {}).get("region") for item, _ in rows} - {None, ""}
-    for item, source in rows:
+    for item, source in (loaded[item_id] for item_id in shown if item_id in loaded):
         decision = decisions.get(item.id)
-        if _kept(filters, item, decision):
-            override = decision.category_override if decision else None
-            grouped[group_of(item, override, by_id)].append(entry_of(item, source, decision))
+        grouped[group_of(item, decision.category_override if decision else None, by_id)].append(entry_of(item, source, decision))
     entries = [e for group in grouped.values() for e in group]
     add_outlets(session, entries)
     issued = covered_in(session, [e.item for e in entries])
     for each in entries:
         each.covered_in = issued.get(each.item.id)
     sources = [(s.name, s.label or s.name) for s in session.scalars(select(Source).order_by(Source.name))]
+    regions = {(row.topics or {}).get("region") for row in rows} - {None, ""}
     groups = [(section, category, group) for (section, category), group in report_order(grouped)]
-    return Inbox(groups, len(entries), sources, sorted(regions), truncated)
+    found = snippets(filters.q, [e.item for e in entries])
+    return Inbox(groups, len(kept), sources, sorted(regions), truncated, page or 1, pages, found)
 
 
-def _inbox_query(filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore[no-untyped-def]
-    """The filters SQL can apply, best-ranked first."""
-    query = select(Item, Source).join(Source)
+def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore[no-untyped-def]
+    """The ids and tags of at most MAX_CANDIDATES + 1 candidates, after the filters SQL can
+    apply, best first (best match first when searching)."""
+    query = select(Item.id, Item.topics).join(Source)
     if filters.status == "new":  # what editors mean by new: follow-ups included
         query = query.where(Item.status.in_(NEWS))
     elif filters.status != "all":
@@ -227,14 +233,14 @@ def _inbox_query(filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore
         query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
     if filters.date_to:
         query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), CHINA))
-    for clause in search_clause(filters.q):
-        query = query.where(clause)
-    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
+    if filters.q:
+        return matching(query, session, filters.q, MAX_CANDIDATES + 1)
+    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
 
 
-def _kept(filters: Filters, item: Item, decision: Triage | None) -> bool:
+def _kept(filters: Filters, topics: dict | None, decision: Triage | None) -> bool:
     """The filters on the tagger's JSON and on triage, which are applied here, not in SQL."""
-    topics = item.topics or {}
+    topics = topics or {}
     override = decision.category_override if decision else None
     if filters.category and filters.category not in (override, topics.get("category"), topics.get("category_label")):
         return False
@@ -363,7 +369,7 @@ def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Ca
     by_id = {c.id: c for c in cats}
     start = datetime.combine(monday, time(0), tz)
     end = start + timedelta(days=7)
-    picked = sorted((t for t in current_triage(session).values() if t.decision == "pick" and start <= t.at < end), key=lambda t: t.at)
+    picked = week_picks(session, start, end)
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([t.item_id for t in picked])))} if picked else {}
     others = outlets_of(session, items.values())
     grouped: dict[Group, list[tuple[Item, Triage]]] = defaultdict(list)
@@ -381,6 +387,16 @@ def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Ca
         sections.setdefault(section, []).append((category, stories))
     built_briefs = [_story(n, BRIEF_SECTION, "", item, decision, others.get(item.id, [])) for n, (item, decision) in enumerate(briefs, 1)]
     return Draft(week, monday, monday + timedelta(days=6), list(sections.items()), built_briefs)
+
+
+def week_picks(session: Session, start: datetime, end: datetime) -> list[Triage]:
+    """The items whose latest decision is a pick made in [start, end), oldest first: read
+    through the index on the decision's time, not from every decision ever made."""
+    pick = aliased(Triage, name="pick")
+    superseded = exists(select(Triage.id).where(Triage.item_id == pick.item_id, Triage.id > pick.id))
+    return list(session.scalars(
+        select(pick).where(pick.at >= start, pick.at < end, pick.decision == "pick", ~superseded).order_by(pick.at, pick.id)
+    ))
 
 
 def _story(number: int, section: str, category: str, item: Item, decision: Triage, others: list[Outlet]) -> Story:
@@ -403,8 +419,11 @@ def last_successes(session: Session) -> dict[int, datetime]:
     (ok, or partial with some errors) and was not judged broken. A run that ends "ok" on an
     anti-bot page or an empty list is broken, not a success."""
     succeeded = (CrawlRun.status.in_(("ok", "partial")), or_(CrawlRun.health.is_(None), CrawlRun.health != "broken"))
-    rows = session.execute(select(CrawlRun.source_id, func.max(CrawlRun.finished_at)).where(*succeeded).group_by(CrawlRun.source_id))
-    return {source_id: finished for source_id, finished in rows if finished is not None}
+    # Per source, its newest runs backwards on ix_crawl_runs_source_finished until a success:
+    # a few index entries each, where grouping would read every run ever made.
+    last = (select(CrawlRun.finished_at).where(CrawlRun.source_id == Source.id, CrawlRun.finished_at.is_not(None), *succeeded)
+            .order_by(CrawlRun.finished_at.desc()).limit(1).scalar_subquery())
+    return {source_id: finished for source_id, finished in session.execute(select(Source.id, last)) if finished is not None}
 
 
 def board_order(rows: list[dict]) -> list[dict]:

@@ -12,6 +12,9 @@ from scheduler.web.context import categories, db, local_zone, login_required, sa
 from storage.models import Item
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER: larger ids cannot exist, and must not reach the query
+# The query arguments a page link carries over; only these, as url_for() takes some names
+# (_external, _anchor…) for itself.
+FILTER_ARGS = ("period", "status", "source", "category", "region", "triage", "from", "to", "q")
 blueprint = Blueprint("inbox", __name__)
 
 
@@ -29,8 +32,15 @@ def index() -> Any:
         filters = data.Filters.parse(request.args)
     except data.Invalid as error:
         abort(400, str(error))
-    found = data.inbox(db(), filters, data.now_utc(), local_zone(), categories())
-    return render_template("inbox.html", inbox=found, filters=filters, periods=list(data.PERIODS), statuses=data.STATUSES)
+    found = data.inbox(db(), filters, data.now_utc(), local_zone(), categories(), page=_page(request.args.get("page")))
+    kept = {key: request.args[key] for key in FILTER_ARGS if request.args.get(key)}  # for 이전/다음
+    return render_template("inbox.html", inbox=found, filters=filters, periods=list(data.PERIODS), statuses=data.STATUSES,
+                           kept_args=kept, page_size=data.PAGE_SIZE)
+
+
+def _page(value: str | None) -> int:
+    """The page asked for; anything that is not a page number is the first (like an unknown filter)."""
+    return int(value) if value and value.isdigit() and len(value) < 7 else 1
 
 
 @blueprint.get("/items/<int:item_id>")

@@ -1,0 +1,132 @@
+"""Full-text search over items (title, origin, body), served by an index where one exists.
+
+SQLite: the FTS5 table ``items_fts`` with the ``trigram`` tokenizer (migration 0010), an
+external-content index kept in sync with ``items`` by triggers. Trigrams match any substring
+of three or more characters, which suits Chinese and Korean (no word boundaries to find),
+and rank by bm25. PostgreSQL: ``pg_trgm`` GIN indexes serve ``ILIKE '%term%'``, ranked by
+the title's similarity to the query. Either way the newest matches are the ones ranked.
+
+A term shorter than three characters cannot be served by trigrams: it falls back to ILIKE,
+as does the whole query when the index is absent (SQLite without FTS5 trigram, a role that
+could not create pg_trgm) — with a log line, so a slow search has a visible cause.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import Select, column, func, literal_column, or_, select, table, text
+from sqlalchemy.orm import Session
+
+from storage.models import Item
+
+log = logging.getLogger(__name__)
+MIN_TERM = 3  # trigram indexes cannot serve shorter terms
+FTS_TABLE = "items_fts"
+# bm25 weights of (title, origin, body): a hit in the title says more than one in the body.
+BM25 = "bm25(items_fts, 10.0, 2.0, 1.0)"
+SNIPPET_BEFORE, SNIPPET_AFTER = 30, 90  # characters shown around the first hit
+
+_fts = table(FTS_TABLE, column("rowid"))
+_warned: set[str] = set()
+
+
+def terms(q: str) -> list[str]:
+    """The whitespace-separated terms of a query, each once."""
+    return list(dict.fromkeys(q.split()))
+
+
+def backend(session: Session) -> str:
+    """"fts5", "pg_trgm" or "like": what can serve a search on this session's database."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        found = session.scalar(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"), {"name": FTS_TABLE})
+        name = "fts5" if found else "like"
+    elif bind.dialect.name == "postgresql":
+        found = session.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+        name = "pg_trgm" if found else "like"
+    else:
+        name = "like"
+    url = str(bind.url)
+    if name == "like" and url not in _warned:
+        _warned.add(url)
+        log.warning("search: no full-text index on %s (migration 0010 could not build it); searching with ILIKE, "
+                    "which reads every item", bind.url.render_as_string())
+    return name
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def like_clause(term: str):  # type: ignore[no-untyped-def]
+    """``term`` occurs in the title, origin or body (case-insensitive)."""
+    pattern = _like(term)
+    return or_(*(field.ilike(pattern, escape="\\") for field in (Item.title, Item.origin, Item.body)))
+
+
+def fts_query(words: list[str]) -> str:
+    """An FTS5 MATCH expression: every word as a quoted phrase (so no word is read as an
+    operator), all required."""
+    return " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def matching(query: Select[Any], session: Session, q: str, limit: int) -> Select[Any]:
+    """At most ``limit`` rows of ``query`` (a select of Item columns, Item.id among them, not
+    ordered) whose items hold every term of ``q``, best match first.
+
+    Only the ``limit`` newest matches are ranked: a common term matches much of the archive,
+    and scoring all of it is what made search grow with the archive. Ties go to the newer item.
+    """
+    words = terms(q)
+    kind = backend(session)
+    indexed = [w for w in words if len(w) >= MIN_TERM] if kind == "fts5" else []
+    for word in words:
+        if word not in indexed:  # with pg_trgm, the GIN indexes serve these ILIKEs (≥ 3 characters)
+            query = query.where(like_clause(word))
+    if indexed:
+        match = text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=fts_query(indexed))
+        # FTS5 hands rows over newest first for ORDER BY rowid DESC, so the LIMIT stops the scan.
+        newest = query.join(_fts, _fts.c.rowid == Item.id).where(match).order_by(_fts.c.rowid.desc())
+        rank = literal_column(BM25)
+    elif kind == "pg_trgm":
+        newest, rank = query.order_by(Item.id.desc()), -func.similarity(Item.title, " ".join(words))
+    else:
+        newest, rank = query.order_by(Item.id.desc()), literal_column("0")
+    hits = newest.add_columns(rank.label("match_rank")).limit(limit).subquery("hits")
+    return select(*(c for c in hits.c if c.key != "match_rank")).order_by(hits.c.match_rank, hits.c.id.desc())
+
+
+def snippets(q: str, items: list[Item]) -> dict[int, Markup]:
+    """Per item id: a short passage of its body (else title) around the first hit, escaped,
+    hits wrapped in <mark>. Made in Python from the rows already read for the page: FTS5's
+    snippet() for a page of rows walks every match of the archive (``rowid IN (…)``) or costs
+    ~30 ms a row (``rowid = ?``), measured at 3·10⁴ items."""
+    words = terms(q)
+    found: dict[int, Markup] = {}
+    for item in items if words else []:
+        passage = passage_around(item.body or "", words) or passage_around(item.title or "", words)
+        if passage:
+            found[item.id] = passage
+    return found
+
+
+def passage_around(body: str, words: list[str]) -> Markup | None:
+    """The text around the first occurrence of any word (case-insensitive), escaped, each
+    occurrence wrapped in <mark>; None when no word occurs."""
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    first = pattern.search(body)
+    if first is None:
+        return None
+    start, end = max(first.start() - SNIPPET_BEFORE, 0), min(first.end() + SNIPPET_AFTER, len(body))
+    window = " ".join(body[start:end].split())
+    parts = [("…" if start else "")]
+    last = 0
+    for hit in pattern.finditer(window):
+        parts += [str(escape(window[last:hit.start()])), "<mark>", str(escape(hit.group())), "</mark>"]
+        last = hit.end()
+    parts += [str(escape(window[last:])), "…" if end < len(body) else ""]
+    return Markup("".join(parts))
