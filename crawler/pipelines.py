@@ -18,6 +18,7 @@ from crawler.extensions import RunLedger
 from crawler.items import ArticleItem
 from desk import verdicts
 from desk.tagging import Authority
+from desk.tagging import learned
 from storage import queries
 from storage.db import transaction
 from storage.models import Item, RawPage, utcnow
@@ -125,7 +126,7 @@ class StorePipeline:
             cluster_size = queries.cluster_size(session, row.cluster_id)
             result = self.tagger.tag(
                 article.title or "", article.body, source=item.source, url=item.url,
-                published_at=article.published_at, cluster_size=cluster_size,
+                published_at=article.published_at, cluster_size=cluster_size, model=learned.current_model(session, self.tagger.taxonomy.resolve),
             )
             item.topics, item.score = result.to_dict(), result.score
         row.topics, row.score = item.topics, item.score

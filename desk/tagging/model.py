@@ -62,28 +62,23 @@ class Example:
 def features(zh: str = "", body: str = "", ko: str = "") -> dict[str, float]:
     """The n-grams of one text and how much each counts (present once; see the module doc)."""
     found: dict[str, float] = {}
-    _add_chinese(found, normalise(zh), 1.0)
+    if ko:
+        words = _HANGUL_WORD.findall(ko)
+        found = dict.fromkeys({"k2:" + w[i : i + 2] for w in words for i in range(len(w) - 1)} | {"k:" + w for w in words}, KOREAN_WEIGHT)
     if body:
-        _add_chinese(found, normalise(body[:BODY_CHARS]), BODY_WEIGHT)
-    for word in _HANGUL_WORD.findall(ko):
-        _add(found, "k:" + word, KOREAN_WEIGHT)
-        for i in range(len(word) - 1):
-            _add(found, "k2:" + word[i : i + 2], KOREAN_WEIGHT)
+        found.update(dict.fromkeys(_chinese(normalise(body[:BODY_CHARS])), BODY_WEIGHT))
+    found.update(dict.fromkeys(_chinese(normalise(zh)), 1.0))  # the title's weight wins
     return found
 
 
-def _add_chinese(found: dict[str, float], text: str, weight: float) -> None:
+def _chinese(text: str) -> set[str]:
+    grams: set[str] = set()
     for run in _HAN_RUN.findall(text):
-        for n in (1, 2, 3):
-            for i in range(len(run) - n + 1):
-                _add(found, run[i : i + n], weight)
-    for word in _ASCII_WORD.findall(text):
-        _add(found, "w:" + word, weight)
-
-
-def _add(found: dict[str, float], feature: str, weight: float) -> None:
-    if found.get(feature, 0.0) < weight:
-        found[feature] = weight
+        grams.update(run)
+        grams.update([run[i : i + 2] for i in range(len(run) - 1)])
+        grams.update([run[i : i + 3] for i in range(len(run) - 2)])
+    grams.update(["w:" + word for word in _ASCII_WORD.findall(text)])
+    return grams
 
 
 @dataclass(frozen=True)
