@@ -68,7 +68,8 @@ from urllib.parse import urlsplit
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# bench/ last: its incremental.py would shadow the package Twisted imports (watchlists then fail to load)
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from desk.tagging import Tagger, Taxonomy, load_taxonomy  # noqa: E402
 from desk.tagging.learned import story_examples  # noqa: E402
@@ -237,19 +238,22 @@ def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path 
     return found
 
 
-def fold_examples(stories: list[dict[str, Any]]) -> list[Example]:
+def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[Example]:
+    """What `crawl issues import` would teach the model: each story's Korean headline, and each
+    cited title with the cited article's body where it is recorded (crawler/sites/)."""
     examples: list[Example] = []
     for story in stories:
-        examples += story_examples(story["category"], story["headline"], [(t, "") for t, _ in story["refs"]], f"{story['fold']}: {story['headline']}")
+        cited = [(t, bodies.get(_canonical(u), {}).get("body", "")) for t, u in story["refs"]]
+        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}")
     return examples
 
 
-def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Per fold: fit the model on every other fold, then tag each distinct reference title of
     this fold (title, URL, source name) by rules alone, model alone, and both."""
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
     for fold in sorted({s["fold"] for s in labelled}):
-        model = TaggingModel.fit(fold_examples([s for s in labelled if s["fold"] != fold]))
+        model = TaggingModel.fit(fold_examples([s for s in labelled if s["fold"] != fold], bodies))
         for story in (s for s in labelled if s["fold"] == fold):
             for title, url in dict(story["refs"]).items():
                 source = hosts.get(urlsplit(url).hostname or "")
@@ -369,11 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     for mode, res in results.items():
         report["accuracy"][mode] = {"per_title": summary(res["titles"]), "per_story": summary(res["stories"])}
     labelled = labelled_stories(taxonomy, stories, args.kostec)
-    loo = leave_one_out(tagger, labelled, hosts)
+    loo = leave_one_out(tagger, labelled, hosts, bodies)
     report["leave_one_out"] = {m: loo_summary(loo[m]) for m in METHODS}
     report["leave_one_out"]["folds"] = len({s["fold"] for s in labelled})
     report["leave_one_out"]["decided_by"] = dict(Counter(r["decided_by"] for r in loo["combined"]))
-    full_model = TaggingModel.fit(fold_examples(labelled))
+    full_model = TaggingModel.fit(fold_examples(labelled, bodies))
 
     speed: dict[str, Any] = {}
     if args.speed_seconds > 0:

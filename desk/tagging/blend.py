@@ -20,6 +20,7 @@ from desk.tagging.model import Resemblance, Vote
 STRONG_TITLE_POINTS = 9.0
 NEAR_EDITORS = 0.8  # cosine of n-grams: a re-post, a reworded headline of the same notice
 MODEL_ALONE = 0.5  # probability the model needs when no rule gave any category evidence
+MODEL_SAY = 0.5  # after a strong rule's category, the model's share in ranking the others
 RULE_TRUST = 2.0  # the rules are fully trusted from confidence 0.5 on: the model is young (three issues)
 
 
@@ -42,19 +43,21 @@ def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
         return _by_editors(near, rule_ranked, rule_top)
     if rule_top is not None and title_points.get(rule_top, 0.0) >= STRONG_TITLE_POINTS:
         by = "both" if model_top == rule_top else "rules"
-        return Decision(rule_top, by, rule_confidence, rule_ranked, f"a rule names it in the title ({title_points[rule_top]:g} points)")
+        ranked = [(rule_top, 1.0)] + [cv for cv in _blend(rule_ranked, 1 - MODEL_SAY, vote.ranked) if cv[0] != rule_top]
+        return Decision(rule_top, by, rule_confidence, ranked, f"a rule names it in the title ({title_points[rule_top]:g} points)")
     if rule_top is None:
         if model_top is None or model_p < MODEL_ALONE:
             return Decision(None, "rules", 0.0, [], "no rule matched and the model is unsure")
         return Decision(model_top, "model", model_p, vote.ranked[:3], f"no rule matched; the model gives {model_p:.0%}")
-    blended = _blend(rule_ranked, rule_confidence, vote.ranked)
+    trust = min(1.0, rule_confidence * RULE_TRUST)
+    blended = _blend(rule_ranked, trust, vote.ranked)
     chosen = blended[0][0]
     by = "both" if chosen == rule_top == model_top else "rules" if chosen == rule_top else "model"
-    return Decision(chosen, by, round(blended[0][1], 3), blended, f"blend: rules trusted {min(1.0, rule_confidence * RULE_TRUST):.2f}")
+    return Decision(chosen, by, round(blended[0][1], 3), blended, f"blend: rules trusted {trust:.2f}, the model {1 - trust:.2f}")
 
 
-def _blend(rule_ranked: list[tuple[str, float]], rule_confidence: float, model_ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    trust = min(1.0, rule_confidence * RULE_TRUST)
+def _blend(rule_ranked: list[tuple[str, float]], trust: float, model_ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Categories by ``trust`` × their share of the rules' evidence + (1 − trust) × the model's probability."""
     positive = {c: s for c, s in rule_ranked if s > 0}
     total = sum(positive.values()) or 1.0
     order = {c: i for i, (c, _) in enumerate(rule_ranked)}

@@ -2,10 +2,11 @@
 editors' triage, a fit stored as a row of ``tagging_models``, and the newest row loaded once
 per process.
 
-When it is retrained: on ``crawl issues import`` and ``crawl retag``; and an editor's triage
+When it is retrained: on ``crawl issues import`` and ``crawl retag``; an editor's triage
 marks it stale — the next tagging run that finds a triage row newer than the newest fit
 (:func:`current_model` with a ``resolve``: the crawl pipeline, ``crawl tag``) fits again
-first. A fit of a few hundred examples takes milliseconds; the workspace itself holds no
+first, as it does when issues or triage are there but no fit (an archive restored by
+``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes milliseconds; the workspace itself holds no
 taxonomy to resolve the report's category names with, so it does not fit.
 """
 
@@ -151,11 +152,12 @@ def current_model(session: Session, resolve: Resolve | None = None) -> TaggingMo
 
 
 def _stale(session: Session, trained_at: datetime | None) -> bool:
-    """Whether an editor triaged an item after the newest fit (or before any fit)."""
+    """Whether an editor triaged an item after the newest fit; with no fit at all, whether
+    there is anything to learn from (an archive restored by `crawl import` brings no fit)."""
     last_triage = session.scalar(select(func.max(Triage.at)))
-    if last_triage is None:
-        return False
-    return trained_at is None or last_triage > trained_at
+    if trained_at is None:
+        return last_triage is not None or session.scalar(select(ReportStory.id).limit(1)) is not None
+    return last_triage is not None and last_triage > trained_at
 
 
 def _remember(session: Session, row_id: int, model: TaggingModel) -> None:
