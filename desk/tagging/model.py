@@ -161,9 +161,8 @@ class TaggingModel:
         return [(self.classes[i], round(float(probabilities[i]), 4)) for i in order]
 
     def _known(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
-        vocabulary = self.vocabulary
-        known = [(vocabulary[f], w) for f, w in found.items() if f in vocabulary]
-        return [r for r, _ in known], np.array([w for _, w in known])
+        known = found.keys() & self.vocabulary.keys()  # in C: most n-grams of a text were never seen
+        return [self.vocabulary[f] for f in known], np.array([found[f] for f in known])
 
     def contributions(self, category: str, zh: str = "", body: str = "", ko: str = "", top: int = 6) -> list[tuple[str, float]]:
         """The n-grams that pulled the text toward ``category`` most: each one's log-likelihood
@@ -184,13 +183,18 @@ class TaggingModel:
         return pulls[:top]
 
     def nearest(self, zh: str = "", body: str = "", ko: str = "", top: int = NEAR_SHOWN) -> list[Resemblance]:
-        """The past examples most like the text (cosine over the n-grams of 2+ characters)."""
+        """The past stories most like the text (cosine over the n-grams of 2+ characters), each
+        once: by its most similar example."""
         if self._vectors is None:
             self._vectors = [_shape(features(e.zh, e.body, e.ko)) for e in self.examples]
         query = _shape(features(zh, body, ko))
-        scored = [(_cosine(query, vector), i) for i, vector in enumerate(self._vectors)]
-        scored.sort(key=lambda si: (-si[0], si[1]))
-        return [Resemblance(round(s, 3), self.examples[i]) for s, i in scored[:top] if s > 0]
+        scored = sorted(((_cosine(query, vector), i) for i, vector in enumerate(self._vectors)), key=lambda si: (-si[0], si[1]))
+        found: dict[str, Resemblance] = {}
+        for similarity, i in scored:
+            if similarity <= 0 or len(found) == top:
+                break
+            found.setdefault(self.examples[i].origin, Resemblance(round(similarity, 3), self.examples[i]))
+        return list(found.values())
 
     def to_payload(self) -> bytes:
         """The examples as zlib-compressed JSON: what :meth:`from_payload` fits again."""

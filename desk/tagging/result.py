@@ -46,7 +46,7 @@ class Learned:
         near = self.fitted.nearest(self.title, self.body)
         if near:
             lines.append("resembles:")
-            lines += [f"  {r.similarity:.2f}  {label(r.example.category)} ← {r.example.origin}" for r in near]
+            lines += [f"  {r.similarity:.2f}  {label(r.example.category)} ← {r.example.origin}" + (f"  (cited: {r.example.zh})" if r.example.zh else "") for r in near]
         return lines
 
 
