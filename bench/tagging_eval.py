@@ -227,7 +227,9 @@ def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path 
                           "refs": [(r["title"], r["url"]) for r in story["references"]]})
     if kostec is not None and kostec.is_file():
         loaded = yaml.safe_load(kostec.read_text(encoding="utf-8")) or []
-        for item in loaded.get("items", []) if isinstance(loaded, dict) else loaded:
+        entries = loaded.get("items", []) if isinstance(loaded, dict) else loaded
+        before = len(found)
+        for item in entries:
             category = tax.resolve(str(item.get("category") or ""))
             refs = [(r.get("title") or "", r.get("url") or "") for r in item.get("references") or [] if r.get("title")]
             if category is None or not refs:
@@ -235,6 +237,7 @@ def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path 
             first = str((item.get("references") or [{}])[0].get("date") or "")
             fold = str(item.get("issue") or item.get("date") or first)[:7] or "undated"
             found.append({"fold": f"kostec {fold}", "category": category, "headline": item.get("headline") or "", "refs": refs})
+        print(f"({kostec.name}: {len(found) - before} of {len(entries)} items have a known category and a cited title)", file=sys.stderr)
     return found
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from desk import issues
 from desk.tagging import Tagger, load_taxonomy
@@ -118,6 +119,28 @@ def test_explain_names_the_deciding_part_and_the_stories_it_resembles(tagger: Ta
     assert "decided by: both" in text and "resembles:" in text and "issue 2023-06-21 #2" in text
     assert both.to_dict()["decided_by"] == "both" and both.to_dict()["model"][0][0] == "region"
     assert tagger.tag("深圳出台人工智能高质量发展高水平应用行动方案").decided_by == "rules"  # no model: rules alone
+
+
+def test_the_model_covers_what_no_rule_names_and_stays_out_when_unsure(tagger: Tagger) -> None:
+    model = TaggingModel.fit([
+        Example("region", zh="AI+算力“国家队”! 9家获批科技部“国智牌照”", origin="issue 2023-08-04 #3"),
+        Example("statistics", zh="数字中国发展报告(2022年)", origin="issue 2023-06-21 #5"),
+    ])
+    assert tagger.tag("国智牌照再添九家").category is None  # no rule names it: a brief, without a model
+    covered = tagger.tag("国智牌照再添九家", model=model)
+    assert (covered.category, covered.section, covered.decided_by) == ("region", "정책동향", "model")
+    unsure = tagger.tag("今天天气很好", model=TaggingModel.fit([Example("region", zh="深圳"), Example("statistics", zh="报告")]))
+    assert unsure.category is None and unsure.decided_by == "rules"
+
+
+def test_old_fits_are_deleted_as_new_ones_are_stored(tmp_path: Path, tagger: Tagger) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.sqlite'}"
+    ensure_schema(url)
+    for _ in range(learned.KEPT_FITS + 2):
+        newest = import_issues(url, tagger)
+    with transaction(url) as session:
+        kept = session.scalars(select(StoredModel.id).order_by(StoredModel.id)).all()
+    assert len(kept) == learned.KEPT_FITS and kept[-1] == newest.id
 
 
 def test_what_is_not_a_stored_model_is_refused_by_name() -> None:

@@ -19,7 +19,7 @@ from desk.tagging.model import Resemblance, Vote
 
 STRONG_TITLE_POINTS = 9.0
 NEAR_EDITORS = 0.8  # cosine of n-grams: a re-post, a reworded headline of the same notice
-MODEL_ALONE = 0.5  # probability the model needs when no rule gave any category evidence
+MODEL_ALONE = 0.5  # probability the model must exceed, on n-grams it knows, when no rule gave a category
 MODEL_SAY = 0.5  # after a strong rule's category, the model's share in ranking the others
 RULE_TRUST = 2.0  # the rules are fully trusted from confidence 0.5 on: the model is young (three issues)
 
@@ -46,7 +46,7 @@ def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
         ranked = [(rule_top, 1.0)] + [cv for cv in _blend(rule_ranked, 1 - MODEL_SAY, vote.ranked) if cv[0] != rule_top]
         return Decision(rule_top, by, rule_confidence, ranked, f"a rule names it in the title ({title_points[rule_top]:g} points)")
     if rule_top is None:
-        if model_top is None or model_p < MODEL_ALONE:
+        if model_top is None or model_p <= MODEL_ALONE or not vote.known:
             return Decision(None, "rules", 0.0, [], "no rule matched and the model is unsure")
         return Decision(model_top, "model", model_p, vote.ranked[:3], f"no rule matched; the model gives {model_p:.0%}")
     trust = min(1.0, rule_confidence * RULE_TRUST)

@@ -88,6 +88,7 @@ class Vote:
 
     ranked: list[tuple[str, float]]
     editors: Resemblance | None
+    known: int  # how many of the text's n-grams the model has seen (0: the ranking is the priors)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class TaggingModel:
 
     def predict(self, zh: str = "", body: str = "", ko: str = "") -> list[tuple[str, float]]:
         """Every category with its probability, most probable first ([] for an empty model)."""
-        return self._ranked(features(zh, body, ko))
+        return self._probabilities(*self._known(features(zh, body, ko)))
 
     def vote(self, zh: str = "", body: str = "") -> Vote:
         """:meth:`predict` of a crawled item, and the editors' most similar decision."""
@@ -148,12 +149,12 @@ class TaggingModel:
             query = _shape(found)
             similarity, example = max(((_cosine(query, vector), e) for vector, e in self._editors), key=lambda se: se[0])
             editors = Resemblance(round(similarity, 3), example) if similarity > 0 else None
-        return Vote(self._ranked(found), editors)
+        rows, weights = self._known(found)
+        return Vote(self._probabilities(rows, weights), editors, len(rows))
 
-    def _ranked(self, found: dict[str, float]) -> list[tuple[str, float]]:
+    def _probabilities(self, rows: list[int], weights: np.ndarray) -> list[tuple[str, float]]:
         if not self.classes:
             return []
-        rows, weights = self._known(found)
         scores = self.log_prior + (weights @ self.log_likelihood[rows] if rows else 0.0)
         scores = np.exp(scores - scores.max())
         probabilities = scores / scores.sum()

@@ -56,7 +56,7 @@ class TagResult:
     category: str | None
     category_label: str | None
     confidence: float
-    categories: list[tuple[str, float]]  # ranked (id, own evidence + section cues)
+    categories: list[tuple[str, float]]  # ranked (id, own evidence + section cues); the chosen first, also when the model chose it
     field: str | None  # best technology field, even when the category is a policy one
     region: str | None  # most specific region key (深圳, 广东, 粤港澳大湾区 ...)
     province: str | None  # its province or municipality (广东 for 深圳)
