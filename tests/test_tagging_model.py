@@ -143,6 +143,17 @@ def test_old_fits_are_deleted_as_new_ones_are_stored(tmp_path: Path, tagger: Tag
     assert len(kept) == learned.KEPT_FITS and kept[-1] == newest.id
 
 
+def test_an_unreadable_stored_model_leaves_tagging_to_the_rules(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.sqlite'}"
+    ensure_schema(url)
+    with transaction(url) as session:
+        session.add(StoredModel(examples=1, payload=b"not zlib", version=1))
+    with transaction(url) as session:
+        assert learned.current_model(session) is None and learned.current_model(session) is None
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # said once, not per item
+    assert "unusable" in caplog.text and "crawl retag" in caplog.text
+
+
 def test_what_is_not_a_stored_model_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="not a stored tagging model"):
         TaggingModel.from_payload(b"garbage")

@@ -12,6 +12,7 @@ taxonomy to resolve the report's category names with, so it does not fit.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,8 @@ from desk.tagging.taxonomy import Taxonomy, load_taxonomy
 from storage.models import Item, ReportIssue, ReportReference, ReportStory, Triage
 from storage.models import TaggingModel as StoredModel
 
+log = logging.getLogger(__name__)
+
 # Editors' workspace decisions are this team's current habit: they count above history.
 OVERRIDE_WEIGHT = 3.0
 PICK_WEIGHT = 2.0
@@ -33,7 +36,7 @@ KEPT_FITS = 5  # older rows are deleted when a new fit is stored
 
 Resolve = Callable[[str], "str | None"]  # a CONTENTS label or id → a category id of topics.yml
 
-_cache: dict[tuple[str, int], TaggingModel] = {}
+_cache: dict[tuple[str, int], TaggingModel | None] = {}  # None: that row could not be read
 _cache_lock = threading.Lock()
 
 
@@ -140,13 +143,16 @@ def current_model(session: Session, resolve: Resolve | None = None) -> TaggingMo
     if newest is None:
         return None
     key = (_database(session), newest.id)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
+    if key in _cache:
+        return _cache[key]
     row = session.get(StoredModel, newest.id)
     if row is None:  # deleted since: a newer one is there
         return current_model(session)
-    model = TaggingModel.from_payload(row.payload)
+    try:
+        model: TaggingModel | None = TaggingModel.from_payload(row.payload)
+    except ValueError as error:  # tag with the rules alone rather than fail every item
+        log.warning("tagging model %s unusable, tagging by rules alone until the next fit (crawl retag): %s", newest.id, error)
+        model = None
     _remember(session, newest.id, model)
     return model
 
@@ -160,7 +166,7 @@ def _stale(session: Session, trained_at: datetime | None) -> bool:
     return last_triage is not None and last_triage > trained_at
 
 
-def _remember(session: Session, row_id: int, model: TaggingModel) -> None:
+def _remember(session: Session, row_id: int, model: TaggingModel | None) -> None:
     with _cache_lock:
         database = _database(session)
         for key in [k for k in _cache if k[0] == database]:

@@ -23,6 +23,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
     and the tagging model is retrained on every imported issue (`crawl tag --explain`)."""
     from desk.issues import ReportParseError, parse_report, read_report_text
     from desk import issues
+    from desk.tagging import TaxonomyError
     from desk.tagging.learned import retrain_with_topics
     from storage.db import transaction
 
@@ -45,9 +46,13 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
             out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
         imported += 1
     if imported:
-        with transaction(url) as session:
-            fit = retrain_with_topics(session, config.topics_file)
-        out.print(f"tagging model retrained on {fit.examples} example(s)" if fit else f"no topics file at {safe(config.topics_file)}: tagging model not retrained")
+        try:
+            with transaction(url) as session:
+                fit = retrain_with_topics(session, config.topics_file)
+        except TaxonomyError as error:  # the issues are stored; only the model waits for a valid file
+            err.print(f"[yellow]tagging model not retrained: {safe(error)}[/yellow]")
+        else:
+            out.print(f"tagging model retrained on {fit.examples} example(s)" if fit else f"no topics file at {safe(config.topics_file)}: tagging model not retrained")
     if failed:
         raise typer.Exit(1)
 
