@@ -11,15 +11,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from desk.tagging import Tagger
+from desk.tagging.model import TaggingModel
 from storage import queries
 
 
-def tag_records(tagger: Tagger, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def tag_records(tagger: Tagger, lines: Iterable[str], model: TaggingModel | None = None) -> Iterator[dict[str, Any]]:
     """One tag result per JSON line (keys title, body, source, url); blank lines are skipped."""
     for line in lines:
         if line.strip():
             record = json.loads(line)
-            result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"))
+            result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"), model=model)
             yield result.to_dict()
 
 
@@ -29,11 +30,12 @@ class Retagged:
     changed_category: int
 
 
-def retag_stored(session: Session, tagger: Tagger, source: str | None = None) -> Retagged:
-    """Tag every stored item again (only ``source``'s when given) and store topics and score."""
+def retag_stored(session: Session, tagger: Tagger, source: str | None = None, model: TaggingModel | None = None) -> Retagged:
+    """Tag every stored item again (only ``source``'s when given) and store topics and score;
+    ``model`` is the learned model to join the rules (desk/tagging/learned.py)."""
     changed = total = 0
     for item, name in queries.items_with_source(session, source):
-        result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at)
+        result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at, model=model)
         total += 1
         if (item.topics or {}).get("category") != result.category:
             changed += 1

@@ -358,3 +358,16 @@ class ItemTally(Base):
 
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
     items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TaggingModel(Base):
+    """One fit of the learned tagger (desk/tagging/model.py): its examples, compressed JSON.
+    Rows are only added; every process uses the newest (desk/tagging/learned.py)."""
+
+    __tablename__ = "tagging_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trained_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    examples: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer)

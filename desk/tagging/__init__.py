@@ -1,6 +1,7 @@
 """Tag crawled articles with the weekly report's own taxonomy (``watchlists/topics.yml``).
 
-Pure functions of the text: no database, no network, no CLI. The caller (``crawl tag``, the
+Pure functions of the text (but :mod:`~desk.tagging.learned`, which keeps the learned model in
+the database): no network, no CLI. The caller (``crawl tag``, the
 item pipeline, a digest) loads the taxonomy once and reuses one :class:`Tagger`::
 
     from common.settings import get_settings
@@ -41,6 +42,10 @@ How a result is reached (the YAML header says the same for editors):
    ``categories`` are scored ``own evidence + section_weight × section cues``, so the chosen
    category is always first. ``field`` is the best technology field whatever the section.
 
+5. With a learned model (``tagger.tag(..., model=learned.current_model(session))``),
+   :mod:`~desk.tagging.blend` decides between rules and model and the result says who did
+   (``decided_by``: rules / model / both).
+
 Everything is deterministic: ties are broken by the order of the YAML file, and the only
 clock (freshness in the relevance ``score``) can be fixed with ``Tagger(..., now=...)``.
 
@@ -48,7 +53,9 @@ The package, one concept a module: :mod:`~desk.tagging.schema` (the Pydantic mod
 YAML file, and :class:`~desk.tagging.schema.Authority`, the one table of source authority),
 :mod:`~desk.tagging.taxonomy` (loading and cross-field checks, lookups),
 :mod:`~desk.tagging.matcher` (steps 1–2), :mod:`~desk.tagging.tagger` (steps 3–4 and the
-relevance score) and :mod:`~desk.tagging.result` (what comes out, and its explanation).
+relevance score), :mod:`~desk.tagging.result` (what comes out, and its explanation),
+:mod:`~desk.tagging.model` (the learned classifier, pure), :mod:`~desk.tagging.blend` (step 5)
+and :mod:`~desk.tagging.learned` (its examples, storage and per-process cache).
 """
 
 from desk.tagging.matcher import tokenizer

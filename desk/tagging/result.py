@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from desk.tagging.model import TaggingModel
 from desk.tagging.taxonomy import Taxonomy
 
 
@@ -22,12 +24,39 @@ class Evidence(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Learned:
+    """What the learned model said of an item and who decided (desk/tagging/blend.py)."""
+
+    decided_by: str  # rules | model | both
+    why: str
+    model: list[tuple[str, float]]  # the model's top categories with their probabilities
+    blended: list[tuple[str, float]]  # the decision's ranking, chosen first
+    fitted: TaggingModel = dc_field(repr=False, compare=False)
+    title: str = dc_field(repr=False, default="")
+    body: str = dc_field(repr=False, default="")
+
+    def explain(self, label: Callable[[str], str]) -> list[str]:
+        """The decision, the n-grams behind the model's choice, the past stories it resembles."""
+        lines = [f"decided by: {self.decided_by} — {self.why}"]
+        lines.append("model: " + ", ".join(f"{label(c)} {p:.0%}" for c, p in self.model) + f"  ({len(self.fitted)} examples)")
+        if self.model:
+            pulls = self.fitted.contributions(self.model[0][0], self.title, self.body)
+            if pulls:
+                lines.append(f"  n-grams for {label(self.model[0][0])}: " + ", ".join(f"{f} {w:+.1f}" for f, w in pulls))
+        near = self.fitted.nearest(self.title, self.body)
+        if near:
+            lines.append("resembles:")
+            lines += [f"  {r.similarity:.2f}  {label(r.example.category)} ← {r.example.origin}" + (f"  (cited: {r.example.zh})" if r.example.zh else "") for r in near]
+        return lines
+
+
+@dataclass(frozen=True)
 class TagResult:
     section: str | None
     category: str | None
     category_label: str | None
     confidence: float
-    categories: list[tuple[str, float]]  # ranked (id, own evidence + section cues)
+    categories: list[tuple[str, float]]  # ranked (id, own evidence + section cues); the chosen first, also when the model chose it
     field: str | None  # best technology field, even when the category is a policy one
     region: str | None  # most specific region key (深圳, 广东, 粤港澳大湾区 ...)
     province: str | None  # its province or municipality (广东 for 深圳)
@@ -40,6 +69,8 @@ class TagResult:
     sections: dict[str, float]  # section → total evidence
     rules: tuple[tuple[str, str, str, str, int, float], ...] = dc_field(repr=False, default=())
     taxonomy: Taxonomy | None = dc_field(repr=False, compare=False, default=None)
+    decided_by: str = "rules"  # rules | model | both (agree): who chose the category
+    learned: Learned | None = dc_field(repr=False, compare=False, default=None)
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
@@ -62,6 +93,8 @@ class TagResult:
             "watch_hits": list(self.watch_hits),
             "score": self.score,
             "score_parts": dict(self.score_parts),
+            "decided_by": self.decided_by,
+            **({"model": [[c, p] for c, p in self.learned.model]} if self.learned else {}),
         }
 
     def explain(self) -> str:
@@ -73,6 +106,8 @@ class TagResult:
         if self.region:
             head += f" · region {self.region}" + (f" (province {self.province})" if self.province and self.province != self.region else "")
         evidence = self.evidence
+        if self.learned is not None:
+            head += "\n" + "\n".join(self.learned.explain(lambda c: label(c) if c else "(none)"))
         weight = self.taxonomy.spec.settings.section_weight if self.taxonomy else 1.0
         lines = [head, f"sections ({weight:g} × cues + best category):"]
         for section, total in sorted(self.sections.items(), key=lambda kv: -kv[1]):

@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 
 from common.dates import CHINA
 from common.urls import host_matches
+from desk.tagging import blend
 from desk.tagging.matcher import BOUNDARY, NO_CHECK, TOKEN, Matcher, Payload, default_check, normalise
-from desk.tagging.result import TagResult
+from desk.tagging.model import TaggingModel
+from desk.tagging.result import Learned, TagResult
 from desk.tagging.taxonomy import Taxonomy
 
 ZONE_ORDER = {"source": -1, "title": 0, "lead": 1, "body": 2}
@@ -101,8 +103,10 @@ class Tagger:
         url: str | None = None,
         published_at: datetime | None = None,
         cluster_size: int = 1,
+        model: TaggingModel | None = None,
     ) -> TagResult:
-        """Tag one article. ``cluster_size`` is the number of items in its story's cluster."""
+        """Tag one article. ``cluster_size`` is the number of items in its story's cluster;
+        ``model``, the learned model (desk/tagging/learned.py), joins the rules when given."""
         title_n = normalise(title or "")
         body_n = normalise(body or "")
         tally = self._count_terms(title_n, body_n)
@@ -112,6 +116,9 @@ class Tagger:
         ranked_regions, region = self._choose_region(tally, host, host_region, prior_region)
         section, category, ranked, totals = self._choose_section(tally)
         confidence = self._confidence(tally.own, section, category, totals)
+        learned = None
+        if model is not None:
+            section, category, ranked, confidence, learned = self._with_model(model, title, body, tally, section, category, ranked, confidence)
         fields = [(tally.own[c], -self.order[c], c) for c in self.taxonomy.field_ids if tally.own.get(c, 0) > 0]
         matched, cue_terms = self._shown_terms(tally)
         watch_hits = self._watch_hits(title_n, body_n)
@@ -135,7 +142,30 @@ class Tagger:
             sections=totals,
             rules=tuple(tally.rules),
             taxonomy=self.taxonomy,
+            decided_by=learned.decided_by if learned else "rules",
+            learned=learned,
         )
+
+    def _with_model(
+        self, model: TaggingModel, title: str, body: str, tally: _Tally, section: str | None, category: str | None,
+        ranked: list[tuple[str, float]], confidence: float,
+    ) -> tuple[str | None, str | None, list[tuple[str, float]], float, Learned]:
+        """Section, category, ranking and confidence once the model has had its say
+        (desk/tagging/blend.py decides who wins)."""
+        vote = model.vote(title or "", body or "")
+        title_points: dict[str, float] = {}
+        for kind, target, _term, zone, _n, points in tally.rules:
+            if kind == "cat" and zone == "title":
+                title_points[target] = title_points.get(target, 0.0) + points
+        decision = blend.decide(ranked, confidence, title_points, vote)
+        learned = Learned(decision.decided_by, decision.why, vote.ranked[:3], decision.ranked[:3], model, title or "", body or "")
+        chosen = decision.category
+        if chosen is None or chosen not in self.category_section:
+            return section, category, ranked, confidence, learned
+        if chosen != category:
+            section = self.category_section[chosen]
+            ranked = [(chosen, dict(ranked).get(chosen, 0.0))] + [(c, v) for c, v in ranked if c != chosen]
+        return section, chosen, ranked, decision.confidence, learned
 
     # The steps, in the order tag() runs them -------------------------------------------------
     def _count_terms(self, title_n: str, body_n: str) -> _Tally:

@@ -19,13 +19,16 @@ issues_app = typer.Typer(help="Past issues of the weekly report: import them so 
 
 @issues_app.command("import")
 def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
-    """Import issues (re-importing one replaces it); stored items they cite become `covered`."""
+    """Import issues (re-importing one replaces it); stored items they cite become `covered`,
+    and the tagging model is retrained on every imported issue (`crawl tag --explain`)."""
     from desk.issues import ReportParseError, parse_report, read_report_text
     from desk import issues
+    from desk.tagging import TaxonomyError
+    from desk.tagging.learned import retrain_with_topics
     from storage.db import transaction
 
     config = settings()
-    url, failed = database(config), 0
+    url, failed, imported = database(config), 0, 0
     for file in files:
         try:
             report = parse_report(read_report_text(file), str(file))
@@ -41,6 +44,15 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
         for line in report.unplaced:
             out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
+        imported += 1
+    if imported:
+        try:
+            with transaction(url) as session:
+                fit = retrain_with_topics(session, config.topics_file)
+        except TaxonomyError as error:  # the issues are stored; only the model waits for a valid file
+            err.print(f"[yellow]tagging model not retrained: {safe(error)}[/yellow]")
+        else:
+            out.print(f"tagging model retrained on {fit.examples} example(s)" if fit else f"no topics file at {safe(config.topics_file)}: tagging model not retrained")
     if failed:
         raise typer.Exit(1)
 

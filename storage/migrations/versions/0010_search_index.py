@@ -17,7 +17,7 @@ every candidate ever kept); and the tallies
 from the existing rows, instead of counting every run and item on each scrape.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 import logging
 import sqlite3
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

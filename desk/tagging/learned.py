@@ -1,0 +1,178 @@
+"""The learned model in the database: its examples gathered from imported issues and from the
+editors' triage, a fit stored as a row of ``tagging_models``, and the newest row loaded once
+per process.
+
+When it is retrained: on ``crawl issues import`` and ``crawl retag``; an editor's triage
+marks it stale — the next tagging run that finds a triage row newer than the newest fit
+(:func:`current_model` with a ``resolve``: the crawl pipeline, ``crawl tag``) fits again
+first, as it does when issues or triage are there but no fit (an archive restored by
+``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes milliseconds; the workspace itself holds no
+taxonomy to resolve the report's category names with, so it does not fit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from desk.tagging.model import FORMAT_VERSION, Example, TaggingModel
+from desk.tagging.taxonomy import Taxonomy, load_taxonomy
+from storage.models import Item, ReportIssue, ReportReference, ReportStory, Triage
+from storage.models import TaggingModel as StoredModel
+
+log = logging.getLogger(__name__)
+
+# Editors' workspace decisions are this team's current habit: they count above history.
+OVERRIDE_WEIGHT = 3.0
+PICK_WEIGHT = 2.0
+KEPT_FITS = 5  # older rows are deleted when a new fit is stored
+
+Resolve = Callable[[str], "str | None"]  # a CONTENTS label or id → a category id of topics.yml
+
+_cache: dict[tuple[str, int], TaggingModel | None] = {}  # None: that row could not be read
+_cache_lock = threading.Lock()
+
+
+def gather_examples(session: Session, resolve: Resolve) -> list[Example]:
+    """Every labelled example the database holds: imported stories, then editors' decisions."""
+    return issue_examples(session, resolve) + workspace_examples(session, resolve)
+
+
+def issue_examples(session: Session, resolve: Resolve) -> list[Example]:
+    """One example per cited Chinese title of every categorised story (with the stored body of
+    the cited article when we have it), and one for its Korean headline and subhead."""
+    bodies = _stored_bodies(session)
+    examples = []
+    query = (select(ReportStory, ReportIssue.published, ReportIssue.structure).join(ReportIssue)
+             .where(ReportStory.is_brief.is_(False), ReportStory.category.is_not(None))
+             .order_by(ReportIssue.published, ReportStory.position))
+    for story, published, structure in session.execute(query):
+        category = resolve(story.category or "")
+        if category is None:
+            continue
+        origin = f"issue {published} #{story.number or story.position}: {story.headline}"
+        korean = " ".join(filter(None, [story.headline, _subheadline(structure, story.headline)]))
+        cited = [(ref.title, bodies.get(ref.canonical_url, "")) for ref in story.references]
+        examples += story_examples(category, korean, cited, origin)
+    return examples
+
+
+def story_examples(category: str, korean: str, cited: list[tuple[str, str]], origin: str) -> list[Example]:
+    """The examples one story of the report gives: its Korean headline (and subhead), and each
+    distinct cited Chinese title with the cited article's body ("" when not stored)."""
+    examples = [Example(category, ko=korean, origin=origin)] if korean else []
+    seen = set()
+    for title, body in cited:
+        if title and title not in seen:
+            seen.add(title)
+            examples.append(Example(category, zh=title, body=body, origin=origin))
+    return examples
+
+
+def _stored_bodies(session: Session) -> dict[str, str]:
+    """Canonical URL → stored body, for the items the imported issues cite."""
+    cited = select(ReportReference.canonical_url).where(ReportReference.canonical_url != "")
+    return dict(session.execute(select(Item.canonical_url, Item.body).where(Item.canonical_url.in_(cited))).all())
+
+
+def _subheadline(structure: dict | None, headline: str) -> str:
+    for story in (structure or {}).get("stories", []):
+        if story.get("headline") == headline:
+            return story.get("subheadline") or ""
+    return ""
+
+
+def workspace_examples(session: Session, resolve: Resolve) -> list[Example]:
+    """Each item's current triage: a category override (any decision) or a pick of the
+    category it was tagged with. Skips without an override say nothing about the category."""
+    latest = select(func.max(Triage.id)).group_by(Triage.item_id)
+    query = select(Triage, Item).join(Item, Item.id == Triage.item_id).where(Triage.id.in_(latest)).order_by(Triage.id)
+    examples = []
+    for row, item in session.execute(query):
+        if row.category_override:
+            category, weight, how = resolve(row.category_override), OVERRIDE_WEIGHT, "editor's override"
+        elif row.decision == "pick":
+            category, weight, how = resolve((item.topics or {}).get("category") or ""), PICK_WEIGHT, "editor's pick"
+        else:
+            continue
+        if category is not None:  # "brief" and retired categories are no category
+            examples.append(Example(category, zh=item.title, body=item.body, weight=weight, origin=f"{how}, item {item.id}: {item.title}"))
+    return examples
+
+
+def retrain(session: Session, resolve: Resolve) -> StoredModel:
+    """Fit on everything the database holds and store the fit as the newest model."""
+    model = TaggingModel.fit(gather_examples(session, resolve))
+    row = StoredModel(examples=len(model), payload=model.to_payload(), version=FORMAT_VERSION)
+    session.add(row)
+    session.flush()
+    old = select(StoredModel.id).order_by(StoredModel.id.desc()).offset(KEPT_FITS)
+    session.execute(delete(StoredModel).where(StoredModel.id.in_(old.scalar_subquery())), execution_options={"synchronize_session": False})
+    _remember(session, row.id, model)
+    return row
+
+
+def retrain_with_topics(session: Session, topics_file: str | Path) -> StoredModel | None:
+    """:func:`retrain`, category names resolved by a topics file (None when there is none):
+    for callers that hold no taxonomy, such as the workspace after an editor's triage."""
+    path = Path(topics_file)
+    if not path.is_file():
+        return None
+    return retrain(session, _taxonomy(str(path), path.stat().st_mtime).resolve)
+
+
+@lru_cache(maxsize=2)
+def _taxonomy(path: str, mtime: float) -> Taxonomy:
+    return load_taxonomy(path)
+
+
+def current_model(session: Session, resolve: Resolve | None = None) -> TaggingModel | None:
+    """The newest stored model (None before the first fit), fitted once per process and row.
+    With ``resolve``, a model older than the editors' latest triage is retrained first."""
+    newest = session.execute(select(StoredModel.id, StoredModel.trained_at).order_by(StoredModel.id.desc()).limit(1)).first()
+    if resolve is not None and _stale(session, newest.trained_at if newest else None):
+        row = retrain(session, resolve)
+        return _cache[(_database(session), row.id)]
+    if newest is None:
+        return None
+    key = (_database(session), newest.id)
+    if key in _cache:
+        return _cache[key]
+    row = session.get(StoredModel, newest.id)
+    if row is None:  # deleted since: a newer one is there
+        return current_model(session)
+    try:
+        model: TaggingModel | None = TaggingModel.from_payload(row.payload)
+    except ValueError as error:  # tag with the rules alone rather than fail every item
+        log.warning("tagging model %s unusable, tagging by rules alone until the next fit (crawl retag): %s", newest.id, error)
+        model = None
+    _remember(session, newest.id, model)
+    return model
+
+
+def _stale(session: Session, trained_at: datetime | None) -> bool:
+    """Whether an editor triaged an item after the newest fit; with no fit at all, whether
+    there is anything to learn from (an archive restored by `crawl import` brings no fit)."""
+    last_triage = session.scalar(select(func.max(Triage.at)))
+    if trained_at is None:
+        return last_triage is not None or session.scalar(select(ReportStory.id).limit(1)) is not None
+    return last_triage is not None and last_triage > trained_at
+
+
+def _remember(session: Session, row_id: int, model: TaggingModel | None) -> None:
+    with _cache_lock:
+        database = _database(session)
+        for key in [k for k in _cache if k[0] == database]:
+            del _cache[key]  # one model per database: the newest
+        _cache[(database, row_id)] = model
+
+
+def _database(session: Session) -> str:
+    return session.get_bind().url.render_as_string(hide_password=True)

@@ -1,0 +1,231 @@
+"""The learned half of tagging: a naive Bayes classifier over what the editors filed before.
+
+Every example is one decision of the editors — a story of an imported issue (its CONTENTS
+category, its Korean headline and subhead, a cited Chinese title and the stored body of that
+article when we have it) or an action in the workspace (a category override, a pick). The
+classifier is multinomial naive Bayes over
+
+* character 1–3-grams of the Chinese text (Chinese has no spaces, and 2–3 characters are
+  most of its words: 规划, 实施方案, 人工智能 → 人工, 工智, 智能, 人工智 …), ASCII words as
+  words (AI, 5G), the body's lead counted at a fraction of the title;
+* Korean words and their character bigrams (particles stick to words: 발표, 발표했다).
+
+It is small (hundreds of examples, a few thousand n-grams), fits in milliseconds, predicts in
+tens of microseconds, and explains itself: the n-grams that pulled an item toward its
+category (:meth:`TaggingModel.contributions`) and the past examples it most resembles
+(:meth:`TaggingModel.nearest`, cosine over the same n-grams). Pure: no database, no clock;
+:mod:`desk.tagging.learned` stores it and assembles the examples.
+
+The stored form is the examples themselves (:meth:`TaggingModel.to_payload`): fitting is
+cheaper than reading fitted tables, and the nearest stories need the examples anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from desk.tagging.matcher import normalise
+
+FORMAT_VERSION = 1
+ALPHA = 0.1  # additive smoothing: small, since most n-grams are seen once or twice
+BODY_WEIGHT = 0.25  # an n-gram of the body's lead counts this much of one in the title
+BODY_CHARS = 200  # the lead: the same length the rules call `lead_chars`
+KOREAN_WEIGHT = 0.5  # Korean words only ever meet Korean text; they must not swamp a class
+NEAR_SHOWN = 3
+EDITOR_WEIGHT = 1.5  # examples weighted above this are the editors' own decisions (desk/tagging/learned.py)
+
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+_ASCII_WORD = re.compile("[0-9a-z]+(?:[.-][0-9a-z]+)*")
+_HANGUL_WORD = re.compile("[\uac00-\ud7a3]+")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One decision of the editors: text and the category they filed it under."""
+
+    category: str  # a category or field id of topics.yml
+    zh: str = ""  # Chinese title (cited or crawled)
+    body: str = ""  # the article's body, when stored (only its lead is used)
+    ko: str = ""  # Korean headline and subhead
+    weight: float = 1.0  # editors' workspace decisions count above imported history
+    origin: str = ""  # where it comes from, for editors: "issue 2024-06-28 #3", "override of item 12"
+
+
+def features(zh: str = "", body: str = "", ko: str = "") -> dict[str, float]:
+    """The n-grams of one text and how much each counts (present once; see the module doc)."""
+    found: dict[str, float] = {}
+    if ko:
+        words = _HANGUL_WORD.findall(ko)
+        found = dict.fromkeys({"k2:" + w[i : i + 2] for w in words for i in range(len(w) - 1)} | {"k:" + w for w in words}, KOREAN_WEIGHT)
+    if body:
+        found.update(dict.fromkeys(_chinese(normalise(body[:BODY_CHARS])), BODY_WEIGHT))
+    found.update(dict.fromkeys(_chinese(normalise(zh)), 1.0))  # the title's weight wins
+    return found
+
+
+def _chinese(text: str) -> set[str]:
+    grams: set[str] = set()
+    for run in _HAN_RUN.findall(text):
+        grams.update(run)
+        grams.update([run[i : i + 2] for i in range(len(run) - 1)])
+        grams.update([run[i : i + 3] for i in range(len(run) - 2)])
+    grams.update(["w:" + word for word in _ASCII_WORD.findall(text)])
+    return grams
+
+
+@dataclass(frozen=True)
+class Vote:
+    """What the model says of one text: every category's probability, most probable first,
+    and the editors' decision on the most similar item they judged, if any."""
+
+    ranked: list[tuple[str, float]]
+    editors: Resemblance | None
+    known: int  # how many of the text's n-grams the model has seen (0: the ranking is the priors)
+
+
+@dataclass(frozen=True)
+class Resemblance:
+    """A past example like the item, and how alike they are (cosine of their n-grams, 0–1)."""
+
+    similarity: float
+    example: Example
+
+
+class TaggingModel:
+    """Naive Bayes fitted on examples; build with :meth:`fit` or :meth:`from_payload`."""
+
+    def __init__(self, examples: Sequence[Example], classes: list[str], vocabulary: dict[str, int], log_prior: np.ndarray, log_likelihood: np.ndarray):
+        self.examples = list(examples)
+        self.classes = classes
+        self.vocabulary = vocabulary
+        self.log_prior = log_prior  # (classes,)
+        self.log_likelihood = log_likelihood  # (features, classes)
+        self._vectors: list[dict[str, float]] | None = None
+        self._editors = [(_shape(features(e.zh, e.body, e.ko)), e) for e in self.examples if e.weight > EDITOR_WEIGHT]
+
+    @classmethod
+    def fit(cls, examples: Iterable[Example]) -> TaggingModel:
+        """Weighted multinomial naive Bayes with additive smoothing ``ALPHA``."""
+        examples = [e for e in examples if e.category and (e.zh or e.body or e.ko)]
+        classes = sorted({e.category for e in examples})
+        index = {c: i for i, c in enumerate(classes)}
+        vocabulary: dict[str, int] = {}
+        rows, cols, values = [], [], []
+        class_weight = np.zeros(len(classes))
+        for example in examples:
+            column = index[example.category]
+            class_weight[column] += example.weight
+            for feature, amount in features(example.zh, example.body, example.ko).items():
+                rows.append(vocabulary.setdefault(feature, len(vocabulary)))
+                cols.append(column)
+                values.append(amount * example.weight)
+        counts = np.zeros((len(vocabulary), len(classes)))
+        np.add.at(counts, (np.array(rows, dtype=int), np.array(cols, dtype=int)), np.array(values))
+        counts += ALPHA
+        log_likelihood = np.log(counts) - np.log(counts.sum(axis=0))
+        log_prior = np.log(class_weight / class_weight.sum()) if len(classes) else class_weight
+        return cls(examples, classes, vocabulary, log_prior, log_likelihood)
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def predict(self, zh: str = "", body: str = "", ko: str = "") -> list[tuple[str, float]]:
+        """Every category with its probability, most probable first ([] for an empty model)."""
+        return self._probabilities(*self._known(features(zh, body, ko)))
+
+    def vote(self, zh: str = "", body: str = "") -> Vote:
+        """:meth:`predict` of a crawled item, and the editors' most similar decision."""
+        found = features(zh, body)
+        editors = None
+        if self._editors:
+            query = _shape(found)
+            similarity, example = max(((_cosine(query, vector), e) for vector, e in self._editors), key=lambda se: se[0])
+            editors = Resemblance(round(similarity, 3), example) if similarity > 0 else None
+        rows, weights = self._known(found)
+        return Vote(self._probabilities(rows, weights), editors, len(rows))
+
+    def _probabilities(self, rows: list[int], weights: np.ndarray) -> list[tuple[str, float]]:
+        if not self.classes:
+            return []
+        scores = self.log_prior + (weights @ self.log_likelihood[rows] if rows else 0.0)
+        scores = np.exp(scores - scores.max())
+        probabilities = scores / scores.sum()
+        order = np.argsort(-probabilities, kind="stable")
+        return [(self.classes[i], round(float(probabilities[i]), 4)) for i in order]
+
+    def _known(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
+        known = found.keys() & self.vocabulary.keys()  # in C: most n-grams of a text were never seen
+        return [self.vocabulary[f] for f in known], np.array([found[f] for f in known])
+
+    def contributions(self, category: str, zh: str = "", body: str = "", ko: str = "", top: int = 6) -> list[tuple[str, float]]:
+        """The n-grams that pulled the text toward ``category`` most: each one's log-likelihood
+        there minus its best elsewhere, times its count (positive = for this category)."""
+        if category not in self.classes or len(self.classes) < 2:
+            return []
+        column = self.classes.index(category)
+        others = np.delete(self.log_likelihood, column, axis=1)
+        found = features(zh, body, ko)
+        pulls = []
+        for feature, weight in found.items():
+            row = self.vocabulary.get(feature)
+            if row is not None:
+                pull = weight * (self.log_likelihood[row, column] - others[row].max())
+                if pull > 0:
+                    pulls.append((feature, round(float(pull), 2)))
+        pulls.sort(key=lambda fp: (-fp[1], fp[0]))
+        return pulls[:top]
+
+    def nearest(self, zh: str = "", body: str = "", ko: str = "", top: int = NEAR_SHOWN) -> list[Resemblance]:
+        """The past stories most like the text (cosine over the n-grams of 2+ characters), each
+        once: by its most similar example."""
+        if self._vectors is None:
+            self._vectors = [_shape(features(e.zh, e.body, e.ko)) for e in self.examples]
+        query = _shape(features(zh, body, ko))
+        scored = sorted(((_cosine(query, vector), i) for i, vector in enumerate(self._vectors)), key=lambda si: (-si[0], si[1]))
+        found: dict[str, Resemblance] = {}
+        for similarity, i in scored:
+            if similarity <= 0 or len(found) == top:
+                break
+            found.setdefault(self.examples[i].origin, Resemblance(round(similarity, 3), self.examples[i]))
+        return list(found.values())
+
+    def to_payload(self) -> bytes:
+        """The examples as zlib-compressed JSON: what :meth:`from_payload` fits again."""
+        data = {"format": FORMAT_VERSION, "examples": [asdict(e) for e in self.examples]}
+        return zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), 6)
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> TaggingModel:
+        """The model whose :meth:`to_payload` gave ``payload``; ValueError when it is not one."""
+        try:
+            data: dict[str, Any] = json.loads(zlib.decompress(payload).decode("utf-8"))
+            examples = [Example(**e) for e in data["examples"]]
+        except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"not a stored tagging model ({error})") from error
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"stored tagging model has format {data.get('format')!r}, this code reads {FORMAT_VERSION}")
+        return cls.fit(examples)
+
+
+def _shape(found: dict[str, float]) -> dict[str, float]:
+    """The n-grams that say something about likeness (single characters say little)."""
+    return {f: w for f, w in found.items() if len(f) > 1 and not f.startswith("k2:")}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(w * b[f] for f, w in a.items() if f in b)
+    if not dot:
+        return 0.0
+    return dot / math.sqrt(sum(w * w for w in a.values()) * sum(w * w for w in b.values()))

@@ -1,0 +1,168 @@
+"""The learned tagging model: it learns from imported issues and from editors' triage with no
+code change, lives in the database (SQLite and PostgreSQL alike), and the tagger says whether
+rules, model or both decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from desk import issues
+from desk.tagging import Tagger, load_taxonomy
+from desk.tagging import learned
+from desk.tagging.model import Example, TaggingModel
+from storage.db import ensure_schema, transaction
+from storage.models import Item, Source, User
+from storage.models import TaggingModel as StoredModel
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "tests" / "fixtures" / "reports"
+TOPICS = ROOT / "watchlists" / "topics.yml"
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy(TOPICS))
+
+
+def import_issues(url: str, tagger: Tagger, *names: str) -> StoredModel:
+    """What `crawl issues import` does: parse, store, retrain."""
+    with transaction(url) as session:
+        for name in names:
+            issues.store(session, issues.parse_report((REPORTS / f"{name}.txt").read_text(encoding="utf-8"), f"{name}.txt"))
+        return learned.retrain(session, tagger.taxonomy.resolve)
+
+
+def test_importing_a_new_issue_changes_the_model(database_url: str, tagger: Tagger) -> None:
+    ensure_schema(database_url)
+    first = import_issues(database_url, tagger, "2023-06-21", "2023-08-04")
+    with transaction(database_url) as session:
+        before = learned.current_model(session)
+    title = "中国科学院发布《消费端碳排放研究报告（2025）》"  # like a 2024-06-28 story (기초연구)
+    assert before is not None and "basic_research" not in before.classes
+
+    second = import_issues(database_url, tagger, "2024-06-28")
+    with transaction(database_url) as session:
+        after = learned.current_model(session)
+    assert after is not None and second.id != first.id and second.examples > first.examples
+    assert after.predict(title)[0][0] == "basic_research"
+    nearest = after.nearest(title)[0]
+    assert "2024-06-28" in nearest.example.origin and nearest.example.category == "basic_research"
+
+
+def test_the_model_round_trips_through_the_database(database_url: str, tagger: Tagger) -> None:
+    ensure_schema(database_url)
+    stored = import_issues(database_url, tagger, "2023-06-21", "2023-08-04", "2024-06-28")
+    with transaction(database_url) as session:
+        fitted = TaggingModel.fit(learned.gather_examples(session, tagger.taxonomy.resolve))
+    learned._cache.clear()  # as a new process would
+    with transaction(database_url) as session:
+        loaded = learned.current_model(session)
+    assert loaded is not None and len(loaded) == stored.examples == len(fitted)
+    assert loaded.examples == fitted.examples
+    for title in ("深圳出台人工智能高质量发展行动方案", "自然科学基金委发布2024年度报告", "我国突破二维半导体晶圆制备技术"):
+        assert loaded.predict(title) == fitted.predict(title)
+    with transaction(database_url) as session:
+        assert learned.current_model(session) is loaded  # cached per process and row
+
+
+def test_an_editors_override_retags_a_near_identical_new_item(database_url: str, tagger: Tagger) -> None:
+    from scheduler.web import data
+
+    ensure_schema(database_url)
+    import_issues(database_url, tagger, "2023-06-21", "2023-08-04", "2024-06-28")
+    seen = "工业和信息化部关于印发《人形机器人创新发展指导意见》的通知"
+    new = "工业和信息化部印发《人形机器人创新发展指导意见》"
+    unrelated = "工业和信息化部关于印发《工业互联网创新发展行动计划》的通知"  # alike in form only
+    with transaction(database_url) as session:
+        model = learned.current_model(session, tagger.taxonomy.resolve)
+        assert tagger.tag(new, model=model).category == "strategy"  # a strong rule: 印发…指导意见
+        item = _item(session, seen, tagger)
+        editor = User(username="editor", password_hash="x", feed_token="t" * 32)
+        session.add(editor)
+        session.flush()
+        cats = {c.id: c for c in data.categories(TOPICS)}
+        data.record_triage(session, item, editor, {"decision": "pick", "category_override": "machinery"}, cats)
+    with transaction(database_url) as session:
+        model = learned.current_model(session, tagger.taxonomy.resolve)  # the triage made it stale: refitted
+    result = tagger.tag(new, model=model)
+    assert (result.category, result.section, result.decided_by) == ("machinery", "기술동향", "model")
+    assert "editor's override" in result.explain()
+    assert tagger.tag(unrelated, model=model).category == "strategy"
+
+
+def _item(session, title: str, tagger: Tagger) -> Item:  # type: ignore[no-untyped-def]
+    source = Source(name="miit")
+    session.add(source)
+    session.flush()
+    result = tagger.tag(title)
+    item = Item(source_id=source.id, url="https://www.miit.gov.cn/a.html", canonical_url="https://www.miit.gov.cn/a.html",
+                title=title, body="", content_hash="0" * 64, topics=result.to_dict(), score=result.score)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def test_explain_names_the_deciding_part_and_the_stories_it_resembles(tagger: Tagger) -> None:
+    model = TaggingModel.fit([
+        Example("region", zh="深圳出台人工智能高质量发展高水平应用行动方案", origin="issue 2023-06-21 #2: 선전시, 인공지능 고품질 발전 추진 방안 발표"),
+        Example("statistics", zh="自然科学基金委发布2023年度报告", origin="issue 2024-06-28 #5"),
+        Example("ict", zh="我国突破12英寸二维半导体晶圆批量制备技术", origin="issue 2023-08-04 #6"),
+    ])
+    by_rule = tagger.tag("工业和信息化部关于印发《人形机器人创新发展指导意见》的通知", model=model)
+    assert by_rule.decided_by in ("rules", "both") and f"decided by: {by_rule.decided_by}" in by_rule.explain()
+    both = tagger.tag("深圳出台人工智能高质量发展高水平应用行动方案", model=model)
+    assert both.decided_by == "both" and both.category == "region"
+    text = both.explain()
+    assert "decided by: both" in text and "resembles:" in text and "issue 2023-06-21 #2" in text
+    assert both.to_dict()["decided_by"] == "both" and both.to_dict()["model"][0][0] == "region"
+    assert tagger.tag("深圳出台人工智能高质量发展高水平应用行动方案").decided_by == "rules"  # no model: rules alone
+
+
+def test_the_model_covers_what_no_rule_names_and_stays_out_when_unsure(tagger: Tagger) -> None:
+    model = TaggingModel.fit([
+        Example("region", zh="AI+算力“国家队”! 9家获批科技部“国智牌照”", origin="issue 2023-08-04 #3"),
+        Example("statistics", zh="数字中国发展报告(2022年)", origin="issue 2023-06-21 #5"),
+    ])
+    assert tagger.tag("国智牌照再添九家").category is None  # no rule names it: a brief, without a model
+    covered = tagger.tag("国智牌照再添九家", model=model)
+    assert (covered.category, covered.section, covered.decided_by) == ("region", "정책동향", "model")
+    unsure = tagger.tag("今天天气很好", model=TaggingModel.fit([Example("region", zh="深圳"), Example("statistics", zh="报告")]))
+    assert unsure.category is None and unsure.decided_by == "rules"
+
+
+def test_old_fits_are_deleted_as_new_ones_are_stored(tmp_path: Path, tagger: Tagger) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.sqlite'}"
+    ensure_schema(url)
+    for _ in range(learned.KEPT_FITS + 2):
+        newest = import_issues(url, tagger)
+    with transaction(url) as session:
+        kept = session.scalars(select(StoredModel.id).order_by(StoredModel.id)).all()
+    assert len(kept) == learned.KEPT_FITS and kept[-1] == newest.id
+
+
+def test_an_unreadable_stored_model_leaves_tagging_to_the_rules(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite:///{tmp_path / 'radar.sqlite'}"
+    ensure_schema(url)
+    with transaction(url) as session:
+        session.add(StoredModel(examples=1, payload=b"not zlib", version=1))
+    with transaction(url) as session:
+        assert learned.current_model(session) is None and learned.current_model(session) is None
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # said once, not per item
+    assert "unusable" in caplog.text and "crawl retag" in caplog.text
+
+
+def test_what_is_not_a_stored_model_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="not a stored tagging model"):
+        TaggingModel.from_payload(b"garbage")
+    assert TaggingModel.fit([]).predict("任何标题") == []
+
+
+def test_crawl_tag_explains_with_the_model_after_issues_import(radar, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    imported = radar("issues", "import", *(str(p) for p in sorted(REPORTS.glob("*.txt")))).stdout
+    assert "tagging model retrained on" in imported
+    shown = radar("tag", "--title", "《消费端碳排放研究报告（2025）》发布", "--explain").stdout
+    assert "decided by:" in shown and "resembles:" in shown and "2024-06-28" in shown
+    assert "Model retrained on" in radar("retag").stdout
