@@ -10,6 +10,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -37,8 +38,28 @@ def title_key(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
-    text = _t2s().convert(text)
+    if not _convertible().isdisjoint(text):  # else t2s would return it unchanged, a thousand times slower
+        text = _t2s().convert(text)
     return _PUNCT.sub("", text).lower()
+
+
+@lru_cache(maxsize=1)
+def _convertible() -> frozenset[str]:
+    """The characters OpenCC's t2s changes: where its tables (phrases and characters) map a
+    character to another. A text with none of them converts to itself."""
+    import opencc
+
+    tables = Path(opencc.__file__).parent / "dictionary"
+    changed: set[str] = set()
+    for name in ("TSPhrases.txt", "TSCharacters.txt"):
+        for line in (tables / name).read_text(encoding="utf-8").splitlines():
+            source, _, targets = line.strip().partition("\t")
+            target = targets.split(" ")[0]  # the alternative OpenCC uses
+            if len(target) != len(source):
+                changed.update(source)
+            else:
+                changed.update(old for old, new in zip(source, target) if old != new)
+    return frozenset(changed)
 
 
 def titles_match(a: str, b: str, matcher: SequenceMatcher | None = None) -> bool:
