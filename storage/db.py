@@ -12,7 +12,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -149,6 +149,21 @@ def ensure_schema(url: str) -> None:
         if current_revision(url) != head:
             log.info("upgrading database schema at %s", make_url(url).render_as_string())
             upgrade(url)
+            with get_engine(url).begin() as conn:
+                refresh_statistics(conn)
+
+
+def refresh_statistics(connection: Connection) -> None:
+    """Gather the query planner's statistics, after migrations and daily (scheduler cleanup).
+    SQLite never does on its own: without them week-bounded queries pick the status index and
+    read every candidate. The first time a full ANALYZE, then `PRAGMA optimize`, which
+    re-analyzes only tables that changed enough. PostgreSQL's autovacuum analyzes too;
+    ANALYZE makes it current now."""
+    if connection.dialect.name == "sqlite":
+        analyzed = connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+        connection.execute(text("PRAGMA optimize" if analyzed else "ANALYZE"))
+    else:
+        connection.execute(text("ANALYZE"))
 
 
 @contextmanager
