@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +96,7 @@ class TitleIndex:
     def __init__(self, entries: list[tuple[str, int]]):
         self.entries = sorted(entries, key=lambda entry: len(entry[0]))
         self.lengths = [len(key) for key, _ in self.entries]
+        self.characters = [Counter(key) for key, _ in self.entries]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -105,9 +107,25 @@ class TitleIndex:
             return None
         low = bisect.bisect_left(self.lengths, len(key) * MIN_LENGTH_RATIO - 1e-9)
         high = bisect.bisect_right(self.lengths, len(key) / MIN_LENGTH_RATIO + 1e-9)
-        matcher = SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(key)
-        return next((value for title, value in self.entries[low:high] if titles_match(title, key, matcher)), None)
+        characters, matcher = Counter(key), None
+        for position in range(low, high):
+            title, value = self.entries[position]
+            if not _may_match(title, key, self.characters[position], characters):
+                continue
+            if matcher is None:  # indexing ``key`` costs more than all the counting above
+                matcher = SequenceMatcher(None, autojunk=False)
+                matcher.set_seq2(key)
+            if titles_match(title, key, matcher):
+                return value
+        return None
+
+
+def _may_match(a: str, b: str, a_characters: Counter, b_characters: Counter) -> bool:
+    """What :func:`titles_match` needs at the least: the characters both share (as a multiset)
+    can make the shorter title part of the longer, or a ratio of TITLE_MATCH_AT (their count
+    is what difflib's quick_ratio bounds ratio() with)."""
+    shared = sum(min(a_characters[char], b_characters[char]) for char in a_characters.keys() & b_characters.keys())
+    return shared >= min(len(a), len(b)) or 2 * shared >= TITLE_MATCH_AT * (len(a) + len(b))
 
 
 _DOCUMENT = re.compile(r"《([^《》]{4,80})》")
