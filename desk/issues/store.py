@@ -109,11 +109,15 @@ def _cited_by_title(url: str, keys: list[str], batch: int) -> list[int]:
     found, last = [], 0
     while True:
         with transaction(url) as session:
+            # The status is checked here, not in SQL: a planner given it may read the status
+            # index and sort, for every batch — quadratic in the archive.
             rows = session.execute(
-                select(Item.id, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(Item.status.in_(_JUDGED), Item.id > last)
+                select(Item.id, Item.status, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(Item.id > last)
                 .order_by(Item.id).limit(batch)
             ).all()
-            for item_id, title, start in rows:
+            for item_id, status, title, start in rows:
+                if status not in _JUDGED:
+                    continue
                 lead = _lead_of(session, item_id, start or "")
                 if any(index.find(diff.title_key(text)) is not None for text in (title, lead)):
                     found.append(item_id)
