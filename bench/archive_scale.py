@@ -4,8 +4,8 @@ For each size (10⁴, 10⁵, 10⁶ items; --quick: 10⁴ and 10⁵) and each bac
 when RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL names a server we may create
 databases on) an archive is written in bulk (executemany) through the project's schema:
 
-- items: the fixtures' real titles (bench/fixture.title_pool) numbered apart, bodies drawn
-  from the recorded articles' sentences; a constant ~300 items a day, so a larger archive is
+- items: headline-sized pieces of the recorded articles' sentences, numbered apart, bodies
+  drawn from the same sentences; a constant ~300 items a day, so a larger archive is
   a longer history (10⁶ ≈ 9 years) while every week holds the same ~2,100 items;
   verdicts 60 % new, 10 % follow-up, 20 % duplicate, 10 % covered;
 - signatures and LSH bands by bench/diff_scale.py's family model (real MinHashes cost ~4 ms each);
@@ -55,14 +55,14 @@ def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
     from sqlalchemy import insert
 
     from desk import similarity
-    from fixture import sentence_pool, title_pool
+    from fixture import sentence_pool
     from storage.db import ensure_schema, get_engine
     from storage.models import Item, ItemBand, ItemSignature, Source
 
     started = time.perf_counter()
     ensure_schema(url)
     rng, np_rng = random.Random(seed), np.random.default_rng(seed)
-    titles, sentences = title_pool(), sentence_pool()
+    sentences = sentence_pool()
     bases = np.stack([similarity.signature("", " ".join(rng.sample(sentences, 8))) for _ in range(FAMILIES)])
     engine = get_engine(url)
     with engine.begin() as conn:
@@ -78,7 +78,7 @@ def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
             seen = now - timedelta(days=(size - n) / PER_DAY)
             url_n = f"https://archive.example.cn/{item_id:08d}.html"
             items.append({
-                "id": item_id, "source_id": 1 + n % 30, "url": url_n, "canonical_url": url_n, "title": f"{rng.choice(titles)}（{n}）",
+                "id": item_id, "source_id": 1 + n % 30, "url": url_n, "canonical_url": url_n, "title": _title(rng, sentences, n),
                 "body": "".join(rng.sample(sentences, 4)), "published_at": seen, "first_seen_at": seen, "updated_at": seen,
                 "content_hash": f"{item_id:064x}", "status": STATUS_MIX[n % len(STATUS_MIX)], "score": rng.random(), "language": "zh",
             })
@@ -95,6 +95,14 @@ def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
 
         refresh_statistics(conn)
     return {"build_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _title(rng: random.Random, sentences: list[str], n: int) -> str:
+    """A headline-like piece of a recorded sentence: the fixtures' own titles would make every
+    archived item a reprint of a story the fixture issues cite, and each import cover thousands."""
+    sentence = rng.choice(sentences)
+    start = rng.randrange(max(len(sentence) - 24, 1))
+    return f"{sentence[start:start + rng.randint(14, 30)]}（{n}）"
 
 
 def _desk_history(url: str, size: int, now: datetime, rng: random.Random) -> None:
@@ -195,20 +203,20 @@ def _store_and_judge(url: str) -> float:
     """Milliseconds per new item: its own transaction, the URL lookup, insert, judge (store pipeline)."""
     from desk import verdicts
     from desk.tagging import load_taxonomy
-    from fixture import sentence_pool, title_pool
+    from fixture import sentence_pool
     from storage import queries
     from storage.db import transaction
     from storage.models import Item, utcnow
 
     authority = load_taxonomy(ROOT / "watchlists" / "topics.yml").authority
-    rng, titles, sentences = random.Random(9), title_pool(), sentence_pool()
+    rng, sentences = random.Random(9), sentence_pool()
     times = []
     for n in range(NEW_ITEMS):
         link = f"https://new.example.cn/{uuid.uuid4().hex}.html"
         start = time.perf_counter()
         with transaction(url) as session:
             assert queries.item_by_url(session, link) is None
-            item = Item(source_id=1, url=link, canonical_url=link, title=f"{rng.choice(titles)}（新{n}）", body="".join(rng.sample(sentences, 4)),
+            item = Item(source_id=1, url=link, canonical_url=link, title=_title(rng, sentences, -1 - n), body="".join(rng.sample(sentences, 4)),
                         content_hash="0" * 64, first_seen_at=utcnow(), updated_at=utcnow())
             session.add(item)
             session.flush()
