@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     weekly_digest: str | None = None  # e.g. "fri 15:00": a weekly digest before the report's deadline
     digest_when_empty: bool = False  # send a short "nothing new" note instead of skipping
     retention_days: int = 90
+    # Raw pages (the fetched HTML, for re-extraction) of items fetched longer ago are dropped;
+    # the extracted item stays. The largest table by far: without this the database grows for ever.
+    raw_retention_days: int = 30
     crawl_on_start: bool = False  # a new daemon crawls every source at once instead of after one interval
     status_addr: str = "127.0.0.1:9180"  # the daemon's /healthz and /metrics; empty to disable
     leader_poll_seconds: float = 5.0  # how often a standby daemon tries to take the lead (and the leader checks it holds it)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -37,8 +39,28 @@ def title_key(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text)
-    text = _t2s().convert(text)
+    if not _convertible().isdisjoint(text):  # else t2s would return it unchanged, a thousand times slower
+        text = _t2s().convert(text)
     return _PUNCT.sub("", text).lower()
+
+
+@lru_cache(maxsize=1)
+def _convertible() -> frozenset[str]:
+    """The characters OpenCC's t2s changes: where its tables (phrases and characters) map a
+    character to another. A text with none of them converts to itself."""
+    import opencc
+
+    tables = Path(opencc.__file__).parent / "dictionary"
+    changed: set[str] = set()
+    for name in ("TSPhrases.txt", "TSCharacters.txt"):
+        for line in (tables / name).read_text(encoding="utf-8").splitlines():
+            source, _, targets = line.strip().partition("\t")
+            target = targets.split(" ")[0]  # the alternative OpenCC uses
+            if len(target) != len(source):
+                changed.update(source)
+            else:
+                changed.update(old for old, new in zip(source, target) if old != new)
+    return frozenset(changed)
 
 
 def titles_match(a: str, b: str, matcher: SequenceMatcher | None = None) -> bool:
@@ -74,6 +96,7 @@ class TitleIndex:
     def __init__(self, entries: list[tuple[str, int]]):
         self.entries = sorted(entries, key=lambda entry: len(entry[0]))
         self.lengths = [len(key) for key, _ in self.entries]
+        self.characters = [Counter(key) for key, _ in self.entries]
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -84,9 +107,25 @@ class TitleIndex:
             return None
         low = bisect.bisect_left(self.lengths, len(key) * MIN_LENGTH_RATIO - 1e-9)
         high = bisect.bisect_right(self.lengths, len(key) / MIN_LENGTH_RATIO + 1e-9)
-        matcher = SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(key)
-        return next((value for title, value in self.entries[low:high] if titles_match(title, key, matcher)), None)
+        characters, matcher = Counter(key), None
+        for position in range(low, high):
+            title, value = self.entries[position]
+            if not _may_match(title, key, self.characters[position], characters):
+                continue
+            if matcher is None:  # indexing ``key`` costs more than all the counting above
+                matcher = SequenceMatcher(None, autojunk=False)
+                matcher.set_seq2(key)
+            if titles_match(title, key, matcher):
+                return value
+        return None
+
+
+def _may_match(a: str, b: str, a_characters: Counter, b_characters: Counter) -> bool:
+    """What :func:`titles_match` needs at the least: the characters both share (as a multiset)
+    can make the shorter title part of the longer, or a ratio of TITLE_MATCH_AT (their count
+    is what difflib's quick_ratio bounds ratio() with)."""
+    shared = sum(min(a_characters[char], b_characters[char]) for char in a_characters.keys() & b_characters.keys())
+    return shared >= min(len(a), len(b)) or 2 * shared >= TITLE_MATCH_AT * (len(a) + len(b))
 
 
 _DOCUMENT = re.compile(r"《([^《》]{4,80})》")

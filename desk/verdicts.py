@@ -60,7 +60,7 @@ def covered(session: Session, item: Item) -> Verdict | None:
     if ref is not None:
         return Verdict("covered", f"URL cited in the {_issue_of_story(session, ref.story_id)} issue", ref.story_id)
     cited = reference_keys(session)
-    for key in (similarity.title_key(item.title), similarity.title_key(_lead(item.body))):
+    for key in (similarity.title_key(item.title), similarity.title_key(lead(item.body))):
         story_id = cited.find(key)
         if story_id is not None:
             return Verdict("covered", f"title matches a story of the {_issue_of_story(session, story_id)} issue", story_id)
@@ -161,10 +161,12 @@ def _references(session: Session) -> dict:
 
 
 _cache: dict = {}
+LEAD_CHARS = 120
 
 
-def _lead(body: str) -> str:
-    return body.strip().split("\n", 1)[0][:120]
+def lead(body: str) -> str:
+    """The text ``covered`` compares besides the title: the body's first line, at most LEAD_CHARS."""
+    return body.strip().split("\n", 1)[0][:LEAD_CHARS]
 
 
 def _issue_of_story(session: Session, story_id: int) -> str:

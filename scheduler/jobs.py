@@ -20,15 +20,15 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from common.settings import Settings
 from scheduler import digest as digests
 from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
-from storage.db import ensure_schema, transaction
-from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, Source, utcnow
+from storage.db import ensure_schema, refresh_statistics, transaction
+from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, Source, utcnow
 
 log = logging.getLogger(__name__)
 EDITORS, OPS = "editors", "ops"  # Apprise tags: who reads digests, who fixes sources
@@ -236,14 +236,38 @@ def mark_stopped(config: Settings, now: datetime | None = None) -> None:
 
 
 def cleanup(config: Settings, now: datetime | None = None) -> None:
-    """Drop outbox messages sent longer ago than the retention period (RADAR_RETENTION_DAYS).
-    /metrics counts sent messages from stored totals, so its counters do not drop."""
+    """The daily clean-up that keeps the database bounded: drop outbox messages sent longer
+    ago than RADAR_RETENTION_DAYS and raw pages (the fetched HTML) of items fetched longer ago
+    than RADAR_RAW_RETENTION_DAYS — the items and their extraction results stay — then refresh
+    the query planner's statistics. /metrics counts sent messages from stored totals, so its
+    counters do not drop."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=config.retention_days)
-    with transaction(config.effective_database_url) as session:
+    cutoff, url = now - timedelta(days=config.retention_days), config.effective_database_url
+    with transaction(url) as session:
         seed_sent_totals(session, now)  # messages sent before the totals existed are counted first
         for row in session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at < cutoff)):
             session.delete(row)
+    raw_cutoff = now - timedelta(days=config.raw_retention_days)
+    dropped = drop_raw_pages(url, raw_cutoff)
+    with transaction(url) as session:
+        refresh_statistics(session.connection())
+    log.info("clean-up: dropped %d raw page(s) fetched before %s", dropped, raw_cutoff)
+
+
+RAW_BATCH = 500  # raw pages deleted per transaction: a crawl storing meanwhile waits milliseconds
+
+
+def drop_raw_pages(url: str, fetched_before: datetime) -> int:
+    """Delete the raw pages fetched before ``fetched_before``, a batch per transaction; return how many."""
+    dropped = 0
+    while True:
+        with transaction(url) as session:
+            batch = list(session.scalars(select(RawPage.item_id).where(RawPage.fetched_at < fetched_before).limit(RAW_BATCH)))
+            if batch:
+                session.execute(delete(RawPage).where(RawPage.item_id.in_(batch)))
+        dropped += len(batch)
+        if len(batch) < RAW_BATCH:
+            return dropped
 
 
 def prepare(config: Settings) -> None:

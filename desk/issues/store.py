@@ -6,13 +6,14 @@ import dataclasses
 import datetime as dt
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.urls import canonical_url
 from desk import similarity as diff
 from desk import verdicts
 from desk.issues.report import Reference, Report
+from storage.db import transaction
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
 
@@ -53,13 +54,93 @@ def _story(position: int, is_brief: bool, section: str, category: str | None, nu
     return story
 
 
-def mark_covered(session: Session) -> int:
-    """Re-judge stored `new`/`duplicate` items against all imported issues; return how many
-    became `covered`."""
-    changed = 0
-    for item in session.scalars(select(Item).where(Item.status.in_((*NEWS, "duplicate")))):
-        verdict = verdicts.covered(session, item)
-        if verdict is not None:
-            item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason, verdict.story_id
-            changed += 1
+BATCH = 500  # rows per read or write transaction: each holds SQLite's lock for milliseconds
+LEAD_WINDOW = 400  # body characters read to find the lead; a longer search reads the whole body
+
+
+def mark_covered(url: str, issue_id: int, batch: int = BATCH) -> int:
+    """Re-judge the stored `new`/`follow_up`/`duplicate` items that issue ``issue_id`` may cover;
+    return how many became `covered`. Call it after the issue is committed.
+
+    Only this issue can change a verdict: every other item was judged against the issues
+    before it when it was stored, or when they were imported. So the candidates are the items
+    at a URL the issue cites (the unique canonical-URL index) and those whose title or lead
+    matches one of its cited titles (a TitleIndex of this issue's alone);
+    ``desk.verdicts.covered`` decides each, as for a new item. Reads and writes go in
+    batches of short transactions, so a crawl storing meanwhile never waits long for the lock.
+    """
+    with transaction(url) as session:
+        urls, keys = _citations(session, issue_id)
+    candidates = set(_cited_by_url(url, urls, batch)) | set(_cited_by_title(url, keys, batch))
+    changed, ordered = 0, sorted(candidates)
+    for start in range(0, len(ordered), batch):
+        with transaction(url) as session:
+            changed += _rejudge(session, ordered[start:start + batch])
     return changed
+
+
+def _citations(session: Session, issue_id: int) -> tuple[list[str], list[str]]:
+    """The canonical URLs and the title keys the issue's references cite."""
+    rows = session.execute(
+        select(ReportReference.canonical_url, ReportReference.title_key)
+        .join(ReportStory, ReportStory.id == ReportReference.story_id).where(ReportStory.issue_id == issue_id)
+    ).all()
+    return sorted({u for u, _ in rows if u}), sorted({k for _, k in rows if k})
+
+
+_JUDGED = (*NEWS, "duplicate")  # the verdicts an issue can still turn into `covered`
+
+
+def _cited_by_url(url: str, urls: list[str], batch: int) -> list[int]:
+    found: list[int] = []
+    for start in range(0, len(urls), batch):
+        with transaction(url) as session:
+            found += session.scalars(select(Item.id).where(Item.canonical_url.in_(urls[start:start + batch]), Item.status.in_(_JUDGED)))
+    return found
+
+
+def _cited_by_title(url: str, keys: list[str], batch: int) -> list[int]:
+    """Items whose title or lead matches a cited title. Every judged item is read — no index
+    serves a fuzzy title match — but a batch per transaction, only its title and the start of
+    its body, and a lookup costs microseconds (a lead is too long for most titles)."""
+    if not keys:
+        return []
+    index = diff.TitleIndex([(key, 0) for key in keys])
+    found, last = [], 0
+    while True:
+        with transaction(url) as session:
+            # The status is checked here, not in SQL: a planner given it may read the status
+            # index and sort, for every batch — quadratic in the archive.
+            rows = session.execute(
+                select(Item.id, Item.status, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(Item.id > last)
+                .order_by(Item.id).limit(batch)
+            ).all()
+            for item_id, status, title, start in rows:
+                if status not in _JUDGED:
+                    continue
+                lead = _lead_of(session, item_id, start or "")
+                if any(index.find(diff.title_key(text)) is not None for text in (title, lead)):
+                    found.append(item_id)
+        if len(rows) < batch:
+            return found
+        last = rows[-1][0]
+
+
+def _lead_of(session: Session, item_id: int, start: str) -> str:
+    """``verdicts.lead`` of the body that begins with ``start``: the whole body is read only when
+    the lead may run past it (long leading blanks, no line break in reach)."""
+    stripped = start.lstrip()
+    if len(start) < LEAD_WINDOW or "\n" in stripped[:verdicts.LEAD_CHARS + 1] or len(stripped) > verdicts.LEAD_CHARS:
+        return verdicts.lead(start)
+    return verdicts.lead(session.scalar(select(Item.body).where(Item.id == item_id)) or "")
+
+
+def _rejudge(session: Session, item_ids: list[int]) -> int:
+    """Judge first, change after: the reads take no lock, and the writes are flushed together
+    at commit, so the write lock is held for milliseconds, not for the judging."""
+    judged = [(item, verdicts.covered(session, item))
+              for item in session.scalars(select(Item).where(Item.id.in_(item_ids), Item.status.in_(_JUDGED))).all()]
+    changed = [(item, verdict) for item, verdict in judged if verdict is not None]
+    for item, verdict in changed:
+        item.status, item.verdict_reason, item.covered_story_id = verdict.status, verdict.reason, verdict.story_id
+    return len(changed)

@@ -38,7 +38,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
             continue
         with transaction(url) as session:
             issue, created = issues.store(session, report)
-            covered = issues.mark_covered(session)
+        covered = issues.mark_covered(url, issue.id)
         refs = sum(len(s.references) for s in issue.stories)
         out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")

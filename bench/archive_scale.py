@@ -1,0 +1,321 @@
+"""Years of archive (issue 19): what editors wait for as the archive grows.
+
+For each size (10⁴, 10⁵, 10⁶ items; --quick: 10⁴ and 10⁵) and each backend (SQLite; PostgreSQL
+when RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL names a server we may create
+databases on) an archive is written in bulk (executemany) through the project's schema:
+
+- items: headline-sized pieces of the recorded articles' sentences, numbered apart, bodies
+  drawn from the same sentences; a constant ~300 items a day, so a larger archive is
+  a longer history (10⁶ ≈ 9 years) while every week holds the same ~2,100 items;
+  verdicts 60 % new, 10 % follow-up, 20 % duplicate, 10 % covered;
+- signatures and LSH bands by bench/diff_scale.py's family model (real MinHashes cost ~4 ms each);
+- 90 days of daily digests (outbox rows, 150 deliveries each), triage on 30 % of candidates;
+- the three fixture report issues (tests/fixtures/reports) imported.
+
+Then, per archive, in child processes (peak RSS from /proc VmHWM, see harness.run_measured):
+`crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 3: workspace
+search over all time (GET /?period=all&q=…, Flask test client), the inbox (GET /), the draft
+(GET /draft), the digest --dry-run query (scheduler.digest.build), the `items --new` query
+(storage.queries.find_items) and store+judge per new item (insert + desk.verdicts.judge, as
+the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
+
+from harness import ROOT, cleanup, crawl_command, machine, radar_env, run_measured, temp_dir  # noqa: E402
+
+PER_DAY = 300  # items a day: 30–300 sources at a few to tens of items a day
+CHUNK = 5_000
+FAMILIES, KEEP = 200, 0.45  # diff_scale.py's family model of signatures
+DIGEST_DAYS, DELIVERED_PER_DIGEST = 90, 150
+TRIAGED = 0.3
+NEW_ITEMS = 30  # stored and judged per measurement
+REPORTS = sorted((ROOT / "tests" / "fixtures" / "reports").glob("*.txt"))
+STATUS_MIX = ["new"] * 6 + ["follow_up"] + ["duplicate"] * 2 + ["covered"]
+SEARCH = "人工智能"
+
+
+# -- building ---------------------------------------------------------------------------
+def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
+    """An archive of ``size`` items ending at ``now``; returns build figures."""
+    import numpy as np
+    from sqlalchemy import insert
+
+    from desk import similarity
+    from fixture import sentence_pool
+    from storage.db import ensure_schema, get_engine
+    from storage.models import Item, ItemBand, ItemSignature, Source
+
+    started = time.perf_counter()
+    ensure_schema(url)
+    rng, np_rng = random.Random(seed), np.random.default_rng(seed)
+    sentences = sentence_pool()
+    bases = np.stack([similarity.signature("", " ".join(rng.sample(sentences, 8))) for _ in range(FAMILIES)])
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(insert(Source), [{"name": f"source{n}", "label": f"Source {n}", "kind": "html_list", "health": "ok"} for n in range(30)])
+    for low in range(0, size, CHUNK):
+        high = min(low + CHUNK, size)
+        items, signatures, bands = [], [], []
+        fresh = np_rng.exponential(2**32 / 1500, size=(high - low, similarity.NUM_PERM)).astype(np.uint64)
+        keep = np_rng.random((high - low, similarity.NUM_PERM)) < KEEP
+        values = np.where(keep, bases[np.arange(low, high) % FAMILIES], fresh)
+        for offset, n in enumerate(range(low, high)):
+            item_id = n + 1
+            seen = now - timedelta(days=(size - n) / PER_DAY)
+            url_n = f"https://archive.example.cn/{item_id:08d}.html"
+            items.append({
+                "id": item_id, "source_id": 1 + n % 30, "url": url_n, "canonical_url": url_n, "title": _title(rng, sentences, n),
+                "body": "".join(rng.sample(sentences, 4)), "published_at": seen, "first_seen_at": seen, "updated_at": seen,
+                "content_hash": f"{item_id:064x}", "status": STATUS_MIX[n % len(STATUS_MIX)], "score": rng.random(), "language": "zh",
+            })
+            signatures.append({"item_id": item_id, "minhash": similarity.pack(values[offset])})
+            bands.extend({"band": band, "item_id": item_id} for band in similarity.band_keys(values[offset]))
+        with engine.begin() as conn:
+            conn.execute(insert(Item), items)
+            conn.execute(insert(ItemSignature), signatures)
+            conn.execute(insert(ItemBand), bands)
+    _desk_history(url, size, now, rng)
+    _fix_sequences(url)
+    with engine.begin() as conn:
+        from storage.db import refresh_statistics
+
+        refresh_statistics(conn)
+    return {"build_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _title(rng: random.Random, sentences: list[str], n: int) -> str:
+    """A headline-like piece of a recorded sentence: the fixtures' own titles would make every
+    archived item a reprint of a story the fixture issues cite, and each import cover thousands."""
+    sentence = rng.choice(sentences)
+    start = rng.randrange(max(len(sentence) - 24, 1))
+    return f"{sentence[start:start + rng.randint(14, 30)]}（{n}）"
+
+
+def _desk_history(url: str, size: int, now: datetime, rng: random.Random) -> None:
+    """90 days of digests with their deliveries, triage on 30 % of candidates, the fixture issues."""
+    from sqlalchemy import insert, select
+
+    from desk import issues
+    from scheduler.web.auth import add_user
+    from storage.db import get_engine, transaction
+    from storage.models import NEWS, Delivery, Item, OutboxMessage, Triage
+
+    with transaction(url) as session:
+        editor = add_user(session, "editor", "bench password").id
+        for report in REPORTS:
+            issues.store(session, issues.parse_report(issues.read_report_text(report), str(report)))
+        candidates = session.execute(select(Item.id, Item.first_seen_at).where(Item.status.in_(NEWS))).all()
+    outbox, deliveries = [], []
+    for day in range(min(DIGEST_DAYS, int(size / PER_DAY))):
+        at = now - timedelta(days=day)
+        outbox.append({"id": day + 1, "kind": "digest", "dedupe_key": f"digest:{at:%Y-%m-%d}", "tag": "", "title": "digest", "body_text": "",
+                       "body_markdown": "", "body_html": "", "created_at": at, "next_attempt_at": at, "sent_at": at, "attempts": 1})
+        first = max(size - int((day + 1) * PER_DAY), 0)
+        deliveries += [{"item_id": first + k + 1, "kind": "digest", "tag": "", "outbox_id": day + 1, "created_at": at}
+                       for k in range(min(DELIVERED_PER_DIGEST, PER_DAY))]
+    triage = [{"item_id": item_id, "decision": rng.choice(("pick", "skip", "skip", "later")), "user_id": editor, "at": min(seen + timedelta(hours=20), now)}
+              for item_id, seen in candidates if rng.random() < TRIAGED]
+    with get_engine(url).begin() as conn:
+        for model, rows in ((OutboxMessage, outbox), (Delivery, deliveries), (Triage, triage)):
+            for low in range(0, len(rows), CHUNK):
+                conn.execute(insert(model), rows[low:low + CHUNK])
+
+
+def _fix_sequences(url: str) -> None:
+    """Rows were written with explicit ids: PostgreSQL's sequences must move past them."""
+    from sqlalchemy import text
+
+    from storage.db import get_engine
+
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for table in ("items", "outbox"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+
+
+# -- measuring (child process) ------------------------------------------------------------
+def _median_ms(action, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def measure(url: str, data_dir: Path, out: Path) -> None:
+    """Editor pages and queries, and store+judge per new item, against the archive at ``url``."""
+    import re
+    from zoneinfo import ZoneInfo
+
+    from common.settings import get_settings
+    from scheduler import digest
+    from scheduler.web import create_app
+    from storage import queries
+    from storage.db import transaction
+
+    config = get_settings(database_url=url, data_dir=data_dir)
+    app = create_app(config, SECRET_KEY="bench")
+    client = app.test_client()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"username": "editor", "password": "bench password", "csrf_token": token}).status_code == 302
+
+    def page(path: str) -> None:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+        sizes[path] = len(answer.data)
+
+    def query(action) -> None:  # type: ignore[no-untyped-def]
+        with transaction(url) as session:
+            action(session)
+
+    sizes: dict[str, int] = {}
+    now, tz = datetime.now(timezone.utc), ZoneInfo(config.timezone)
+    result = {
+        "search_ms": _median_ms(lambda: page(f"/?period=all&q={SEARCH}")),
+        "inbox_ms": _median_ms(lambda: page("/")),
+        "draft_ms": _median_ms(lambda: page("/draft")),
+        "digest_query_ms": _median_ms(lambda: query(lambda s: digest.build(s, now, tz))),
+        "items_new_query_ms": _median_ms(lambda: query(lambda s: queries.find_items(s, status="news", limit=200))),
+        "store_judge_ms": _store_and_judge(url),
+    }
+    result["page_bytes"] = sizes
+    out.write_text(json.dumps(result))
+
+
+def _store_and_judge(url: str) -> float:
+    """Milliseconds per new item: its own transaction, the URL lookup, insert, judge (store pipeline)."""
+    from desk import verdicts
+    from desk.tagging import load_taxonomy
+    from fixture import sentence_pool
+    from storage import queries
+    from storage.db import transaction
+    from storage.models import Item, utcnow
+
+    authority = load_taxonomy(ROOT / "watchlists" / "topics.yml").authority
+    rng, sentences = random.Random(9), sentence_pool()
+    times = []
+    for n in range(NEW_ITEMS):
+        link = f"https://new.example.cn/{uuid.uuid4().hex}.html"
+        start = time.perf_counter()
+        with transaction(url) as session:
+            assert queries.item_by_url(session, link) is None
+            item = Item(source_id=1, url=link, canonical_url=link, title=_title(rng, sentences, -1 - n), body="".join(rng.sample(sentences, 4)),
+                        content_hash="0" * 64, first_seen_at=utcnow(), updated_at=utcnow())
+            session.add(item)
+            session.flush()
+            verdicts.judge(session, item, authority)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+# -- orchestration ------------------------------------------------------------------------
+def _backends(tmp: Path) -> list[tuple[str, str, object]]:
+    """(name, URL, teardown) per backend under test."""
+    found: list[tuple[str, str, object]] = [("sqlite", f"sqlite:///{tmp / 'archive.sqlite'}", None)]
+    server = os.environ.get("RADAR_BENCH_POSTGRES_URL") or os.environ.get("RADAR_TEST_POSTGRES_URL")
+    if server:
+        from sqlalchemy import create_engine, text
+
+        name = f"radar_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+        def drop() -> None:
+            from storage.db import get_engine
+
+            get_engine(server.rsplit("/", 1)[0] + f"/{name}").dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        found.append(("postgresql", server.rsplit("/", 1)[0] + f"/{name}", drop))
+    return found
+
+
+def _one(backend: str, url: str, size: int, tmp: Path) -> dict:
+    from storage.db import get_engine, transaction
+    from storage.stats import database_bytes
+
+    now = datetime.now(timezone.utc)
+    figures = {"backend": backend, "items": size} | build(url, size, now)
+    with transaction(url) as session:
+        figures["database_mb"] = round((database_bytes(session) or 0) / 2**20, 1)
+    get_engine(url).dispose()
+    env = radar_env(tmp, url, ROOT / "watchlists", RADAR_DATA_DIR=str(tmp / "data"))
+    imported = run_measured(crawl_command("issues", "import", str(REPORTS[-1])), env, tmp)
+    if imported.returncode != 0:
+        raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
+    figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
+    out = tmp / "measured.json"
+    child = run_measured([sys.executable, __file__, "--measure", url, str(tmp / "data"), str(out)], env, tmp)
+    if child.returncode != 0:
+        raise RuntimeError(f"measure failed:\n{child.stderr[-3000:]}")
+    return figures | json.loads(out.read_text())
+
+
+def _reset(backend: str, url: str) -> None:
+    """An empty schema for the next size (rebuilding is simpler than growing in place)."""
+    from storage.db import get_engine
+    from storage.models import Base
+
+    engine = get_engine(url)
+    if backend == "sqlite":
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+GROWN = ("import_seconds", "import_cpu_seconds", "import_peak_mb", "search_ms", "inbox_ms", "draft_ms", "digest_query_ms",
+         "items_new_query_ms", "store_judge_ms")
+
+
+def run(quick: bool) -> dict:
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    tmp = temp_dir("archive")
+    results: list[dict] = []
+    try:
+        for backend, url, drop in _backends(tmp):
+            try:
+                for size in sizes:
+                    results.append(_one(backend, url, size, tmp))
+                    print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+                    _reset(backend, url)
+            finally:
+                if drop:
+                    drop()  # type: ignore[operator]
+    finally:
+        cleanup(tmp)
+    growth = []
+    for before, after in zip(results, results[1:]):
+        if before["backend"] == after["backend"]:
+            growth.append({"backend": after["backend"], "sizes": f"{before['items']:,} → {after['items']:,}"}
+                          | {key: round(after[key] / before[key], 2) if before[key] else None for key in GROWN})
+    return {"machine": machine(), "per_day": PER_DAY, "search": SEARCH, "results": results, "growth": growth}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        measure(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+    else:
+        print(json.dumps(run("--quick" in sys.argv), ensure_ascii=False, indent=1))
