@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -102,15 +103,17 @@ def propose(name: str, list_url: str, page: str) -> Proposal:
 
 def infer_article_url(urls: list[str]) -> str | None:
     """A regex every URL matches: literal where they agree, digit or hex runs where they
-    vary. URLs of the commonest shape only (one odd link must not widen the pattern)."""
-    shapes: dict[tuple[str, int], list[list[str]]] = {}
+    vary. URLs of the commonest shape only — host, depth and file type — so one odd link
+    (a PDF notice among the articles) does not widen the pattern."""
+    shapes: dict[tuple[str, int, str], list[list[str]]] = {}
     for url in urls:
         parts = urlsplit(url)
         segments = parts.path.strip("/").split("/")
-        shapes.setdefault((parts.hostname or "", len(segments)), []).append(segments)
+        file_type = PurePosixPath(segments[-1]).suffix.lower()
+        shapes.setdefault((parts.hostname or "", len(segments), file_type), []).append(segments)
     if not shapes:
         return None
-    (host, _), paths = max(shapes.items(), key=lambda pair: len(pair[1]))
+    (host, _, _), paths = max(shapes.items(), key=lambda pair: len(pair[1]))
     pieces = [_generalise([path[i] for path in paths]) for i in range(len(paths[0]))]
     return f"^https?://{re.escape(host)}/" + "/".join(pieces) + "$"
 
