@@ -163,11 +163,14 @@ class Election:
         if self.leading:
             return self.confirm()
         if self.lock.acquire():
-            self.since = self.clock()
+            since = self.clock()
             try:
-                self._record()
+                self._record(since)
             except SQLAlchemyError as error:  # the record is for people; the lock is what counts
                 log.warning("could not record this daemon as the leader: %s", str(error).splitlines()[0])
+            # Leading only once recorded: /healthz (another thread) must not say "leader" while
+            # the record still names the dead one.
+            self.since = since
             log.info("this daemon (pid %d) now leads: it schedules the jobs", os.getpid())
         return self.leading
 
@@ -189,11 +192,11 @@ class Election:
         self.lock.release()
         self.since = None
 
-    def _record(self) -> None:
+    def _record(self, since: datetime) -> None:
         with transaction(self.database_url) as session:
             row = session.get(DaemonState, LEADER_KEY, with_for_update=True) or DaemonState(key=LEADER_KEY)
-            row.value = {"pid": os.getpid(), "host": socket.gethostname(), "since": self.since.isoformat()}  # type: ignore[union-attr]
-            row.updated_at = self.since
+            row.value = {"pid": os.getpid(), "host": socket.gethostname(), "since": since.isoformat()}
+            row.updated_at = since
             session.add(row)
 
     def facts(self) -> dict:
