@@ -132,7 +132,7 @@ class StorePipeline:
         """Tag with the report's sections and categories (watchlists/topics.yml); a story many
         outlets carry scores higher, so the tagger is told how many items share its cluster."""
         if self.tagger is not None:
-            from desk.tagging import learned  # see tagger above: loaded with the first new article
+            from desk.tagging import learned, picks  # see tagger above: loaded with the first new article
 
             article = item.article
             cluster_size = queries.cluster_size(session, row.cluster_id)
@@ -140,6 +140,7 @@ class StorePipeline:
                 article.title or "", article.body, source=item.source, url=item.url,
                 published_at=article.published_at, cluster_size=cluster_size,
                 model=learned.current_model(session, self.tagger.taxonomy.resolve),
+                picks=picks.current(session, self.tagger.taxonomy.resolve),
             )
             item.topics, item.score = result.to_dict(), result.score
         row.topics, row.score = item.topics, item.score

@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 
 from desk.tagging import Tagger
 from desk.tagging.model import TaggingModel
+from desk.tagging.picks import PickSignal
 from storage import queries
 
 
-def tag_records(tagger: Tagger, lines: Iterable[str], model: TaggingModel | None = None) -> Iterator[dict[str, Any]]:
+def tag_records(tagger: Tagger, lines: Iterable[str], model: TaggingModel | None = None, picks: PickSignal | None = None) -> Iterator[dict[str, Any]]:
     """One tag result per JSON line (keys title, body, source, url); blank lines are skipped."""
     for line in lines:
         if line.strip():
             record = json.loads(line)
-            result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"), model=model)
+            result = tagger.tag(record.get("title", ""), record.get("body", ""), source=record.get("source"), url=record.get("url"), model=model, picks=picks)
             yield result.to_dict()
 
 
@@ -30,12 +31,15 @@ class Retagged:
     changed_category: int
 
 
-def retag_stored(session: Session, tagger: Tagger, source: str | None = None, model: TaggingModel | None = None) -> Retagged:
+def retag_stored(
+    session: Session, tagger: Tagger, source: str | None = None, model: TaggingModel | None = None, picks: PickSignal | None = None,
+) -> Retagged:
     """Tag every stored item again (only ``source``'s when given) and store topics and score;
-    ``model`` is the learned model to join the rules (desk/tagging/learned.py)."""
+    ``model`` is the learned model to join the rules (desk/tagging/learned.py), ``picks`` the
+    editors' past choices to join the score (desk/tagging/picks.py)."""
     changed = total = 0
     for item, name in queries.items_with_source(session, source):
-        result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at, model=model)
+        result = tagger.tag(item.title, item.body, source=name, url=item.url, published_at=item.published_at, model=model, picks=picks)
         total += 1
         if (item.topics or {}).get("category") != result.category:
             changed += 1

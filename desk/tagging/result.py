@@ -130,7 +130,8 @@ class TagResult:
         parts = self.score_parts
         lines.append(
             f"score {self.score:.3f} = mean of confidence {parts.get('confidence', 0):.2f}, authority {parts.get('authority', 0):.2f}, "
-            f"freshness {parts.get('freshness', 0):.2f}, cluster {parts.get('cluster', 0):.2f} (weights in topics.yml)"
+            f"freshness {parts.get('freshness', 0):.2f}, cluster {parts.get('cluster', 0):.2f}"
+            + (f", editors' past picks {parts['picks']:.2f}" if "picks" in parts else "") + " (weights in topics.yml)"
             + (f" + watch bonus {parts['watch_bonus']:.2f}" if parts.get("watch_bonus") else "")
         )
         return "\n".join(lines)

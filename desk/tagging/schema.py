@@ -164,6 +164,7 @@ class RelevanceWeights(Strict):
     authority: float = Field(default=0.2, ge=0)
     freshness: float = Field(default=0.2, ge=0)
     cluster: float = Field(default=0.15, ge=0)
+    picks: float = Field(default=0.2, ge=0)  # the editors' past choices (desk/tagging/picks.py)
 
 
 class Freshness(Strict):

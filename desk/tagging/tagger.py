@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from common.dates import CHINA
@@ -21,6 +22,9 @@ from desk.tagging.matcher import BOUNDARY, NO_CHECK, TOKEN, Matcher, Payload, de
 from desk.tagging.model import TaggingModel
 from desk.tagging.result import Learned, TagResult
 from desk.tagging.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # the tagger stays free of the database: the caller loads the signal
+    from desk.tagging.picks import PickSignal
 
 ZONE_ORDER = {"source": -1, "title": 0, "lead": 1, "body": 2}
 Rule = tuple[str, str, str, str, int, float]  # Evidence fields, kept as plain tuples
@@ -104,9 +108,11 @@ class Tagger:
         published_at: datetime | None = None,
         cluster_size: int = 1,
         model: TaggingModel | None = None,
+        picks: PickSignal | None = None,
     ) -> TagResult:
         """Tag one article. ``cluster_size`` is the number of items in its story's cluster;
-        ``model``, the learned model (desk/tagging/learned.py), joins the rules when given."""
+        ``model``, the learned model (desk/tagging/learned.py), joins the rules when given;
+        ``picks``, the editors' past choices (desk/tagging/picks.py), joins the relevance score."""
         title_n = normalise(title or "")
         body_n = normalise(body or "")
         tally = self._count_terms(title_n, body_n)
@@ -123,7 +129,8 @@ class Tagger:
         matched, cue_terms = self._shown_terms(tally)
         watch_hits = self._watch_hits(title_n, body_n)
         authority = self.taxonomy.authority.score(url, source)
-        score, parts = self._relevance(confidence, authority, published_at, cluster_size, bool(watch_hits))
+        pick = picks.value(url, category) if picks is not None else None
+        score, parts = self._relevance(confidence, authority, published_at, cluster_size, bool(watch_hits), pick)
         return TagResult(
             section=section,
             category=category,
@@ -323,7 +330,11 @@ class Tagger:
             info = self._hosts[host] = (region, priors)
         return info
 
-    def _relevance(self, confidence: float, authority: float, published_at: datetime | None, cluster_size: int, watched: bool) -> tuple[float, dict[str, float]]:
+    def _relevance(
+        self, confidence: float, authority: float, published_at: datetime | None, cluster_size: int, watched: bool, pick: float | None = None,
+    ) -> tuple[float, dict[str, float]]:
+        """The weighted mean of the parts (topics.yml `relevance`), plus the watch bonus. The
+        editors' past choices (``pick``) are a part only where someone has chosen anything."""
         rel = self.spec.relevance
         if published_at is None:
             freshness = rel.freshness.unknown
@@ -334,8 +345,12 @@ class Tagger:
         cluster = min(1.0, math.log(max(cluster_size, 1)) / math.log(rel.cluster_saturation))
         w = rel.weights
         total = w.confidence + w.authority + w.freshness + w.cluster
-        score = (w.confidence * confidence + w.authority * authority + w.freshness * freshness + w.cluster * cluster) / total
+        weighted = w.confidence * confidence + w.authority * authority + w.freshness * freshness + w.cluster * cluster
         parts = {"confidence": confidence, "authority": authority, "freshness": round(freshness, 3), "cluster": round(cluster, 3)}
+        if pick is not None:
+            total, weighted = total + w.picks, weighted + w.picks * pick
+            parts["picks"] = pick
+        score = weighted / total
         if watched and rel.watch_bonus:
             parts["watch_bonus"] = rel.watch_bonus
             score += rel.watch_bonus

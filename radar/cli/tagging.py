@@ -15,6 +15,7 @@ from radar.cli._common import database, err, out, settings
 if TYPE_CHECKING:
     from desk.tagging import Tagger
     from desk.tagging.model import TaggingModel
+    from desk.tagging.picks import PickSignal
 
 
 def tag(
@@ -39,45 +40,50 @@ def tag(
     if jsonl is None and title is None and key is None:
         err.print("Give an item (id or URL), --title TEXT, or --jsonl FILE.")
         raise typer.Exit(2)
-    model, stored = _model_and_item(config, tagger, key if title is None and jsonl is None else None)
+    (model, picks), stored = _model_and_item(config, tagger, key if title is None and jsonl is None else None)
     if jsonl:
-        for result in tag_records(tagger, jsonl.read_text(encoding="utf-8").splitlines(), model):
+        for result in tag_records(tagger, jsonl.read_text(encoding="utf-8").splitlines(), model, picks):
             print(json.dumps(result, ensure_ascii=False))
         return
     if stored is not None:
         title, body, source, url = stored
     else:
         url = None
-    result = tagger.tag(title or "", body, source=source, url=url, model=model)
+    result = tagger.tag(title or "", body, source=source, url=url, model=model, picks=picks)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         out.print(result.explain() if explain or key else json.dumps(result.to_dict(), ensure_ascii=False, indent=2), markup=False, highlight=False)
 
 
-def _model_and_item(config: Settings, tagger: Tagger, key: str | None) -> tuple[TaggingModel | None, tuple[str, str, str, str] | None]:
-    """The learned model (None before any issue is imported) and, when ``key`` names a stored
-    item, its title, body, source name and URL; exit code 1 when it names none."""
+def _model_and_item(
+    config: Settings, tagger: Tagger, key: str | None,
+) -> tuple[tuple[TaggingModel | None, PickSignal], tuple[str, str, str, str] | None]:
+    """The learned model (None before any issue is imported) and the editors' past choices,
+    and, when ``key`` names a stored item, its title, body, source name and URL; exit code 1
+    when it names none."""
     from common.urls import canonical_url
+    from desk.tagging import picks
     from desk.tagging.learned import current_model
     from storage import queries
     from storage.db import transaction
 
     with transaction(database(config)) as session:
-        model = current_model(session, tagger.taxonomy.resolve)
+        learned = current_model(session, tagger.taxonomy.resolve), picks.current(session, tagger.taxonomy.resolve)
         if key is None:
-            return model, None
+            return learned, None
         item = queries.get_item(session, key if key.isdigit() else canonical_url(key))
         if item is None:
             err.print(f"No stored item {key!r}.")
             raise typer.Exit(1)
-        return model, (item.title, item.body, item.source.name, item.url)
+        return learned, (item.title, item.body, item.source.name, item.url)
 
 
 def retag(source: Annotated[Optional[str], typer.Option("--source", "-s")] = None) -> None:
     """Retrain the learned model on imported issues and editors' decisions, then re-tag stored
     items (after watchlists/topics.yml changed, or to apply what was learned)."""
     from desk.retagging import retag_stored
+    from desk.tagging import picks
     from desk.tagging.learned import current_model, retrain
     from storage.db import transaction
 
@@ -85,7 +91,7 @@ def retag(source: Annotated[Optional[str], typer.Option("--source", "-s")] = Non
     tagger = _tagger(config)
     with transaction(database(config)) as session:
         fit = retrain(session, tagger.taxonomy.resolve)
-        retagged = retag_stored(session, tagger, source, current_model(session))
+        retagged = retag_stored(session, tagger, source, current_model(session), picks.current(session, tagger.taxonomy.resolve))
     out.print(f"Model retrained on {fit.examples} example(s). Re-tagged {retagged.total} item(s); {retagged.changed_category} changed category.")
 
 
