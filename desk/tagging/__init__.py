@@ -54,8 +54,9 @@ YAML file, and :class:`~desk.tagging.schema.Authority`, the one table of source 
 :mod:`~desk.tagging.taxonomy` (loading and cross-field checks, lookups),
 :mod:`~desk.tagging.matcher` (steps 1–2), :mod:`~desk.tagging.tagger` (steps 3–4 and the
 relevance score), :mod:`~desk.tagging.result` (what comes out, and its explanation),
-:mod:`~desk.tagging.model` (the learned classifier, pure), :mod:`~desk.tagging.blend` (step 5)
-and :mod:`~desk.tagging.learned` (its examples, storage and per-process cache).
+:mod:`~desk.tagging.model` (the learned classifier, pure), :mod:`~desk.tagging.blend` (step 5),
+:mod:`~desk.tagging.learned` (its examples, storage and per-process cache) and
+:mod:`~desk.tagging.picks` (the editors' past choices, a part of the relevance score).
 """
 
 from desk.tagging.matcher import tokenizer

@@ -23,20 +23,17 @@ of a fresh install is exactly what it was without it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.urls import host_of
-from desk.tagging.learned import PICK_WEIGHT
+from desk.tagging.learned import PICK_WEIGHT, Resolve
 from storage.models import Item, ReportReference, ReportStory, Triage
 
 PRIOR = 5.0  # pseudo-items nobody chose, per host and per category
 CITATION_WEIGHT = 1.0  # one story of an imported issue
-
-Resolve = Callable[[str], "str | None"]  # a CONTENTS label, id or alias → a category id of topics.yml
 
 _cache: dict[str, tuple[tuple, "PickSignal"]] = {}  # database → (fingerprint, signal)
 _cache_lock = threading.Lock()
