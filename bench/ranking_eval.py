@@ -104,7 +104,7 @@ def cited_stories(report: Any) -> list[tuple[str, set[str]]]:
     from common.urls import canonical_url
 
     stories = [(f"#{s.number or i} {s.headline[:24]}", {canonical_url(r.url) for r in s.references if r.url}) for i, s in enumerate(report.stories, 1)]
-    stories += [(f"brief {b.number} {b.headline[:24]}", {canonical_url(r.url) for r in [*b.references] if r.url} | ({canonical_url(b.url)} if b.url else set()))
+    stories += [(f"brief {b.number} {b.headline[:24]}", {canonical_url(r.url) for r in b.references if r.url} | ({canonical_url(b.url)} if b.url else set()))
                 for b in report.briefs]
     return [(label, urls) for label, urls in stories if urls]
 
