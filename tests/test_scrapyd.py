@@ -89,3 +89,9 @@ def test_a_stopping_daemon_stops_waiting_and_leaves_the_job_to_its_node() -> Non
     stopping = threading.Event()
     stopping.set()
     assert scrapyd.wait_for(scrapyd.Job(f"http://127.0.0.1:{free_port()}", "a-job"), 0.2, stopping) == "interrupted"
+
+
+def test_the_node_list_setting_takes_commas_or_spaces_and_an_empty_one_means_local_crawls() -> None:
+    listed = get_settings(scrapyd_urls=" http://a:6800/, http://b:6800  http://c:6800")
+    assert listed.scrapyd_nodes == ["http://a:6800", "http://b:6800", "http://c:6800"]
+    assert get_settings(scrapyd_urls="").scrapyd_nodes == []
