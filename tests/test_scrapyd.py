@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,8 @@ _spec.loader.exec_module(bench)
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     if not POSTGRES:
+        if os.environ.get("RADAR_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail("RADAR_TEST_REQUIRE_POSTGRES=1 but RADAR_TEST_POSTGRES_URL is not set")
         pytest.skip("no PostgreSQL server (set RADAR_TEST_POSTGRES_URL): Scrapyd nodes store to a shared database")
     with _new_postgres_database() as url:
         ensure_schema(url)
