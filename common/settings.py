@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     raw_retention_days: int = 30
     crawl_on_start: bool = False  # a new daemon crawls every source at once instead of after one interval
     status_addr: str = "127.0.0.1:9180"  # the daemon's /healthz and /metrics; empty to disable
+    # Scrapyd nodes (base URLs, separated by spaces or commas) that crawl for the daemon: each due
+    # crawl goes to the least busy one (scheduler/scrapyd.py). Empty: a local child process.
+    scrapyd_urls: str = ""
+    scrapyd_poll_seconds: float = 2.0  # how often the daemon asks a node whether its crawl has finished
     leader_poll_seconds: float = 5.0  # how often a standby daemon tries to take the lead (and the leader checks it holds it)
     # The editor workspace (`crawl web`, or the daemon when web_addr is set, e.g. 127.0.0.1:8080).
     web_addr: str | None = None
@@ -128,6 +132,11 @@ class Settings(BaseSettings):
             if os.environ.get(name):
                 return os.environ[name]
         return None
+
+    @property
+    def scrapyd_nodes(self) -> list[str]:
+        """RADAR_SCRAPYD_URLS as a list of base URLs without a trailing slash."""
+        return [url.rstrip("/") for url in re.split(r"[\s,]+", self.scrapyd_urls) if url]
 
     @property
     def sources_dir(self) -> Path:

@@ -20,13 +20,15 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from common.settings import Settings
 from scheduler import digest as digests
+from scheduler import scrapyd
 from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
+from storage import queries
 from storage.db import ensure_schema, refresh_statistics, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, Source, utcnow
 
@@ -40,8 +42,12 @@ _stopping = threading.Event()  # set once the daemon stops: no new crawls, no re
 
 # -- crawling ----------------------------------------------------------------------
 def crawl_source(config: Settings, name: str, now: datetime | None = None) -> str:
-    """Crawl one source in a child process; return its run status (ok/partial/failed/crashed),
-    or "interrupted" when the daemon stopped it."""
+    """Crawl one source in a child process (on a Scrapyd node when RADAR_SCRAPYD_URLS is set);
+    return its run status (ok/partial/failed/crashed), or "interrupted" when the daemon stopped it."""
+    if config.scrapyd_nodes:  # RADAR_SCRAPYD_URLS: a Scrapyd node crawls, recording its run in the shared database
+        status = scrapyd.crawl_on_a_node(config, name, stopping=_stopping)
+        after_crawl(config, now or utcnow())
+        return status
     command = [sys.executable, "-m", "radar", "run", "--source", name]
     before = _last_run_id(config, name)  # so a child that died before recording is not judged by an older run
     with _children_lock:  # so stop_children() sees every child started before it
@@ -109,15 +115,13 @@ def stop_children(grace: float = 30.0) -> None:
 
 def _last_run_id(config: Settings, name: str) -> int:
     with transaction(config.effective_database_url) as session:
-        return session.scalar(select(func.max(CrawlRun.id)).join(Source).where(Source.name == name)) or 0
+        return queries.last_run_id(session, name)
 
 
 def _run_after(config: Settings, name: str, after_id: int) -> CrawlRun | None:
     """The run a child recorded (the newest one started after ``after_id``), if any."""
     with transaction(config.effective_database_url) as session:
-        return session.scalars(
-            select(CrawlRun).join(Source).where(Source.name == name, CrawlRun.id > after_id).order_by(CrawlRun.id.desc()).limit(1)
-        ).first()
+        return queries.run_after(session, name, after_id)
 
 
 def retry_delay(failures: int) -> timedelta:

@@ -31,6 +31,18 @@ def close_abandoned_runs(session: Session, source_id: int, current_run_id: int) 
         run.error_summary = run.error_summary or "the crawl process ended without recording its result"
 
 
+def last_run_id(session: Session, source_name: str) -> int:
+    """The id of the source's newest crawl run, 0 when it has none."""
+    return session.scalar(select(func.max(CrawlRun.id)).join(Source).where(Source.name == source_name)) or 0
+
+
+def run_after(session: Session, source_name: str, after_id: int) -> CrawlRun | None:
+    """The source's newest run started after run ``after_id``: the one a crawl elsewhere recorded."""
+    return session.scalars(
+        select(CrawlRun).join(Source).where(Source.name == source_name, CrawlRun.id > after_id).order_by(CrawlRun.id.desc()).limit(1)
+    ).first()
+
+
 def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
     """Which of these canonical URLs are already stored — one query, however many."""
     wanted = list(set(canonical_urls))
