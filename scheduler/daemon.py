@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from common.settings import Settings, get_settings
 from common.dates import parse_duration
-from crawler.watchlist import SourceBase, WatchlistError, load_sources
+from crawler.watchlist import SourceBase, WatchlistError, configured_sources
 from crawler.wechat import catalogue_path
 from scheduler import jobs
 from scheduler.leader import Election
@@ -264,7 +264,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the watchlists and (re)schedule; on an invalid edit keep the last good ones."""
         try:
-            sources = load_sources(self.config.sources_dir, self.config.wechat_mirror)
+            sources = configured_sources(self.config)
         except WatchlistError as error:
             log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
             self.stamp = _stamp(self.config.sources_dir)
