@@ -141,7 +141,8 @@ def after_crawl(config: Settings, now: datetime) -> int:
     """Queue the health and watch-term alerts of every crawl run that finished since the last
     call, then deliver them; returns how many were queued. Safe to call from any number of
     threads and processes at once: they take turns on the ledger row, so each run is handled
-    once (and the outbox's dedupe keys would refuse a second alert anyway)."""
+    once — without the turns, two callers would both pass the outbox's dedupe check and one
+    would fail on its unique key (tests/test_after_crawl.py)."""
     with transaction(config.effective_database_url) as session:
         ledger = _lock_ledger(session, now)
         runs = queries.finished_runs_after(session, ledger["through"], ledger["handled"])
