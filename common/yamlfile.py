@@ -5,10 +5,14 @@ editor writes (sources, topics)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class WatchlistError(Exception):
@@ -38,6 +42,23 @@ def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_model(path: Path, model: type[Model] | Callable[[Any, yaml.Node | None], type[Model]]) -> Model:
+    """The file at ``path`` validated by ``model`` — a Pydantic model, or a function that picks
+    one from the parsed data and node tree (raising WatchlistError when none fits). Every
+    problem is a WatchlistError naming file, line and field."""
+    try:
+        data, node = parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise WatchlistError([f"{path}:1: cannot read the file: {error}"]) from None
+    except yaml.YAMLError as error:
+        raise WatchlistError([yaml_problem(path, error)]) from None
+    chosen = model if isinstance(model, type) else model(data, node)
+    try:
+        return chosen.model_validate(data)
+    except ValidationError as error:
+        raise WatchlistError([describe(path, node, e) for e in error.errors()]) from None
 
 
 def compiled_regex(value: str | None) -> str | None:

@@ -24,7 +24,7 @@ from crawler import doctor, propose
 from crawler.extract import extract_article
 from crawler.kinds.base import NAME
 from crawler.spiders import ARTICLE
-from crawler.watchlist import WatchlistError, load_source, load_sources
+from crawler.watchlist import WatchlistError, configured_sources, load_source
 
 class ProposalError(ValueError):
     """A URL or name that cannot become a watchlist; the message says why, for an editor."""
@@ -98,11 +98,13 @@ def check_name(name: str) -> None:
         raise ProposalError(f"{name[:64]!r} is not a source name: use lower-case letters, digits, '-' and '_' (e.g. most_tztg)")
 
 
-def write(name: str, text: str, sources_dir: Path) -> Path:
-    """Save ``text`` as ``sources_dir/NAME.yml``: refused (ProposalError, nothing written) when
-    the file exists, or when the loader rejects it — on its own or beside the other watchlists
-    (a name already used) — so `crawl check` accepts what was written."""
+def write(name: str, text: str, config: Settings) -> Path:
+    """Save ``text`` as ``NAME.yml`` in the configured sources folder: refused (ProposalError,
+    nothing written) when the file exists, or when the loader rejects it — on its own or beside
+    the other sources, WeChat accounts included (a name already used) — so `crawl check`
+    accepts what was written."""
     check_name(name)
+    sources_dir = config.sources_dir
     target = sources_dir / f"{name}.yml"
     if target.exists():
         raise ProposalError(f"{target} exists already: choose another name")
@@ -113,7 +115,7 @@ def write(name: str, text: str, sources_dir: Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        _validate(name, Path(staged), target)
+        _validate(name, Path(staged), target, config)
         os.link(staged, target)
     except FileExistsError:
         raise ProposalError(f"{target} exists already: choose another name") from None
@@ -122,10 +124,10 @@ def write(name: str, text: str, sources_dir: Path) -> Path:
     return target
 
 
-def _validate(name: str, staged: Path, target: Path) -> None:
+def _validate(name: str, staged: Path, target: Path, config: Settings) -> None:
     try:
         proposed = load_source(staged)
-        others = load_sources(target.parent)
+        others = configured_sources(config)
     except WatchlistError as error:
         problems = str(error).replace(str(staged), str(target))
         raise ProposalError(f"the watchlist would not load: {problems}") from None

@@ -13,11 +13,11 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 
-from common.settings import get_settings
+from common.settings import Settings, get_settings
 from crawler import download
 from crawler.settings import DEFAULTS, scrapy_settings
 from crawler.spiders import SPIDERS
-from crawler.watchlist import SourceBase, load_sources
+from crawler.watchlist import SourceBase, configured_sources
 from storage.db import ensure_schema
 
 # A settings module is read for its upper-case names: these are the crawler's defaults, kept
@@ -35,7 +35,7 @@ class RadarSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, source: str = "", max_pages: str = "", **kwargs: Any) -> scrapy.Spider:
         config = get_settings()
-        chosen = named_source(config.sources_dir, source)
+        chosen = named_source(config, source)
         ensure_schema(config.effective_database_url)
         # Scrapy applies the settings after the spider is built, so a source's politeness,
         # proxy and database still count here; each keeps its layer's priority, so `-s` wins.
@@ -44,9 +44,10 @@ class RadarSpider(scrapy.Spider):
         return spider_class.from_crawler(crawler, *args, source=chosen, max_pages=int(max_pages) if max_pages else None, **kwargs)
 
 
-def named_source(directory: Any, name: str) -> SourceBase:
-    """The watchlist source called ``name``, or a clear error naming the ones there are."""
-    sources = {source.name: source for source in load_sources(directory)}
+def named_source(config: Settings, name: str) -> SourceBase:
+    """The configured source called ``name`` (a WeChat account through the mirror too), or a
+    clear error naming the ones there are."""
+    sources = {source.name: source for source in configured_sources(config)}
     if name not in sources:
-        raise ValueError(f"-a source={name!r}: no such source in {directory}; choose one of {', '.join(sorted(sources))}")
+        raise ValueError(f"-a source={name!r}: no such source in {config.watchlists}; choose one of {', '.join(sorted(sources))}")
     return sources[name]

@@ -7,11 +7,13 @@ a broken file without reading Python.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from typing import Any
 
 import yaml
-from common.yamlfile import WatchlistError, describe, line_of, parse_yaml, yaml_problem
-from pydantic import ValidationError
+from common.settings import Settings
+from common.yamlfile import WatchlistError, line_of, load_model
 
 from crawler.kinds import KINDS
 # Re-exported: the schema's names, where the rest of the code has always imported them.
@@ -36,11 +38,12 @@ from crawler.wechat import catalogue_path, catalogue_sources
 
 
 def load_source(path: Path) -> SourceBase:
-    text = path.read_text(encoding="utf-8")
-    try:
-        data, node = parse_yaml(text)
-    except yaml.YAMLError as error:
-        raise WatchlistError([yaml_problem(path, error)]) from None
+    source = load_model(path, functools.partial(_kind_model, path))
+    return source.model_copy(update={"file": path})
+
+
+def _kind_model(path: Path, data: Any, node: yaml.Node | None) -> type[SourceBase]:
+    """The schema of the kind the file names, or a WatchlistError saying which kinds there are."""
     if not isinstance(data, dict):
         raise WatchlistError([f"{path}:1: expected a mapping of fields (name, label, kind, ...)"])
     if "kind" not in data:
@@ -48,11 +51,14 @@ def load_source(path: Path) -> SourceBase:
     if data["kind"] not in KINDS:
         line = line_of(node, ("kind",))
         raise WatchlistError([f"{path}:{line}: field `kind`: unknown kind {data['kind']!r}; use one of {', '.join(KINDS)}"])
-    try:
-        source = KINDS[data["kind"]].model_validate(data)
-    except ValidationError as error:
-        raise WatchlistError([describe(path, node, e) for e in error.errors()]) from None
-    return source.model_copy(update={"file": path})
+    return KINDS[data["kind"]]
+
+
+def configured_sources(config: Settings) -> list[SourceBase]:
+    """The sources this configuration follows: the watchlists in its sources folder and the
+    WeChat catalogue through its mirror — what every command, the daemon, the workspace and
+    `scrapy crawl radar` see alike."""
+    return load_sources(config.sources_dir, config.wechat_mirror)
 
 
 def load_sources(directory: Path, wechat_mirror: str | None = None) -> list[SourceBase]:
@@ -80,7 +86,7 @@ def load_sources(directory: Path, wechat_mirror: str | None = None) -> list[Sour
     return sources
 
 __all__ = [
-    "KINDS", "WatchlistError", "load_source", "load_sources",
+    "KINDS", "WatchlistError", "configured_sources", "load_source", "load_sources",
     # the schema, re-exported from crawler.kinds
     "ArticleRules", "Evidence", "Expectations", "FeedRules", "FeedSource", "HtmlListSource",
     "JpaasListSource", "JsonListRules", "JsonListSource", "ListEntryRules", "ListUrl",

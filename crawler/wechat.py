@@ -16,9 +16,8 @@ import string
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import yaml
-from common.yamlfile import WatchlistError, describe, parse_yaml, yaml_problem
-from pydantic import Field, ValidationError, model_validator
+from common.yamlfile import WatchlistError, load_model
+from pydantic import Field, model_validator
 
 from crawler.kinds.base import Evidence, Strict
 from crawler.kinds.feed import FeedSource
@@ -90,16 +89,7 @@ def catalogue_path(sources_dir: Path) -> Path:
 
 def load_catalogue(path: Path) -> Catalogue | None:
     """The catalogue at ``path`` (None when there is none); problems name file, line and field."""
-    if not path.is_file():
-        return None
-    try:
-        data, node = parse_yaml(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise WatchlistError([yaml_problem(path, error)]) from None
-    try:
-        return Catalogue.model_validate(data)
-    except ValidationError as error:
-        raise WatchlistError([describe(path, node, e) for e in error.errors()]) from None
+    return load_model(path, Catalogue) if path.is_file() else None
 
 
 def template_fields(template: str) -> set[str]:
@@ -119,11 +109,18 @@ def template_fields(template: str) -> set[str]:
 
 
 def catalogue_sources(path: Path, mirror: str | None) -> tuple[list[FeedSource], list[str]]:
-    """The feed sources the catalogue yields through ``mirror``, and notes on the accounts it leaves
-    out (a field the template names unknown; followed by a watchlist of their own)."""
+    """The feed sources the catalogue at ``path`` yields through ``mirror``, and notes on the
+    accounts it leaves out (see :func:`followed_accounts`)."""
     catalogue = load_catalogue(path)
     if catalogue is None or not mirror:
         return [], []
+    return followed_accounts(catalogue, mirror, path)
+
+
+def followed_accounts(catalogue: Catalogue, mirror: str, path: Path) -> tuple[list[FeedSource], list[str]]:
+    """The feed sources ``catalogue`` (read from ``path``) yields through ``mirror``, and notes on
+    the accounts it leaves out (a field the template names unknown; followed by a watchlist of
+    their own)."""
     needed = template_fields(mirror)
     sources, watched, unknown = [], [], []
     for account in catalogue.accounts:
@@ -172,5 +169,5 @@ def status_line(path: Path, mirror: str | None) -> str | None:
     count = len(catalogue.accounts)
     if not mirror:
         return f"{count} WeChat accounts catalogued; disabled until {MIRROR_SETTING} is set"
-    followed, notes = catalogue_sources(path, mirror)
+    followed, notes = followed_accounts(catalogue, mirror, path)
     return "\n".join([f"{count} WeChat accounts catalogued; {len(followed)} followed through {mirror}", *(f"  {n}" for n in notes)])

@@ -1,8 +1,8 @@
 """`crawl daemon`: an APScheduler timetable with a persistent job store in our database.
 
 Jobs: one crawl per enabled source (its watchlist schedule, with jitter so sources do not
-all fire at once), the daily digest, an optional weekly digest, outbox delivery, a
-heartbeat, retention clean-up and a watchlist reload check. ``max_instances=1``,
+all fire at once), the daily digest, an optional weekly digest, outbox delivery, the
+post-crawl alerts of runs recorded since the last look (wherever they ran), a heartbeat, retention clean-up and a watchlist reload check. ``max_instances=1``,
 coalescing and a misfire grace time mean a daemon that was down catches up once, not N
 times. Watchlist edits are picked up on SIGHUP and when a file changes; an invalid edit is
 logged and the last good configuration keeps running. SIGTERM stops gracefully.
@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from common.settings import Settings, get_settings
 from common.dates import parse_duration
-from crawler.watchlist import SourceBase, WatchlistError, load_sources
+from crawler.watchlist import SourceBase, WatchlistError, configured_sources
 from crawler.wechat import catalogue_path
 from scheduler import jobs
 from scheduler.leader import Election
@@ -76,6 +76,7 @@ def timetable(config: Settings, sources: list[SourceBase]) -> list[Job]:
     table += [
         Job("digest:daily", "scheduler.daemon:run_daily_digest", CronTrigger(hour=hour, minute=minute, timezone=tz), name="daily digest"),
         Job("outbox", "scheduler.daemon:run_delivery", IntervalTrigger(minutes=2, timezone=tz), name="deliver outbox"),
+        Job("after-crawl", "scheduler.daemon:run_after_crawl", IntervalTrigger(minutes=1, timezone=tz), name="post-crawl alerts"),
         Job("heartbeat", "scheduler.daemon:run_heartbeat", IntervalTrigger(seconds=30, timezone=tz), name="heartbeat"),
         Job("cleanup", "scheduler.daemon:run_cleanup", CronTrigger(hour=4, minute=17, timezone=tz), name="retention clean-up"),
     ]
@@ -126,6 +127,13 @@ def run_weekly_digest() -> None:
 @_leader_only
 def run_delivery() -> None:
     jobs.deliver(get_settings())
+
+
+@_leader_only
+def run_after_crawl() -> None:
+    """Alerts for crawls that ran elsewhere (by hand, on a Scrapyd node, on another machine);
+    this daemon's own crawls have theirs at once (jobs.crawl_source)."""
+    jobs.after_crawl(get_settings(), _now())
 
 
 @_leader_only
@@ -256,7 +264,7 @@ class Daemon:
     def reload(self) -> bool:
         """Load the watchlists and (re)schedule; on an invalid edit keep the last good ones."""
         try:
-            sources = load_sources(self.config.sources_dir, self.config.wechat_mirror)
+            sources = configured_sources(self.config)
         except WatchlistError as error:
             log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
             self.stamp = _stamp(self.config.sources_dir)

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select, update
 
 from common.settings import Settings
 from scheduler import digest as digests
@@ -129,18 +130,75 @@ def retry_delay(failures: int) -> timedelta:
     return RETRY_BACKOFF[min(failures - 1, len(RETRY_BACKOFF) - 1)]
 
 
-# -- after every crawl: alerts ---------------------------------------------------------
-def after_crawl(config: Settings, now: datetime) -> None:
+# -- after every crawl, wherever it ran: alerts ------------------------------------------
+# Post-crawl work is driven by the crawl_runs rows, so a crawl run by hand, on a Scrapyd node
+# or on another machine alerts as surely as one this daemon started. The ledger (daemon_state
+# under this key) says which runs were handled: every run numbered up to ``through``, and the
+# ``handled`` ones above it (runs finish out of order: a long crawl keeps ``through`` below it).
+LEDGER = "after_crawl"
+WATCH_WINDOW = timedelta(days=2)  # an item first seen longer ago is the digest's, not an alert's
+ABANDONED_AFTER = timedelta(days=1)  # a run "running" this long was killed (crawls time out after 6 h)
+
+
+def after_crawl(config: Settings, now: datetime) -> int:
+    """Queue the health and watch-term alerts of every crawl run that finished since the last
+    call, then deliver them; returns how many were queued. Safe to call from any number of
+    threads and processes at once: they take turns on the ledger row, so each run is handled
+    once — without the turns, two callers would both pass the outbox's dedupe check and one
+    would fail on its unique key (tests/test_after_crawl.py)."""
     with transaction(config.effective_database_url) as session:
-        queue_health_alerts(session, now)
-        queue_watch_alerts(session, now)
-    deliver(config, now)
+        ledger = _lock_ledger(session, now)
+        runs = queries.finished_runs_after(session, ledger["through"], ledger["handled"])
+        queued = 0
+        if runs:
+            queued += queue_health_alerts(session, now, {run.source_id for run in runs})
+            queued += queue_watch_alerts(session, now, first_seen_since(runs))
+        _advance_ledger(session, ledger, [run.id for run in runs], now)
+    if queued:
+        deliver(config, now)
+    return queued
 
 
-def queue_health_alerts(session, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    """One alert when a source turns broken and one when it recovers — never per failed run."""
+def _lock_ledger(session, now: datetime) -> dict:  # type: ignore[no-untyped-def]
+    """The ledger, its row locked for this transaction: the upsert that creates or touches it
+    is the transaction's first statement, so a second caller waits here for the first to commit
+    (PostgreSQL: the row lock; SQLite: the database's one writer) and then reads what it did."""
+    insert = dialect_insert(session)
+    statement = insert(DaemonState).values(key=LEDGER, value=None, updated_at=now)
+    session.execute(statement.on_conflict_do_update(index_elements=[DaemonState.key], set_={"updated_at": statement.excluded.updated_at}))
+    value = session.scalar(select(DaemonState.value).where(DaemonState.key == LEDGER))
+    if not value:  # the first call ever: runs that started before the watch window alert nothing
+        start = queries.last_run_started_before(session, now - WATCH_WINDOW)
+        value = {"through": start, "settled": start, "handled": []}
+    return value
+
+
+def _advance_ledger(session, ledger: dict, handled_now: list[int], now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Record the runs just handled and move ``through`` up to where every run has finished —
+    to the bound the previous call saw, at most: a run whose row was being inserted during that
+    call (its number taken, not yet committed) is visible by now, and not skipped."""
+    bound = queries.settled_run_bound(session, ledger["through"], now - ABANDONED_AFTER)
+    through = max(ledger["through"], min(bound, ledger["settled"]))
+    handled = sorted(run_id for run_id in {*ledger["handled"], *handled_now} if run_id > through)
+    session.execute(
+        update(DaemonState).where(DaemonState.key == LEDGER)
+        .values(value={"through": through, "settled": bound, "handled": handled}, updated_at=now)
+    )
+
+
+def first_seen_since(runs: list[CrawlRun]) -> dict[int, datetime]:
+    """Per source of ``runs``: when its earliest run started — its items first seen since then
+    are theirs (both times are the crawling machine's clock, so skew between machines is moot)."""
+    since: dict[int, datetime] = {}
+    for run in runs:
+        since[run.source_id] = min(since.get(run.source_id, run.started_at), run.started_at)
+    return since
+
+
+def queue_health_alerts(session, now: datetime, source_ids: Collection[int]) -> int:  # type: ignore[no-untyped-def]
+    """One alert when one of these sources turns broken and one when it recovers — never per failed run."""
     queued = 0
-    for source in session.scalars(select(Source)):
+    for source in session.scalars(select(Source).where(Source.id.in_(list(source_ids))).order_by(Source.id)):
         key = f"health:{source.name}"
         state = session.get(DaemonState, key)
         alerted = (state.value or {}).get("state") if state else "ok"
@@ -162,11 +220,16 @@ def queue_health_alerts(session, now: datetime) -> int:  # type: ignore[no-untyp
     return queued
 
 
-def queue_watch_alerts(session, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    """An immediate alert for each new item that hits an editor watch term."""
+def queue_watch_alerts(session, now: datetime, since: dict[int, datetime]) -> int:  # type: ignore[no-untyped-def]
+    """An immediate alert for each new item that hits an editor watch term, among the items
+    first seen since ``since[source id]`` (see :func:`first_seen_since`) within the watch window."""
+    if not since:
+        return 0
     alerted = select(Delivery.item_id).where(Delivery.kind == "alert")
+    of_runs = or_(*(and_(Item.source_id == source_id, Item.first_seen_at >= start) for source_id, start in since.items()))
+    fresh = select(Item).where(of_runs, Item.first_seen_at >= now - WATCH_WINDOW, Item.id.not_in(alerted)).order_by(Item.id)
     queued = 0
-    for item in session.scalars(select(Item).where(Item.first_seen_at >= now - timedelta(days=2), Item.id.not_in(alerted))):
+    for item in session.scalars(fresh):
         hits = (item.topics or {}).get("watch_hits") or []
         if not hits:
             continue

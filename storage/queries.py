@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -41,6 +41,32 @@ def run_after(session: Session, source_name: str, after_id: int) -> CrawlRun | N
     return session.scalars(
         select(CrawlRun).join(Source).where(Source.name == source_name, CrawlRun.id > after_id).order_by(CrawlRun.id.desc()).limit(1)
     ).first()
+
+
+def finished_runs_after(session: Session, after_id: int, except_ids: Collection[int] = ()) -> list[CrawlRun]:
+    """The finished runs numbered above ``after_id``, but for ``except_ids``, oldest first."""
+    query = select(CrawlRun).where(CrawlRun.id > after_id, CrawlRun.finished_at.is_not(None)).order_by(CrawlRun.id)
+    skipped = set(except_ids)
+    return [run for run in session.scalars(query) if run.id not in skipped]
+
+
+def settled_run_bound(session: Session, after_id: int, abandoned_before: datetime) -> int:
+    """The highest run number at or below which every run has finished: just below the oldest
+    run still running — one started before ``abandoned_before`` counts as abandoned, not running
+    (its process was killed; its source's next run marks it crashed) — else the newest run's."""
+    running = session.scalar(
+        select(func.min(CrawlRun.id)).where(
+            CrawlRun.id > after_id, CrawlRun.finished_at.is_(None), CrawlRun.started_at >= abandoned_before
+        )
+    )
+    if running is not None:
+        return running - 1
+    return max(session.scalar(select(func.max(CrawlRun.id))) or 0, after_id)
+
+
+def last_run_started_before(session: Session, moment: datetime) -> int:
+    """The number of the newest run started before ``moment`` (0 when none)."""
+    return session.scalar(select(func.max(CrawlRun.id)).where(CrawlRun.started_at < moment)) or 0
 
 
 def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:

@@ -168,8 +168,9 @@ def test_the_digest_and_the_alerts_hold_hostile_text_as_text(crawled: dict[str, 
     assert '\\<script\\>alert("t1")\\</script\\>' in message.markdown and "\\[x\\](javascript:alert(1))" in message.markdown
 
     with transaction(database_url) as session:
-        assert jobs.queue_watch_alerts(session, now) == 4  # a1, feed 1 (卡脖子), a2 (光刻机), a3 (国家实验室)
-        assert jobs.queue_health_alerts(session, now) == 1
+        runs = list(session.scalars(select(CrawlRun)))
+        assert jobs.queue_watch_alerts(session, now, jobs.first_seen_since(runs)) == 4  # a1, feed 1 (卡脖子), a2 (光刻机), a3 (国家实验室)
+        assert jobs.queue_health_alerts(session, now, {run.source_id for run in runs}) == 1
     with transaction(database_url) as session:
         alerts = list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind.in_(("alert", "ops")))))
         for alert in alerts:

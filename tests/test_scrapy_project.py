@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import ROOT, Radar, expected_articles
@@ -32,3 +33,17 @@ def test_an_unknown_source_names_the_known_ones(radar: Radar) -> None:
     done = subprocess.run([str(SCRAPY), "crawl", "radar", "-a", "source=nosuch"], env=radar.env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert "-a source='nosuch': no such source" in done.stderr and "ndrc" in done.stderr
+
+
+def test_a_wechat_account_is_found_by_name_when_the_mirror_is_set(base_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from common.settings import get_settings
+    from crawler.scrapy_project import named_source
+
+    for key, value in base_env.items():
+        if key.startswith("RADAR_"):
+            monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match="no such source"):
+        named_source(get_settings(), "wechat_anshun_jkq")  # without a mirror, no WeChat source
+    monkeypatch.setenv("RADAR_WECHAT_MIRROR", "http://wechat-mirror/feed/{biz}.xml")
+    source = named_source(get_settings(), "wechat_anshun_jkq")  # what `-a source=wechat_anshun_jkq` looks up
+    assert source.kind == "feed" and source.lists[0].url.startswith("http://wechat-mirror/feed/")

@@ -17,7 +17,7 @@ from rich.table import Table
 from common.dates import PUBLISHED_ZONE, format_published, parse_date, parse_duration
 from common.markup import safe
 from common.settings import Settings, get_settings
-from crawler.watchlist import SourceBase, WatchlistError, load_sources
+from crawler.watchlist import SourceBase, WatchlistError, configured_sources
 
 # Piped output (CI logs, `| less`) gets wide tables instead of Rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
@@ -31,7 +31,7 @@ def settings(**overrides: object) -> Settings:
 def watched_sources(config: Settings) -> list[SourceBase]:
     """The watchlists' sources — or the watchlists' errors, and exit code 2."""
     try:
-        return load_sources(config.sources_dir, config.wechat_mirror)
+        return configured_sources(config)
     except WatchlistError as error:
         err.print(f"[red]The watchlists have errors:[/red]\n{safe(error)}", highlight=False)
         err.print("Fix them (see `crawl check`) and try again.")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from common.markup import safe
-from crawler.watchlist import WatchlistError, load_sources
+from crawler.watchlist import WatchlistError, configured_sources
 from radar.cli._common import choose, err, out, settings, watched_sources
 
 
@@ -19,7 +19,7 @@ def check() -> None:
     config = settings()
     problems: list[str] = []
     try:
-        found = load_sources(config.sources_dir, config.wechat_mirror)
+        found = configured_sources(config)
         out.print(f"[green]OK[/green]: {len(found)} source(s) in {safe(config.sources_dir)}: {', '.join(s.name for s in found)}")
     except WatchlistError as error:
         problems += error.problems

@@ -144,7 +144,7 @@ def sources_add(
         print(shown.yaml_text, end="")
         return
     try:
-        target = write_watchlist(shown.name, shown.yaml_text, config.sources_dir)
+        target = write_watchlist(shown.name, shown.yaml_text, config)
     except ProposalError as problem:
         err.print(f"Not written: {safe(problem)}")
         raise typer.Exit(2) from None

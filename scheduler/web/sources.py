@@ -28,11 +28,10 @@ MISSED_SHOWN = 8  # unwatched columns listed under them
 def _configured() -> dict[str, Any]:
     """The watchlist's sources by name; none when the watchlist does not load (the board still
     shows what the database knows)."""
-    from crawler.watchlist import WatchlistError, load_sources
+    from crawler.watchlist import WatchlistError, configured_sources
 
-    config = settings()
     try:
-        return {s.name: s for s in load_sources(config.sources_dir, config.wechat_mirror)}
+        return {s.name: s for s in configured_sources(settings())}
     except WatchlistError:
         return {}
 
@@ -107,7 +106,7 @@ def add_save() -> Any:
     except BadSignature:
         abort(400, "this proposal was not made here (or was altered): preview the URL again")
     try:
-        target = write(proposal["name"], proposal["yaml"], settings().sources_dir)
+        target = write(proposal["name"], proposal["yaml"], settings())
     except ProposalError as problem:
         return render_template("source_add.html", url="", name=proposal["name"], problem=str(problem)), 409
     flash(f"{target} 저장됨. 다음: `crawl check`, 그리고 `crawl run --source {proposal['name']}`.")
