@@ -35,7 +35,7 @@ import numpy as np
 from desk.tagging.matcher import normalise
 
 FORMAT_VERSION = 1
-ALPHA = 0.1  # additive smoothing: small, since most n-grams are seen once or twice
+ALPHA = 1.0  # Laplace smoothing, chosen a priori: a smaller one made an n-gram a class never cited nearly veto it (overconfident)
 BODY_WEIGHT = 0.25  # an n-gram of the body's lead counts this much of one in the title
 BODY_CHARS = 200  # the lead: the same length the rules call `lead_chars`
 KOREAN_WEIGHT = 0.5  # Korean words only ever meet Korean text; they must not swamp a class
