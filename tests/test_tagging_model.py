@@ -166,3 +166,42 @@ def test_crawl_tag_explains_with_the_model_after_issues_import(radar, database_u
     shown = radar("tag", "--title", "《消费端碳排放研究报告（2025）》发布", "--explain").stdout
     assert "decided by:" in shown and "resembles:" in shown and "2024-06-28" in shown
     assert "Model retrained on" in radar("retag").stdout
+
+
+def test_korean_headlines_do_not_dilute_a_categorys_chinese_ngrams() -> None:
+    chinese = [Example("region", zh="深圳出台人工智能行动方案", origin="s1"), Example("statistics", zh="自然科学基金委发布年度报告", origin="s2")]
+    korean = Example("region", ko="선전시, 인공지능 고품질 발전 추진 방안 발표 " * 5, origin="s1")  # the same story's headline
+    without, with_korean = TaggingModel.fit(chinese), TaggingModel.fit([*chinese, korean])
+    for title in ("深圳发布人工智能方案", "基金委年度报告"):
+        assert with_korean.predict(title) == without.predict(title)
+
+
+def test_priors_count_decisions_not_cited_titles() -> None:
+    many = [Example("region", zh=f"深圳出台第{n}个方案", origin="issue #1") for n in "一二三四五"]
+    model = TaggingModel.fit([*many, Example("statistics", zh="年度报告", origin="issue #2")])
+    assert dict(model.predict("")) == {"region": 0.5, "statistics": 0.5}  # nothing known: the priors, one story each
+
+
+def test_a_few_shared_ngrams_make_the_model_lean_not_certain() -> None:
+    model = TaggingModel.fit([
+        Example("region", zh="深圳出台人工智能高质量发展高水平应用行动方案", origin="s1"),
+        Example("statistics", zh="自然科学基金委发布2023年度报告", origin="s2"),
+    ])
+    top, p = model.predict("深圳发布行动方案")[0]  # 深圳, 行动方案 say region; 发布 says statistics
+    assert top == "region" and 0.6 < p < 0.95  # Laplace and tempered: overlapping n-grams are not independent witnesses
+
+
+def test_top_two_keeps_the_losing_sides_first_choice() -> None:
+    from desk.tagging import blend
+    from desk.tagging.model import Vote
+
+    rules = [("tech_strategy", 10.0), ("enterprise", 6.0), ("region", 2.0)]
+    vote = Vote([("statistics", 0.6), ("tech_strategy", 0.3), ("enterprise", 0.1)], None, known=5)
+    blended = blend.decide(rules, 0.9, {}, vote)
+    assert [c for c, _ in blended.ranked[:2]] == ["tech_strategy", "statistics"]  # rules decide, the model's first is second
+    named = blend.decide(rules, 0.9, {"tech_strategy": 9.0}, vote)
+    assert [c for c, _ in named.ranked[:2]] == ["tech_strategy", "statistics"]
+    by_model = blend.decide(rules, 0.1, {}, Vote([("statistics", 0.95), ("region", 0.05)], None, known=5))
+    assert [c for c, _ in by_model.ranked[:2]] == ["statistics", "tech_strategy"]  # the model decides, the rules' first is second
+    unknown = blend.decide(rules, 0.9, {}, Vote([("statistics", 0.6), ("enterprise", 0.4)], None, known=0))
+    assert [c for c, _ in unknown.ranked[:2]] == ["tech_strategy", "enterprise"]  # a model that knows no n-gram has no opinion

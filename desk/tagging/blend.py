@@ -7,6 +7,10 @@
 * Otherwise rules and model are blended: the rules' share of their own evidence, trusted as
   much as their confidence, plus the model's probability for the rest. The model breaks ties
   and covers items no rule names (alone it must reach ``MODEL_ALONE``).
+* The ranking's first two are the chosen category and, when rules and model disagree, the
+  other side's first choice (:func:`_second_opinion`): they are two independent witnesses,
+  and the one that lost is still the likeliest alternative. Fixed on principle, not fitted
+  (three issues cannot fit a constant without fitting their titles).
 
 Pure: the tagger calls :func:`decide` with what it counted and what the model voted.
 """
@@ -44,14 +48,16 @@ def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
     if rule_top is not None and title_points.get(rule_top, 0.0) >= STRONG_TITLE_POINTS:
         by = "both" if model_top == rule_top else "rules"
         ranked = [(rule_top, 1.0)] + [cv for cv in _blend(rule_ranked, 1 - MODEL_SAY, vote.ranked) if cv[0] != rule_top]
+        ranked = _second_opinion(ranked, model_top if vote.known else None)
         return Decision(rule_top, by, rule_confidence, ranked, f"a rule names it in the title ({title_points[rule_top]:g} points)")
     if rule_top is None:
         if model_top is None or model_p <= MODEL_ALONE or not vote.known:
-            return Decision(None, "rules", 0.0, [], "no rule matched and the model is unsure")
+            return Decision(None, "rules", 0.0, vote.ranked[:3] if vote.known else [], "no rule matched and the model is unsure")
         return Decision(model_top, "model", model_p, vote.ranked[:3], f"no rule matched; the model gives {model_p:.0%}")
     trust = min(1.0, rule_confidence * RULE_TRUST)
     blended = _blend(rule_ranked, trust, vote.ranked)
     chosen = blended[0][0]
+    blended = _second_opinion(blended, model_top if chosen == rule_top and vote.known else rule_top)
     by = "both" if chosen == rule_top == model_top else "rules" if chosen == rule_top else "model"
     return Decision(chosen, by, round(blended[0][1], 3), blended, f"blend: rules trusted {trust:.2f}, the model {1 - trust:.2f}")
 
@@ -65,6 +71,14 @@ def _blend(rule_ranked: list[tuple[str, float]], trust: float, model_ranked: lis
     for c, p in model_ranked:
         scores[c] = scores.get(c, 0.0) + (1 - trust) * p
     return sorted(((c, round(v, 4)) for c, v in scores.items() if v > 0), key=lambda cv: (-cv[1], order.get(cv[0], len(order))))
+
+
+def _second_opinion(ranked: list[tuple[str, float]], other: str | None) -> list[tuple[str, float]]:
+    """``ranked`` with ``other`` (the first choice of the side that did not decide) second."""
+    if other is None or len(ranked) < 2 or ranked[0][0] == other:
+        return ranked
+    found = dict(ranked)
+    return [ranked[0], (other, found.get(other, 0.0))] + [cv for cv in ranked[1:] if cv[0] != other]
 
 
 def _by_editors(near: Resemblance, rule_ranked: list[tuple[str, float]], rule_top: str | None) -> Decision:
