@@ -73,6 +73,34 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
 
+ONE_BAIJIAHAO_AUTHOR = """\
+name: bjh_one_author
+label: 百家号 某作者 (바이자하오 작성자)
+homepage: https://baijiahao.baidu.com/u?app_id=1
+kind: html_list
+lists:
+  - https://baijiahao.baidu.com/u?app_id=1
+list:
+  entry: "div.item"
+  link: "a::attr(href)"
+  article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'
+"""
+
+
+def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path: Path) -> None:
+    """A source following one Baijiahao author matches every author's posts by host + URL;
+    it is credited with a citation only when it stored the post."""
+    (tmp_path / "bjh_one_author.yml").write_text(ONE_BAIJIAHAO_AUTHOR, encoding="utf-8")
+    sources = load_sources(tmp_path)
+    ours = "https://baijiahao.baidu.com/s?id=1801460916734772914&wfr=spider&for=pc"
+    someone_elses = "https://baijiahao.baidu.com/s?id=1767415158011884403&wfr=spider&for=pc"
+    assert coverage.watching_source(someone_elses, sources).name == "bjh_one_author"  # the URL rule alone would claim it
+    seen = {coverage.canonical_url(ours): dt.datetime(2024, 6, 20, tzinfo=dt.timezone.utc)}
+    report = coverage.judge(dt.date(2024, 6, 28), [coverage.Citation(ours, "reference"), coverage.Citation(someone_elses, "reference")], sources, seen)
+    assert [(v.source, v.stored) for v in report.verdicts] == [("bjh_one_author", True), (None, False)]
+    assert (report.watched, report.cited) == (1, 2)
+
+
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
     env = base_env | {"RADAR_DATABASE_URL": database_url}
     crawl = [sys.executable, "-m", "radar"]
