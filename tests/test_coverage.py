@@ -69,6 +69,16 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://finance.eastmoney.com/a/202406203109232182.html", sources).name == "eastmoney"
     # MIIT's 领导活动 on the mobile host, cited with a 31-digit id: miit_ldhd (issue 14).
     assert coverage.watching_source("https://wap.miit.gov.cn/xwdt/gxdt/ldhd/art/2024/art_1e9c919046094bb9aeb09c24fd1520f.html", sources).name == "miit_ldhd"
+    # Columns where public notes cite ministries' documents (issue 14, widening): MOST 信息公开, NDRC 令 and
+    # 解读 (and the `_ext` twin of a page), gov.cn 部门政务 and 要闻.
+    assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/gfxwj/gfxwj2023/202310/t20231008_188064.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("http://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/qtwj/qtwj2021/202112/t20211207_178440.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/jd/jd/202403/t20240321_1365112_ext.html", sources).name == "ndrc_policy"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202409/t20240907_1392875.html", sources).name == "ndrc_policy"
+    assert coverage.watching_source("https://www.gov.cn/lianbo/bumen/202406/content_6958236.htm", sources).name == "govcn_news"
+    assert coverage.watching_source("https://www.gov.cn/yaowen/liebiao/202409/content_6974294.htm", sources).name == "govcn_news"
+    # An attachment of those columns is not an article.
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
