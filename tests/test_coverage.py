@@ -77,6 +77,7 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202409/t20240907_1392875.html", sources).name == "ndrc_policy"
     assert coverage.watching_source("https://www.gov.cn/lianbo/bumen/202406/content_6958236.htm", sources).name == "govcn_news"
     assert coverage.watching_source("https://www.gov.cn/yaowen/liebiao/202409/content_6974294.htm", sources).name == "govcn_news"
+    assert coverage.watching_source("https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2023/art_920db564162e4312916a01bed6540ad8.html", sources).name == "miit_wjfb"
     # An attachment of those columns is not an article.
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
     # A disabled source watches nothing.
