@@ -73,6 +73,7 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     # 解读 (and the `_ext` twin of a page), gov.cn 部门政务 and 要闻.
     assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/gfxwj/gfxwj2023/202310/t20231008_188064.html", sources).name == "most_xxgk"
     assert coverage.watching_source("http://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/qtwj/qtwj2021/202112/t20211207_178440.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/bmgz/202306/t20230601_186416.html", sources).name == "most_xxgk"
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/jd/jd/202403/t20240321_1365112_ext.html", sources).name == "ndrc_policy"
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202409/t20240907_1392875.html", sources).name == "ndrc_policy"
     assert coverage.watching_source("https://www.gov.cn/lianbo/bumen/202406/content_6958236.htm", sources).name == "govcn_news"
