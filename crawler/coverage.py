@@ -26,6 +26,14 @@ from crawler.watchlist import SourceBase
 KINDS = ("reference", "brief", "figure")  # where in an issue a URL is cited
 WECHAT_HOSTS = ("mp.weixin.qq.com", "weixin.qq.com")
 URL_IN_TEXT = re.compile(r"https?://[^\s<>()（）\"'，。、]+")
+# Self-publishing platforms whose article URLs do not name the author: Baijiahao `/s?id=…` (and its
+# mobile mirror), NetEase 163号 `/dy/article/<id>.html`, Eastmoney 财富号 `/news/<id>`. A source there
+# follows one author, yet its host + `article_url` rule matches every author's post, so it is
+# credited with a citation only when the item was stored (Sohu's `/a/<post>_<author>` names the
+# author, so a Sohu source can say whose posts it follows in `article_url` and needs no such rule).
+AUTHORLESS_POST = re.compile(
+    r"^https?://(?:baijiahao\.baidu\.com/s\?|mbd\.baidu\.com/newspage/|www\.163\.com/dy/article/|caifuhao\.eastmoney\.com/news/)"
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,8 @@ def _verdict(
 ) -> CitationVerdict:
     source = watching_source(citation.url, sources)
     seen = first_seen.get(canonical_url(citation.url))
+    if seen is None and AUTHORLESS_POST.match(citation.url):
+        source = None  # one author's source would otherwise be credited with every author's post
     lead = (published - seen.date()).days if seen and published else None
     return CitationVerdict(citation, source.name if source else None, stored=seen is not None, lead_days=lead)
 

@@ -69,8 +69,48 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://finance.eastmoney.com/a/202406203109232182.html", sources).name == "eastmoney"
     # MIIT's 领导活动 on the mobile host, cited with a 31-digit id: miit_ldhd (issue 14).
     assert coverage.watching_source("https://wap.miit.gov.cn/xwdt/gxdt/ldhd/art/2024/art_1e9c919046094bb9aeb09c24fd1520f.html", sources).name == "miit_ldhd"
+    # Columns where public notes cite ministries' documents (issue 14, widening): MOST 信息公开, NDRC 令 and
+    # 解读 (and the `_ext` twin of a page), gov.cn 部门政务 and 要闻.
+    assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/gfxwj/gfxwj2023/202310/t20231008_188064.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("http://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/qtwj/qtwj2021/202112/t20211207_178440.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/bmgz/202306/t20230601_186416.html", sources).name == "most_xxgk"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/jd/jd/202403/t20240321_1365112_ext.html", sources).name == "ndrc_policy"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202409/t20240907_1392875.html", sources).name == "ndrc_policy"
+    assert coverage.watching_source("https://www.gov.cn/lianbo/bumen/202406/content_6958236.htm", sources).name == "govcn_news"
+    assert coverage.watching_source("https://www.gov.cn/yaowen/liebiao/202409/content_6974294.htm", sources).name == "govcn_news"
+    assert coverage.watching_source("https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2023/art_920db564162e4312916a01bed6540ad8.html", sources).name == "miit_wjfb"
+    # An attachment of those columns is not an article.
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
+
+
+ONE_BAIJIAHAO_AUTHOR = """\
+name: bjh_one_author
+label: 百家号 某作者 (바이자하오 작성자)
+homepage: https://baijiahao.baidu.com/u?app_id=1
+kind: html_list
+lists:
+  - https://baijiahao.baidu.com/u?app_id=1
+list:
+  entry: "div.item"
+  link: "a::attr(href)"
+  article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'
+"""
+
+
+def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path: Path) -> None:
+    """A source following one Baijiahao author matches every author's posts by host + URL;
+    it is credited with a citation only when it stored the post."""
+    (tmp_path / "bjh_one_author.yml").write_text(ONE_BAIJIAHAO_AUTHOR, encoding="utf-8")
+    sources = load_sources(tmp_path)
+    ours = "https://baijiahao.baidu.com/s?id=1801460916734772914&wfr=spider&for=pc"
+    someone_elses = "https://baijiahao.baidu.com/s?id=1767415158011884403&wfr=spider&for=pc"
+    assert coverage.watching_source(someone_elses, sources).name == "bjh_one_author"  # the URL rule alone would claim it
+    seen = {coverage.canonical_url(ours): dt.datetime(2024, 6, 20, tzinfo=dt.timezone.utc)}
+    report = coverage.judge(dt.date(2024, 6, 28), [coverage.Citation(ours, "reference"), coverage.Citation(someone_elses, "reference")], sources, seen)
+    assert [(v.source, v.stored) for v in report.verdicts] == [("bjh_one_author", True), (None, False)]
+    assert (report.watched, report.cited) == (1, 2)
 
 
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
