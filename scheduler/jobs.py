@@ -31,7 +31,7 @@ from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
 from storage import queries
 from storage.db import ensure_schema, refresh_statistics, transaction
-from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, Source, utcnow
+from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, RUN_COUNTERS, Source, utcnow
 
 log = logging.getLogger(__name__)
 EDITORS, OPS = "editors", "ops"  # Apprise tags: who reads digests, who fixes sources
@@ -77,7 +77,6 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
     return status
 
 
-COUNTERS = ("list_pages", "articles_found", "new", "updated", "skipped", "errors")
 
 
 def _log_run(name: str, run: CrawlRun | None, exit_code: int | None) -> None:
@@ -87,7 +86,7 @@ def _log_run(name: str, run: CrawlRun | None, exit_code: int | None) -> None:
         log.info("crawl %s: crashed (exit %s) — no run recorded", name, exit_code,
                  extra={"radar": {"event": "crawl_run", "source": name, "status": "crashed", "exit": exit_code}})
         return
-    counters = {counter: getattr(run, counter) or 0 for counter in COUNTERS}
+    counters = {counter: getattr(run, counter) or 0 for counter in RUN_COUNTERS}
     log.info(
         "crawl %s: %s (exit %s) — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
         name, run.status, exit_code, *counters.values(),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from common.settings import Settings
 from storage import queries
 from storage.db import transaction
-from storage.models import CrawlRun
+from storage.models import RUN_COUNTERS, CrawlRun
 
 log = logging.getLogger(__name__)
 PROJECT = "radar"  # the project's name in the [settings] section of deploy/scrapyd.conf
@@ -34,7 +34,6 @@ REQUEST_TIMEOUT = 10.0  # seconds for one API call
 SCHEDULE_TIMEOUT = 90.0
 JOB_TIMEOUT = 6 * 3600.0  # as long as a local crawl may run
 NODE_LOST_AFTER = 120.0  # a node unanswering this long while it runs our job: the job is given up
-COUNTERS = ("list_pages", "articles_found", "new", "updated", "skipped", "errors")
 # Choosing a node and scheduling on it happen under one lock, so crawls started together see
 # each other's jobs in daemonstatus.json and spread over the nodes instead of piling on one.
 _dispatching = threading.Lock()
@@ -155,7 +154,7 @@ def crawl_on_a_node(config: Settings, name: str, stopping: threading.Event) -> s
 
 def _log_run(name: str, job: Job, ending: str, status: str, run: CrawlRun | None) -> None:
     """The one line per crawl, as for a local crawl, from the run the node recorded."""
-    counters = {counter: getattr(run, counter) or 0 for counter in COUNTERS} if run else {}
+    counters = {counter: getattr(run, counter) or 0 for counter in RUN_COUNTERS} if run else {}
     facts = ", ".join(f"{value} {counter.replace('_', ' ')}" for counter, value in counters.items()) or "no run recorded"
     log.info("crawl %s: %s on %s (job %s %s) — %s", name, status, job.node, job.id, ending, facts,
              extra={"radar": {"event": "crawl_run", "source": name, "status": status, "node": job.node, "job": job.id, **counters}})

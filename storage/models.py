@@ -72,6 +72,11 @@ class Source(Base):
     runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
 
 
+# The counters the one log line per crawl run reports, wherever the crawl ran (a local child,
+# a Scrapyd node).
+RUN_COUNTERS = ("list_pages", "articles_found", "new", "updated", "skipped", "errors")
+
+
 class CrawlRun(Base):
     """One crawl of one source: when, how it ended, and its counters."""
 
