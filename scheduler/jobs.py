@@ -77,8 +77,6 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
     return status
 
 
-
-
 def _log_run(name: str, run: CrawlRun | None, exit_code: int | None) -> None:
     """The one line per crawl run the README promises, from the run the child recorded (the
     child's own log goes to its discarded stdout/stderr, and only at -v)."""
