@@ -252,3 +252,22 @@ def test_terms_without_case_are_matched_with_like_and_the_others_with_ilike() ->
 
     assert "ILIKE" not in sql("人工智能") and "ILIKE" not in sql("인공지능") and "ILIKE" not in sql("2023")
     assert "ILIKE" in sql("5G") and "ILIKE" in sql("Semiconductor") and "ILIKE" in sql("ß")
+
+
+def test_items_per_day_counts_local_days_in_the_database(database_url: str) -> None:
+    seoul_midnight = datetime(2026, 1, 14, tzinfo=SEOUL)  # NOW is 12:00 in Seoul on the 14th
+    add_items(database_url, *(dict(title=f"t{n}", body="", first_seen_at=seen) for n, seen in enumerate([
+        seoul_midnight, seoul_midnight - timedelta(seconds=1), seoul_midnight - timedelta(days=29),
+        seoul_midnight - timedelta(days=29, seconds=1), NOW + timedelta(days=1)])))  # too old, and tomorrow: not shown
+    with transaction(database_url) as session:
+        (counts,) = data.items_per_day(session, NOW, SEOUL).values()
+    assert (counts[-1], counts[-2], counts[0], sum(counts)) == (1, 1, 1, 3)
+
+
+def test_a_search_ranks_only_the_newest_matches_and_says_so(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data, "SEARCH_CANDIDATES", 3)
+    add_items(database_url, *(dict(title=f"人工智能 {n}", body="", first_seen_at=NOW - timedelta(hours=9 - n)) for n in range(5)))
+    with transaction(database_url) as session:
+        inbox = data.inbox(session, data.Filters(period="all", q="人工智能"), NOW, SEOUL, [], page=1)
+    assert (inbox.total, inbox.truncated) == (3, True)
+    assert sorted(e.item.title for _, _, entries in inbox.groups for e in entries) == ["人工智能 2", "人工智能 3", "人工智能 4"]
