@@ -138,8 +138,7 @@ class Item(Base):
     list_title: Mapped[str | None] = mapped_column(Text)
     extraction: Mapped[dict | None] = mapped_column(JSON)  # which rule produced each field
     # Filled by later stages (diff, tagging, triage); nullable until then.
-    # new | follow_up | covered | duplicate; looked up through ix_items_status_first_seen (0012)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)  # new | follow_up | covered | duplicate
     verdict_reason: Mapped[str | None] = mapped_column(Text)
     covered_story_id: Mapped[int | None] = mapped_column(ForeignKey("report_stories.id", ondelete="SET NULL"), index=True)
     topics: Mapped[dict | None] = mapped_column(JSON)

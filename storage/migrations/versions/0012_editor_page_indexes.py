@@ -5,11 +5,6 @@ sources`) is the last entry of its range, where grouping read every item ever st
 ``crawl_runs(source_id, id)``: a source's newest run likewise; on PostgreSQL the source_id
 index alone holds a source's runs in no particular order, so each lookup read all of them.
 
-And one fewer: ``ix_items_status`` goes. ``ix_items_status_first_seen`` (0010) begins with the
-status and serves every lookup it served; and PostgreSQL ANDed it into a search's trigram bitmap
-— a bitmap of every candidate (70 % of items) read on each search, ~25 % of a rare term's
-search at 10⁵ items, growing with the archive.
-
 Revision ID: 0012
 Revises: 0010
 """
@@ -24,10 +19,8 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_items_source_first_seen", "items", ["source_id", "first_seen_at"])
     op.create_index("ix_crawl_runs_source_id_id", "crawl_runs", ["source_id", "id"])
-    op.drop_index("ix_items_status", "items")
 
 
 def downgrade() -> None:
-    op.create_index("ix_items_status", "items", ["status"])
     op.drop_index("ix_crawl_runs_source_id_id", "crawl_runs")
     op.drop_index("ix_items_source_first_seen", "items")
