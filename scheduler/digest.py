@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from common import markup
@@ -41,15 +41,16 @@ class Digest:
 
 def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", tag: str = "") -> Digest:
     """The best-ranked news of the last week not yet delivered as ``kind`` to ``tag``."""
-    delivered = select(Delivery.item_id).where(Delivery.kind == kind, Delivery.tag == tag)
+    # Per candidate, one probe of the delivery ledger's (item_id, kind, tag) key: NOT IN would
+    # read every delivery ever recorded for the kind on each digest.
+    undelivered = ~exists().where(Delivery.item_id == Item.id, Delivery.kind == kind, Delivery.tag == tag)
+    news = (Item.first_seen_at >= now - LOOKBACK, Item.status.in_(NEWS), undelivered)
+    # Whole items (bodies) only for the entries shown; the rest are counted, not loaded.
     rows = session.execute(
-        select(Item, Source)
-        .join(Source)
-        .where(Item.first_seen_at >= now - LOOKBACK, Item.status.in_(NEWS), Item.id.not_in(delivered))
-        .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id)
+        select(Item, Source).join(Source).where(*news)
+        .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_ENTRIES)
     ).all()
-    more = max(len(rows) - MAX_ENTRIES, 0)
-    rows = rows[:MAX_ENTRIES]
+    more = max((session.scalar(select(func.count(Item.id)).where(*news)) or 0) - MAX_ENTRIES, 0) if len(rows) == MAX_ENTRIES else 0
     alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))
     groups: dict[Group, list[Entry]] = defaultdict(list)
     for item, source in rows:
@@ -57,9 +58,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
         found.alerted = item.id in alerted
         groups[group_of(item)].append(found)
     add_outlets(session, [e for group in groups.values() for e in group])
-    covered = session.scalar(
-        select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", Item.id.not_in(delivered))
-    )
+    covered = session.scalar(select(func.count(Item.id)).where(Item.first_seen_at >= now - LOOKBACK, Item.status == "covered", undelivered))
     broken = [(s.label or s.name, s.last_error or "") for s in session.scalars(select(Source).where(Source.health == "broken"))]
     local = now.astimezone(tz)
     title = f"중국 과학기술 정책 동향 후보 {local:%Y-%m-%d} — {sum(len(g) for g in groups.values())}건"

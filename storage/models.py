@@ -81,8 +81,9 @@ class CrawlRun(Base):
     """One crawl of one source: when, how it ended, and its counters."""
 
     __tablename__ = "crawl_runs"
-    # A source's newest runs first: its last success without grouping every run (migration 0010).
-    __table_args__ = (Index("ix_crawl_runs_source_finished", "source_id", "finished_at"),)
+    # A source's newest runs first: its last success (migration 0010) and its last run (0012)
+    # without grouping every run.
+    __table_args__ = (Index("ix_crawl_runs_source_finished", "source_id", "finished_at"), Index("ix_crawl_runs_source_id_id", "source_id", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
@@ -121,7 +122,8 @@ class Item(Base):
     __tablename__ = "items"
     # The inbox's "candidates seen since": bounded by the week whatever the planner knows of the
     # data (with the status index alone, SQLite reads every candidate ever kept; migration 0010).
-    __table_args__ = (Index("ix_items_status_first_seen", "status", "first_seen_at"),)
+    # A source's newest item is the end of its (source_id, first_seen_at) range (migration 0012).
+    __table_args__ = (Index("ix_items_status_first_seen", "status", "first_seen_at"), Index("ix_items_source_first_seen", "source_id", "first_seen_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import NEWS, CrawlRun, DaemonState, Item, ListPageState, ReportIssue, Source, Triage, User, utcnow
+from storage.models import NEWS, CrawlRun, DaemonState, Item, ItemTally, ListPageState, ReportIssue, Source, Triage, User, utcnow
 
 
 def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
@@ -116,23 +116,21 @@ def forget_list_state(session: Session, url: str) -> None:
 
 
 def source_overview(session: Session) -> dict[str, dict]:
-    """Per source name: last run, last new item, item count — what `crawl sources` shows."""
+    """Per source name: last run, last new item, item count — what `crawl sources` shows.
+
+    Each figure is an index probe per source (the newest run by ``(source_id, id)``, the newest
+    item by ``(source_id, first_seen_at)``) or a tally the database keeps (items per source):
+    nothing here reads every run or item ever stored."""
+    last_run = select(CrawlRun.id).where(CrawlRun.source_id == Source.id).order_by(CrawlRun.id.desc()).limit(1).scalar_subquery()
+    last_new = select(func.max(Item.first_seen_at)).where(Item.source_id == Source.id).scalar_subquery()
+    rows = session.execute(select(Source, last_run, last_new, ItemTally.items).outerjoin(ItemTally, ItemTally.source_id == Source.id)).all()
+    # The runs by id afterwards: joined on the subquery, PostgreSQL hashed every run ever made.
+    runs = {run.id: run for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_([row[1] for row in rows if row[1]])))}
     overview: dict[str, dict] = {}
-    last_runs = (
-        select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id")).group_by(CrawlRun.source_id).subquery()
-    )
-    rows = session.execute(
-        select(Source, CrawlRun).outerjoin(last_runs, last_runs.c.source_id == Source.id).outerjoin(
-            CrawlRun, CrawlRun.id == last_runs.c.run_id
-        )
-    )
-    for source, run in rows:
-        overview[source.name] = {"source": source, "last_run": run}
-    newest = session.execute(
-        select(Source.name, func.max(Item.first_seen_at), func.count(Item.id)).join(Item).group_by(Source.name)
-    )
-    for name, last_new, count in newest:
-        overview[name].update(last_new=last_new, items=count)
+    for source, run_id, newest, count in rows:
+        overview[source.name] = {"source": source, "last_run": runs.get(run_id)}
+        if count:  # as before: a source with no items has no last_new/items entries
+            overview[source.name].update(last_new=newest, items=count)
     return overview
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from common.settings import get_settings
 from scheduler import status
@@ -204,3 +204,70 @@ def test_metrics_count_from_tallies_the_database_keeps(database_url: str) -> Non
     assert 'radar_new_items_total{source="ndrc"} 4.0' in exposition and 'radar_errors_total{source="ndrc"} 2.0' in exposition
     stamp = re.search(r'radar_source_last_success_timestamp_seconds\{source="ndrc"\} (\S+)', exposition).group(1)
     assert float(stamp) == NOW.timestamp()
+
+
+def test_the_digest_loads_only_the_entries_it_shows_and_counts_the_rest(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduler import digest
+    from storage.models import Delivery, OutboxMessage
+
+    monkeypatch.setattr(digest, "MAX_ENTRIES", 3)
+    ids = add_items(database_url, *(dict(title=f"候选 {n}", body="", score=float(10 - n)) for n in range(6)),
+                    dict(title="已收录", body="", status="covered"), dict(title="旧闻", body="", first_seen_at=NOW - timedelta(days=8)))
+    with transaction(database_url) as session:
+        sent = OutboxMessage(kind="digest", dedupe_key="digest:x", title="", body_text="", body_markdown="", body_html="",
+                             next_attempt_at=NOW, sent_at=NOW)
+        session.add(sent)
+        session.flush()
+        session.add(Delivery(item_id=ids[0], kind="digest", tag="", outbox_id=sent.id))  # the best one went out already
+    with transaction(database_url) as session:
+        loaded: list[object] = []
+        event.listen(session, "loaded_as_persistent", lambda _session, instance: loaded.append(instance))
+        built = digest.build(session, NOW, SEOUL)
+    assert [e.item.title for e in built.entries] == ["候选 1", "候选 2", "候选 3"]
+    assert (built.more, built.covered) == (2, 1)  # 候选 4 and 5 wait; the old one is history
+    assert sorted(row.title for row in loaded if isinstance(row, Item)) == ["候选 1", "候选 2", "候选 3"]
+
+
+def test_the_source_overview_counts_from_tallies_and_finds_each_sources_newest_run_and_item(database_url: str) -> None:
+    from storage import queries
+
+    add_items(database_url, dict(title="早", body="", first_seen_at=NOW - timedelta(days=2)), dict(title="晚", body="", first_seen_at=NOW))
+    with transaction(database_url) as session:
+        ndrc = session.scalar(select(Source).where(Source.name == "ndrc"))
+        session.add(Source(name="most"))
+        session.add_all([CrawlRun(source_id=ndrc.id, started_at=NOW - timedelta(hours=h), status="ok") for h in (3, 1, 2)])
+    with transaction(database_url) as session:
+        overview = queries.source_overview(session)
+        newest_run = session.scalar(select(func.max(CrawlRun.id)))
+        assert overview["ndrc"]["last_run"].id == newest_run
+        assert (overview["ndrc"]["items"], overview["ndrc"]["last_new"]) == (2, NOW)
+        assert overview["most"] == {"source": overview["most"]["source"], "last_run": None}
+
+
+def test_terms_without_case_are_matched_with_like_and_the_others_with_ilike() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    def sql(term: str) -> str:
+        return str(search.like_clause(term).compile(dialect=postgresql.dialect()))
+
+    assert "ILIKE" not in sql("人工智能") and "ILIKE" not in sql("인공지능") and "ILIKE" not in sql("2023")
+    assert "ILIKE" in sql("5G") and "ILIKE" in sql("Semiconductor") and "ILIKE" in sql("ß")
+
+
+def test_items_per_day_counts_local_days_in_the_database(database_url: str) -> None:
+    seoul_midnight = datetime(2026, 1, 14, tzinfo=SEOUL)  # NOW is 12:00 in Seoul on the 14th
+    add_items(database_url, *(dict(title=f"t{n}", body="", first_seen_at=seen) for n, seen in enumerate([
+        seoul_midnight, seoul_midnight - timedelta(seconds=1), seoul_midnight - timedelta(days=29),
+        seoul_midnight - timedelta(days=29, seconds=1), NOW + timedelta(days=1)])))  # too old, and tomorrow: not shown
+    with transaction(database_url) as session:
+        (counts,) = data.items_per_day(session, NOW, SEOUL).values()
+    assert (counts[-1], counts[-2], counts[0], sum(counts)) == (1, 1, 1, 3)
+
+
+def test_a_search_ranks_only_the_newest_matches_and_says_so(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data, "SEARCH_CANDIDATES", 3)
+    add_items(database_url, *(dict(title=f"人工智能 {n}", body="", first_seen_at=NOW - timedelta(hours=9 - n)) for n in range(5)))
+    with transaction(database_url) as session:
+        inbox = data.inbox(session, data.Filters(period="all", q="人工智能"), NOW, SEOUL, [], page=1)
+    assert (inbox.total, inbox.truncated) == (3, True)
+    assert sorted(e.item.title for _, _, entries in inbox.groups for e in entries) == ["人工智能 2", "人工智能 3", "人工智能 4"]
