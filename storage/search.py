@@ -136,9 +136,10 @@ COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commone
 
 
 def sharing_trigrams(session: Session, groups: list[list[str]], at_least: int, common: int = COMMON) -> set[int] | None:
-    """Ids of the items whose title or body holds ``at_least`` of ``groups`` — each group one
-    trigram (three characters) in its spellings, any of which counts once — or None when no
-    index serves the lookup (the caller then reads the items itself).
+    """Ids of the items whose title, or else whose body, holds ``at_least`` of ``groups`` — each
+    group one trigram (three characters) in its spellings, any of which counts once — or None
+    when no index serves the lookup (the caller then reads the items itself). Title and body are
+    counted apart: a body holds most trigrams of many headlines somewhere in its length.
 
     The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
     left out and ``at_least`` lowered by one for it (an item may hold it uncounted), as long as
@@ -147,20 +148,23 @@ def sharing_trigrams(session: Session, groups: list[list[str]], at_least: int, c
     kind = backend(session)
     if kind == "like" or not groups:
         return None if kind == "like" else set()
-    conditions = [_trigram_condition(kind, group, n) for n, group in enumerate(groups)]
+    return _holders(session, kind, "title", groups, at_least, common) | _holders(session, kind, "body", groups, at_least, common)
+
+
+def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:
+    conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
     frequent = [n for n, c in enumerate(conditions) if session.scalar(select(func.count()).select_from(c.limit(common + 1).subquery())) > common]
     left_out = set(frequent[:max(at_least - 1, 0)])
     conditions, at_least = [c for n, c in enumerate(conditions) if n not in left_out], at_least - len(left_out)
     ids = union_all(*conditions).subquery("holders")
-    held = select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)
-    return set(session.scalars(held))
+    return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
 
 
-def _trigram_condition(kind: str, spellings: list[str], n: int) -> Select[Any]:
-    """The ids of the items whose title or body holds any of ``spellings`` (case-insensitive)."""
-    if kind == "fts5":  # the column filter keeps `origin` out; a quoted phrase is never an operator
-        expression = "{title body} : (" + " OR ".join('"' + s.replace('"', '""') + '"' for s in spellings) + ")"
+def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:
+    """The ids of the items whose ``field`` (title or body) holds any of ``spellings``, ignoring case."""
+    if kind == "fts5":  # a quoted phrase is never an operator
+        expression = "{" + field + "} : (" + " OR ".join('"' + s.replace('"', '""') + '"' for s in spellings) + ")"
         match = text(f"{FTS_TABLE} MATCH :trigram_{n}").bindparams(**{f"trigram_{n}": expression})
         return select(_fts.c.rowid.label("id")).select_from(_fts).where(match)
-    patterns = [_like(s) for s in spellings]  # pg_trgm's GIN indexes serve these
-    return select(Item.id.label("id")).where(or_(*(f.ilike(p, escape="\\") for p in patterns for f in (Item.title, Item.body))))
+    column = Item.title if field == "title" else Item.body  # pg_trgm's GIN indexes serve these ILIKEs
+    return select(Item.id.label("id")).where(or_(*(column.ilike(_like(s), escape="\\") for s in spellings)))
