@@ -135,20 +135,22 @@ def passage_around(body: str, words: list[str]) -> Markup | None:
 COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commoner one is left out
 
 
-def sharing_trigrams(session: Session, groups: list[list[str]], at_least: int, common: int = COMMON) -> set[int] | None:
-    """Ids of the items whose title, or else whose body, holds ``at_least`` of ``groups`` — each
-    group one trigram (three characters) in its spellings, any of which counts once — or None
-    when no index serves the lookup (the caller then reads the items itself). Title and body are
-    counted apart: a body holds most trigrams of many headlines somewhere in its length.
+def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_body: int, common: int = COMMON) -> set[int] | None:
+    """Ids of the items whose title holds ``in_title`` of ``groups``, or whose body holds
+    ``in_body`` of them — each group one trigram (three characters) in its spellings, any of
+    which counts once — or None when no index serves the lookup (the caller then reads the
+    items itself). Title and body are counted apart: a body holds some trigrams of many
+    headlines somewhere in its length.
 
     The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
-    left out and ``at_least`` lowered by one for it (an item may hold it uncounted), as long as
-    one trigram is still required: beyond that, the frequent trigrams are read, whatever it costs.
+    left out and the count required lowered by one for it (an item may hold it uncounted), as
+    long as one trigram is still required: beyond that, the frequent trigrams are read, whatever
+    it costs.
     """
     kind = backend(session)
     if kind == "like" or not groups:
         return None if kind == "like" else set()
-    return _holders(session, kind, "title", groups, at_least, common) | _holders(session, kind, "body", groups, at_least, common)
+    return _holders(session, kind, "title", groups, in_title, common) | _holders(session, kind, "body", groups, in_body, common)
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:

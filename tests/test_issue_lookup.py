@@ -67,6 +67,7 @@ def test_every_reprint_that_matches_holds_the_trigrams_its_lookup_requires() -> 
             if similarity.titles_match(key, similarity.title_key(reprint)):
                 checked += 1
                 assert _held(groups, reprint) >= lookup.required(len(key), len(groups)), (kind, title, reprint)
+                assert _held(groups, reprint) >= lookup.required_in_lead(len(key), len(groups)), (kind, title, reprint)
     assert checked > 200  # the fixtures' titles, reprinted: most variants still match
 
 
@@ -92,8 +93,10 @@ def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commo
     groups = lookup.trigram_groups(cited)
     with transaction(database_url) as session:
         names = dict(session.execute(select(Item.id, Item.url)).all())
-        found = search.sharing_trigrams(session, groups, at_least=len(groups) - 3, common=10)
-        everything = search.sharing_trigrams(session, groups, at_least=1, common=10)
+        found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_body=len(groups) - 3, common=10)
+        everything = search.sharing_trigrams(session, groups, in_title=1, in_body=len(groups), common=10)
+        whole = search.sharing_trigrams(session, groups, in_title=len(groups), in_body=len(groups), common=10)
     kinds = dict(zip((f"https://x.example/{n}" for n in range(len(texts))), texts))
     assert {kinds[names[i]] for i in found} == {"the story", "its lead"}
     assert {kinds[names[i]] for i in everything} == set(texts) - {"unrelated"}  # 的通知 is read when nothing else may be required
+    assert {kinds[names[i]] for i in whole} == {"the story", "its lead"}

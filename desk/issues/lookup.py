@@ -11,7 +11,8 @@ single trigram: E is 5 in a 25-character title) would read the archive's commone
 words at the ends (an outlet's name, a prefix, a date) and change at most INSIDE_EDITS
 characters inside — a match whose edits are scattered wider (possible by ratio in a long
 title: five single-character insertions in 25) is not found. Titles are short, so for most
-of them the worst case and this assumption require the same.
+of them the worst case and this assumption require the same. A body must hold at least half
+of the trigrams (``required_in_lead``).
 
 The stored text is raw where the key is normalised, so the trigrams are taken within the
 title's runs of letters (never across a mark the key drops), in simplified characters and
@@ -54,6 +55,13 @@ def required(key_length: int, groups: int) -> int:
     ends = int((1 - similarity.MIN_LENGTH_RATIO) * key_length + 1e-9)  # what containment loses
     lost = min(3 * edits, max(ends, 3 * INSIDE_EDITS)) + SLACK
     return max(groups - lost, 1)
+
+
+def required_in_lead(key_length: int, groups: int) -> int:
+    """The same for a body, whose lead (its first line) may match: a body is long and holds a
+    few trigrams of most headlines, so it must hold at least half of them — a lead that matches
+    is the headline, whole or nearly (a reprint's real headline under a generic title)."""
+    return max(required(key_length, groups), (groups + 1) // 2)
 
 
 @lru_cache(maxsize=4096)
