@@ -19,6 +19,10 @@ the inbox (GET /), the draft (GET /draft), the digest --dry-run query (scheduler
 the `items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
 (scheduler.status.metrics) and store+judge per new item (insert + desk.verdicts.judge, as
 the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
+
+`--sizes 1000000` picks the sizes (comma-separated); `--only import` measures the issue import
+alone (the build still costs what it costs: ~6 min per 10⁴ items on a loaded 2-core machine).
+Figures, and what they were measured on: bench/NOTES.md.
 """
 
 from __future__ import annotations
@@ -256,7 +260,7 @@ def _backends(tmp: Path) -> list[tuple[str, str, object]]:
     return found
 
 
-def _one(backend: str, url: str, size: int, tmp: Path) -> dict:
+def _one(backend: str, url: str, size: int, tmp: Path, import_only: bool = False) -> dict:
     from storage.db import get_engine, transaction
     from storage.stats import database_bytes
 
@@ -270,6 +274,8 @@ def _one(backend: str, url: str, size: int, tmp: Path) -> dict:
     if imported.returncode != 0:
         raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
     figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
+    if import_only:
+        return figures
     out = tmp / "measured.json"
     child = run_measured([sys.executable, __file__, "--measure", url, str(tmp / "data"), str(out)], env, tmp)
     if child.returncode != 0:
@@ -297,15 +303,14 @@ GROWN = ("import_seconds", "import_cpu_seconds", "import_peak_mb", "search_ms", 
          "items_new_query_ms", "sources_ms", "metrics_ms", "store_judge_ms")
 
 
-def run(quick: bool) -> dict:
-    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+def run(sizes: list[int], import_only: bool = False) -> dict:
     tmp = temp_dir("archive")
     results: list[dict] = []
     try:
         for backend, url, drop in _backends(tmp):
             try:
                 for size in sizes:
-                    results.append(_one(backend, url, size, tmp))
+                    results.append(_one(backend, url, size, tmp, import_only))
                     print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
                     _reset(backend, url)
             finally:
@@ -317,7 +322,7 @@ def run(quick: bool) -> dict:
     for before, after in zip(results, results[1:]):
         if before["backend"] == after["backend"]:
             growth.append({"backend": after["backend"], "sizes": f"{before['items']:,} → {after['items']:,}"}
-                          | {key: round(after[key] / before[key], 2) if before[key] else None for key in GROWN})
+                          | {key: round(after[key] / before[key], 2) if before[key] else None for key in GROWN if key in after})
     return {"machine": machine(), "per_day": PER_DAY, "search": SEARCH, "results": results, "growth": growth}
 
 
@@ -325,4 +330,14 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
         measure(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
     else:
-        print(json.dumps(run("--quick" in sys.argv), ensure_ascii=False, indent=1))
+        import argparse
+
+        parser = argparse.ArgumentParser(description="Years of archive: editor actions at 10⁴–10⁶ items.")
+        parser.add_argument("--quick", action="store_true", help="10⁴ and 10⁵ items only")
+        parser.add_argument("--sizes", help="comma-separated archive sizes, e.g. 1000000 (overrides --quick)")
+        parser.add_argument("--only", choices=["import"], help="measure only `crawl issues import`, not the editor pages")
+        options = parser.parse_args()
+        sizes = [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000]
+        if options.sizes:
+            sizes = [int(size) for size in options.sizes.split(",")]
+        print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))

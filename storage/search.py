@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, column, func, literal_column, or_, select, table, text
+from sqlalchemy import Select, column, func, literal_column, or_, select, table, text, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Item
@@ -142,3 +142,43 @@ def passage_around(body: str, words: list[str]) -> Markup | None:
         last = hit.end()
     parts += [str(escape(window[last:])), "…" if end < len(body) else ""]
     return Markup("".join(parts))
+
+
+COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commoner one is left out
+
+
+def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_body: int, common: int = COMMON) -> set[int] | None:
+    """Ids of the items whose title holds ``in_title`` of ``groups``, or whose body holds
+    ``in_body`` of them — each group one trigram (three characters) in its spellings, any of
+    which counts once — or None when no index serves the lookup (the caller then reads the
+    items itself). Title and body are counted apart: a body holds some trigrams of many
+    headlines somewhere in its length.
+
+    The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
+    left out and the count required lowered by one for it (an item may hold it uncounted), as
+    long as one trigram is still required: beyond that, the frequent trigrams are read, whatever
+    it costs.
+    """
+    kind = backend(session)
+    if kind == "like" or not groups:
+        return None if kind == "like" else set()
+    return _holders(session, kind, "title", groups, in_title, common) | _holders(session, kind, "body", groups, in_body, common)
+
+
+def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:
+    conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
+    frequent = [n for n, c in enumerate(conditions) if session.scalar(select(func.count()).select_from(c.limit(common + 1).subquery())) > common]
+    left_out = set(frequent[:max(at_least - 1, 0)])
+    conditions, at_least = [c for n, c in enumerate(conditions) if n not in left_out], at_least - len(left_out)
+    ids = union_all(*conditions).subquery("holders")
+    return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
+
+
+def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:
+    """The ids of the items whose ``field`` (title or body) holds any of ``spellings``, ignoring case."""
+    if kind == "fts5":  # a quoted phrase is never an operator
+        expression = "{" + field + "} : (" + " OR ".join('"' + s.replace('"', '""') + '"' for s in spellings) + ")"
+        match = text(f"{FTS_TABLE} MATCH :trigram_{n}").bindparams(**{f"trigram_{n}": expression})
+        return select(_fts.c.rowid.label("id")).select_from(_fts).where(match)
+    column = Item.title if field == "title" else Item.body  # pg_trgm's GIN indexes serve these ILIKEs
+    return select(Item.id.label("id")).where(or_(*(column.ilike(_like(s), escape="\\") for s in spellings)))

@@ -55,6 +55,7 @@ def mixed_archive(reports: list[issues.Report], seed: int = 7) -> list[dict]:
                 {"url": base + "prefix", "title": "【科技日报】" + ref.title, "body": "正文"},
                 {"url": base + "traditional", "title": _t2s_reverse(ref.title), "body": "正文"},
                 {"url": base + "short", "title": ref.title[:cut] + ref.title[cut + 1:], "body": "正文"},
+                {"url": base + "spaced", "title": ref.title[:cut] + " " + ref.title[cut:], "body": "正文"},
                 {"url": base + "lead", "title": "转载", "body": "   \n" + ref.title + "\n正文"},
                 {"url": base + "half", "title": ref.title[: len(ref.title) // 2], "body": "正文"},
                 {"url": base + "reversed", "title": ref.title[::-1], "body": "正文"},
@@ -105,7 +106,9 @@ def verdicts_of(url: str) -> dict[str, tuple]:
         return {i.canonical_url: (i.status, i.verdict_reason, i.covered_story_id) for i in session.scalars(select(Item))}
 
 
-def test_the_import_covers_exactly_what_rejudging_the_whole_archive_covered(database_url: str, tmp_path: Path) -> None:
+def test_the_import_covers_exactly_what_rejudging_the_whole_archive_covered(database_url: str, tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="desk.issues.store")
     reports = _reports()
     rows = mixed_archive(reports)
     before = f"sqlite:///{tmp_path / 'before.sqlite'}"
@@ -122,8 +125,9 @@ def test_the_import_covers_exactly_what_rejudging_the_whole_archive_covered(data
     already = {row["url"] for row in rows if row["status"] == "covered"}
     covered = [url for url, (status, *_) in verdicts_of(before).items() if status == "covered" and url not in already]
     kinds = {url.rsplit("/", 1)[-1] for url in covered if "mirror.example" in url}
-    assert {"prefix", "traditional", "short", "lead"} <= kinds  # the archive tests every way in
+    assert {"prefix", "traditional", "short", "spaced", "lead"} <= kinds  # the archive tests every way in
     assert not {"half", "reversed"} & kinds
+    assert "reading every judged item" not in caplog.text  # the search index named the candidates
 
 
 def test_title_keys_skip_opencc_only_where_it_would_change_nothing() -> None:

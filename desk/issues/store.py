@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from common.urls import canonical_url
 from desk import similarity as diff
 from desk import verdicts
+from desk.issues import lookup
 from desk.issues.report import Reference, Report
+from storage import search
 from storage.db import transaction
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
@@ -54,6 +57,7 @@ def _story(position: int, is_brief: bool, section: str, category: str | None, nu
     return story
 
 
+log = logging.getLogger(__name__)
 BATCH = 500  # rows per read or write transaction: each holds SQLite's lock for milliseconds
 LEAD_WINDOW = 400  # body characters read to find the lead; a longer search reads the whole body
 
@@ -65,13 +69,16 @@ def mark_covered(url: str, issue_id: int, batch: int = BATCH) -> int:
     Only this issue can change a verdict: every other item was judged against the issues
     before it when it was stored, or when they were imported. So the candidates are the items
     at a URL the issue cites (the unique canonical-URL index) and those whose title or lead
-    matches one of its cited titles (a TitleIndex of this issue's alone);
-    ``desk.verdicts.covered`` decides each, as for a new item. Reads and writes go in
-    batches of short transactions, so a crawl storing meanwhile never waits long for the lock.
+    matches one of its cited titles: the search index names the items holding enough of each
+    title's trigrams (desk.issues.lookup says how many, and which matches that misses), and a
+    TitleIndex of this issue's titles confirms them; ``desk.verdicts.covered`` decides each, as
+    for a new item. The work follows the issue, not the archive, except where no index serves
+    the lookup: then every judged item is read. Reads and writes go in batches of short
+    transactions, so a crawl storing meanwhile never waits long for the lock.
     """
     with transaction(url) as session:
-        urls, keys = _citations(session, issue_id)
-    candidates = set(_cited_by_url(url, urls, batch)) | set(_cited_by_title(url, keys, batch))
+        urls, titles = _citations(session, issue_id)
+    candidates = set(_cited_by_url(url, urls, batch)) | set(_cited_by_title(url, titles, batch))
     changed, ordered = 0, sorted(candidates)
     for start in range(0, len(ordered), batch):
         with transaction(url) as session:
@@ -79,13 +86,13 @@ def mark_covered(url: str, issue_id: int, batch: int = BATCH) -> int:
     return changed
 
 
-def _citations(session: Session, issue_id: int) -> tuple[list[str], list[str]]:
-    """The canonical URLs and the title keys the issue's references cite."""
+def _citations(session: Session, issue_id: int) -> tuple[list[str], dict[str, str]]:
+    """The canonical URLs the issue's references cite, and their titles by title key."""
     rows = session.execute(
-        select(ReportReference.canonical_url, ReportReference.title_key)
+        select(ReportReference.canonical_url, ReportReference.title_key, ReportReference.title)
         .join(ReportStory, ReportStory.id == ReportReference.story_id).where(ReportStory.issue_id == issue_id)
     ).all()
-    return sorted({u for u, _ in rows if u}), sorted({k for _, k in rows if k})
+    return sorted({u for u, _, _ in rows if u}), {k: title for _, k, title in sorted(rows, key=lambda row: row[1]) if k}
 
 
 _JUDGED = (*NEWS, "duplicate")  # the verdicts an issue can still turn into `covered`
@@ -99,31 +106,55 @@ def _cited_by_url(url: str, urls: list[str], batch: int) -> list[int]:
     return found
 
 
-def _cited_by_title(url: str, keys: list[str], batch: int) -> list[int]:
-    """Items whose title or lead matches a cited title. Every judged item is read — no index
-    serves a fuzzy title match — but a batch per transaction, only its title and the start of
-    its body, and a lookup costs microseconds (a lead is too long for most titles)."""
-    if not keys:
+def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
+    """Items whose title or lead matches a cited title: those the search index names, confirmed."""
+    if not titles:
         return []
-    index = diff.TitleIndex([(key, 0) for key in keys])
+    index = diff.TitleIndex([(key, 0) for key in titles])
+    named: set[int] = set()
+    for key, title in titles.items():
+        groups = lookup.trigram_groups(title)
+        with transaction(url) as session:
+            found = search.sharing_trigrams(session, groups, lookup.required(len(key), len(groups)),
+                                            lookup.required_in_lead(len(key), len(groups))) if groups else None
+        if found is None:  # no index, or a title without three letters in a row
+            log.info("issue import: no index serves the cited title %r; reading every judged item", title)
+            return _matching_all(url, index, batch)
+        named |= found
+    ordered, confirmed = sorted(named), []
+    for start in range(0, len(ordered), batch):
+        with transaction(url) as session:
+            confirmed += _matching(session, index, Item.id.in_(ordered[start:start + batch]))
+    return confirmed
+
+
+def _matching_all(url: str, index: diff.TitleIndex, batch: int) -> list[int]:
+    """``_matching`` over every item, a batch per transaction — linear in the archive."""
     found, last = [], 0
     while True:
         with transaction(url) as session:
-            # The status is checked here, not in SQL: a planner given it may read the status
-            # index and sort, for every batch — quadratic in the archive.
-            rows = session.execute(
-                select(Item.id, Item.status, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(Item.id > last)
-                .order_by(Item.id).limit(batch)
-            ).all()
-            for item_id, status, title, start in rows:
-                if status not in _JUDGED:
-                    continue
-                lead = _lead_of(session, item_id, start or "")
-                if any(index.find(diff.title_key(text)) is not None for text in (title, lead)):
-                    found.append(item_id)
-        if len(rows) < batch:
+            ids = session.scalars(select(Item.id).where(Item.id > last).order_by(Item.id).limit(batch)).all()
+            if ids:
+                found += _matching(session, index, Item.id.between(ids[0], ids[-1]))
+        if len(ids) < batch:
             return found
-        last = rows[-1][0]
+        last = ids[-1]
+
+
+def _matching(session: Session, index: diff.TitleIndex, which: ColumnElement[bool]) -> list[int]:
+    """The judged items among ``which`` whose title or lead matches a title of ``index``. Only
+    the title and the start of the body are read, and a lookup costs microseconds."""
+    found = []
+    # The status is checked here, not in SQL: a planner given it may read the status index
+    # and sort, for every batch — quadratic in the archive.
+    rows = session.execute(select(Item.id, Item.status, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(which)).all()
+    for item_id, status, title, start in rows:
+        if status not in _JUDGED:
+            continue
+        lead = _lead_of(session, item_id, start or "")
+        if any(index.find(diff.title_key(text)) is not None for text in (title, lead)):
+            found.append(item_id)
+    return found
 
 
 def _lead_of(session: Session, item_id: int, start: str) -> str:

@@ -1,0 +1,76 @@
+"""Which stored items may cover a cited title, asked of the search index instead of read one by
+one: an item that ``desk.similarity.titles_match`` would match shares most of the title's
+trigrams, and the index finds the items holding enough of them (storage.search.sharing_trigrams).
+
+How many is enough. A match by ratio allows E insertions and deletions between the keys
+(E ≤ 2(1 − r)/r · L for a cited key of L characters and r = TITLE_MATCH_AT), each breaking at
+most three of the cited title's trigrams; a match by containment loses the trigrams at the
+ends, at most (1 − MIN_LENGTH_RATIO) · L. Requiring only what the worst case leaves (often a
+single trigram: E is 5 in a 25-character title) would read the archive's commonest trigrams
+(的通知, 关于印) for every title. So the requirement assumes what reprints do: add or drop
+words at the ends (an outlet's name, a prefix, a date) and change at most INSIDE_EDITS
+characters inside — a match whose edits are scattered wider (possible by ratio in a long
+title: five single-character insertions in 25) is not found. Titles are short, so for most
+of them the worst case and this assumption require the same. A body must hold at least half
+of the trigrams (``required_in_lead``).
+
+The stored text is raw where the key is normalised, so the trigrams are taken within the
+title's runs of letters (never across a mark the key drops), in simplified characters and
+also in traditional ones, and SLACK more may be lost to what the key ignores (a space inside
+a run, a full-width digit, a character OpenCC spells another way).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from desk import similarity
+
+INSIDE_EDITS = 2  # characters a reprint changes inside a title (each breaks up to three trigrams)
+SLACK = 3  # trigrams a stored title may lose to a difference its key ignores: one character's worth
+_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)  # what title_key drops: runs of letters lie between
+
+
+def trigram_groups(title: str) -> list[list[str]]:
+    """The distinct trigrams of a cited title's runs of letters, each with its traditional spelling
+    when it has another: [["人工智", "人工智"], ["工智能"], …] — simplified first."""
+    groups: dict[str, list[str]] = {}
+    for run in _SEPARATORS.split(unicodedata.normalize("NFKC", title)):
+        simplified = similarity.title_key(run)
+        traditional = _s2t(simplified) if len(simplified) >= 3 else simplified
+        for start in range(len(simplified) - 2):
+            trigram = simplified[start:start + 3]
+            spellings = groups.setdefault(trigram, [trigram])
+            if len(traditional) == len(simplified) and traditional[start:start + 3] not in spellings:
+                spellings.append(traditional[start:start + 3])
+    return list(groups.values())
+
+
+def required(key_length: int, groups: int) -> int:
+    """How many of a cited title's ``groups`` trigrams an item that matches it holds at the least."""
+    ratio = similarity.TITLE_MATCH_AT
+    edits = int(2 * (1 - ratio) / ratio * key_length + 1e-9)  # the worst case a ratio allows
+    ends = int((1 - similarity.MIN_LENGTH_RATIO) * key_length + 1e-9)  # what containment loses
+    lost = min(3 * edits, max(ends, 3 * INSIDE_EDITS)) + SLACK
+    return max(groups - lost, 1)
+
+
+def required_in_lead(key_length: int, groups: int) -> int:
+    """The same for a body, whose lead (its first line) may match: a body is long and holds a
+    few trigrams of most headlines, so it must hold at least half of them — a lead that matches
+    is the headline, whole or nearly (a reprint's real headline under a generic title)."""
+    return max(required(key_length, groups), (groups + 1) // 2)
+
+
+@lru_cache(maxsize=4096)
+def _s2t(text: str) -> str:
+    return _opencc_s2t().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _opencc_s2t():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("s2t")
