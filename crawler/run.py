@@ -9,6 +9,7 @@ from datetime import datetime
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from common.settings import Settings
 from crawler import download
@@ -69,10 +70,9 @@ def _reporter(on_finished: Callable[[str, CrawlRun], None]) -> Callable[..., Non
 def _runs(url: str, crawlers: list[Crawler]) -> list[CrawlRun]:
     ids = [_run_id(crawler) for crawler in crawlers]
     with transaction(url) as session:
-        runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_([i for i in ids if i]))))
-        for run in runs:
-            _ = run.source.name  # load while the session is open
-        return sorted(runs, key=lambda r: r.id)
+        # Each run's source loaded with it while the session is open: one query, not one per source.
+        wanted = select(CrawlRun).where(CrawlRun.id.in_([i for i in ids if i])).options(selectinload(CrawlRun.source))
+        return sorted(session.scalars(wanted), key=lambda r: r.id)
 
 
 def _run_id(crawler: Crawler) -> int | None:
