@@ -38,7 +38,7 @@ import json
 import shutil
 import statistics
 import sys
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 

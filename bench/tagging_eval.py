@@ -457,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[str, list[dict[str, Any]]], stories: int, kostec: Path) -> None:
     extra = f" + {kostec.relative_to(ROOT) if kostec.is_relative_to(ROOT) else kostec}" if kostec.is_file() else " (no KOSTEC items file)"
-    print(f"\nLEAVE ONE ISSUE OUT — the model never sees the issue it is tested on; the rules were tuned on the three sample issues")
+    print("\nLEAVE ONE ISSUE OUT — the model never sees the issue it is tested on; the rules were tuned on the three sample issues")
     print(f"labelled: {stories} stories in {figures['folds']} folds (sample issues{extra}); per distinct reference title, title+url")
     for method in METHODS:
         f = figures[method]
