@@ -2,9 +2,9 @@
 
 Jobs: one crawl per enabled source (its watchlist schedule, with jitter so sources do not
 all fire at once), the daily digest, an optional weekly digest, outbox delivery, the
-post-crawl alerts of runs recorded since the last look (wherever they ran), a heartbeat, retention clean-up and a watchlist reload check. ``max_instances=1``,
-coalescing and a misfire grace time mean a daemon that was down catches up once, not N
-times. Watchlist edits are picked up on SIGHUP and when a file changes; an invalid edit is
+post-crawl alerts of runs recorded since the last look (wherever they ran), a heartbeat,
+retention clean-up and a watchlist reload check. ``max_instances=1``, coalescing and a
+misfire grace time mean a daemon that was down catches up once, not N times. Watchlist edits are picked up on SIGHUP and when a file changes; an invalid edit is
 logged and the last good configuration keeps running. SIGTERM stops gracefully.
 """
 
