@@ -120,7 +120,7 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     cited_url = "https://www.cas.cn/sygz/202405/t20240529_5016076.shtml"
     _store_item(database_url, cited_url, seen=dt.datetime(2024, 6, 24, 2, 0, tzinfo=dt.timezone.utc))
 
-    result = subprocess.run([*crawl, "issues", "coverage", "--json"], env=env, check=True, capture_output=True, text=True)
+    result = subprocess.run([*crawl, "issues", "coverage", "--all", "--json"], env=env, check=True, capture_output=True, text=True)
     report = json.loads(result.stdout)
 
     shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}

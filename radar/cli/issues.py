@@ -103,6 +103,7 @@ def issues_show(published: Annotated[str, typer.Argument(help="Publication date,
 @issues_app.command("coverage")
 def issues_coverage(
     dates: Annotated[Optional[list[str]], typer.Argument(help="Publication dates (2024-06-28); all imported issues when none.")] = None,
+    all_issues: Annotated[bool, typer.Option("--all", help="Every imported issue (the default when no date is given).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Per issue: shares, every cited URL's verdict, and the missed columns.")] = False,
 ) -> None:
     """What are we missing? For each URL an imported issue cites: which source watches its
@@ -114,6 +115,9 @@ def issues_coverage(
 
     config = settings()
     sources = watched_sources(config)
+    if all_issues and dates:
+        err.print("Give dates or --all, not both.")
+        raise typer.Exit(2)
     wanted = [day.date() for day in map(parse_date, dates or []) if day is not None]
     if dates and len(wanted) != len(dates):
         err.print("Give dates as YYYY-MM-DD, e.g. `crawl issues coverage 2024-06-28`.")
