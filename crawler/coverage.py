@@ -26,14 +26,6 @@ from crawler.watchlist import SourceBase
 KINDS = ("reference", "brief", "figure")  # where in an issue a URL is cited
 WECHAT_HOSTS = ("mp.weixin.qq.com", "weixin.qq.com")
 URL_IN_TEXT = re.compile(r"https?://[^\s<>()（）\"'，。、]+")
-# Self-publishing platforms whose article URLs do not name the author: Baijiahao `/s?id=…` (and its
-# mobile mirror), NetEase 163号 `/dy/article/<id>.html`, Eastmoney 财富号 `/news/<id>`. A source there
-# follows one author, yet its host + `article_url` rule matches every author's post, so it is
-# credited with a citation only when the item was stored (Sohu's `/a/<post>_<author>` names the
-# author, so a Sohu source can say whose posts it follows in `article_url` and needs no such rule).
-AUTHORLESS_POST = re.compile(
-    r"^https?://(?:baijiahao\.baidu\.com/s\?|mbd\.baidu\.com/newspage/|www\.163\.com/dy/article/|caifuhao\.eastmoney\.com/news/)"
-)
 
 
 @dataclass(frozen=True)
@@ -128,8 +120,9 @@ def _unique(found: list[Citation]) -> list[Citation]:
 # -- who watches it --------------------------------------------------------------------------
 def watching_source(url: str, sources: Iterable[SourceBase]) -> SourceBase | None:
     """The enabled source whose column ``url`` is in: the crawler's own host + ``article_url``
-    rule. A source without ``article_url`` accepts any page of its hosts, which says nothing
-    about columns, so it never counts. Editors cite what their browser showed: ``http://``
+    rule (the host of a list page, or the one ``article_url`` names). A source without
+    ``article_url`` accepts any page of its hosts, which says nothing about columns, so it
+    never counts. Editors cite what their browser showed: ``http://``
     where the list links ``https://`` (or the reverse), a share link's ``?from=timeline``.
     The same article either way, so the canonical URL is tried in both schemes too."""
     host = (urlsplit(url).hostname or "").lower()
@@ -137,11 +130,23 @@ def watching_source(url: str, sources: Iterable[SourceBase]) -> SourceBase | Non
     spellings = {url, canonical, _with_scheme(canonical, "http")}
     for source in sources:
         pattern = source.article_pattern
-        if not source.enabled or pattern is None or host not in source.hosts:
+        if not source.enabled or pattern is None or host not in source.hosts | _named_host(pattern):
             continue
         if any(is_article_url(spelling, pattern) for spelling in spellings):
             return source
     return None
+
+
+# `^https?://www\.sohu\.com/…`: the host an `article_url` is anchored to.
+ANCHORED_HOST = re.compile(r"^\^https\??://((?:[a-z0-9-]|\\\.)+)/")
+
+
+def _named_host(pattern: str) -> set[str]:
+    """The host ``pattern`` pins its articles to, if it does: a feed's articles live on another
+    host than the feed (RSSHub's Sohu route links www.sohu.com), and the crawler fetches them by
+    `article_url` alone."""
+    anchored = ANCHORED_HOST.match(pattern)
+    return {anchored.group(1).replace("\\.", ".")} if anchored else set()
 
 
 def _with_scheme(url: str, scheme: str) -> str:
@@ -219,7 +224,7 @@ def _verdict(
 ) -> CitationVerdict:
     source = watching_source(citation.url, sources)
     seen = first_seen.get(canonical_url(citation.url))
-    if seen is None and AUTHORLESS_POST.match(citation.url):
+    if seen is None and source is not None and not source.article_url_names_author:
         source = None  # one author's source would otherwise be credited with every author's post
     lead = (published - seen.date()).days if seen and published else None
     return CitationVerdict(citation, source.name if source else None, stored=seen is not None, lead_days=lead)

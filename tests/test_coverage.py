@@ -16,7 +16,7 @@ import yaml
 
 from conftest import ROOT
 from crawler import coverage
-from crawler.watchlist import load_sources
+from crawler.watchlist import WatchlistError, load_sources
 from storage import queries
 from storage.db import ensure_schema, transaction
 from storage.models import Item
@@ -81,6 +81,9 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2023/art_920db564162e4312916a01bed6540ad8.html", sources).name == "miit_wjfb"
     # An attachment of those columns is not an article.
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
+    # A feed's articles sit on another host than the feed: the host its `article_url` names counts.
+    assert coverage.watching_source("https://www.sohu.com/a/767207671_121207965", sources).name == "sohu_121207965"
+    assert coverage.watching_source("https://www.sohu.com/a/767207671_121135924", sources) is None  # another author
     # A disabled source watches nothing.
     assert coverage.watching_source("http://www.scio.gov.cn/xwfb/bwxwfb/gbwfbh/zky/202406/t20240603_850604.html", sources) is None
 
@@ -96,12 +99,14 @@ list:
   entry: "div.item"
   link: "a::attr(href)"
   article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'
+article_url_names_author: false
 """
 
 
 def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path: Path) -> None:
-    """A source following one Baijiahao author matches every author's posts by host + URL;
-    it is credited with a citation only when it stored the post."""
+    """A source following one Baijiahao author matches every author's posts by host + URL; its
+    watchlist says so (`article_url_names_author: false`), and it is credited with a citation
+    only when it stored the post."""
     (tmp_path / "bjh_one_author.yml").write_text(ONE_BAIJIAHAO_AUTHOR, encoding="utf-8")
     sources = load_sources(tmp_path)
     ours = "https://baijiahao.baidu.com/s?id=1801460916734772914&wfr=spider&for=pc"
@@ -111,6 +116,34 @@ def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path:
     report = coverage.judge(dt.date(2024, 6, 28), [coverage.Citation(ours, "reference"), coverage.Citation(someone_elses, "reference")], sources, seen)
     assert [(v.source, v.stored) for v in report.verdicts] == [("bjh_one_author", True), (None, False)]
     assert (report.watched, report.cited) == (1, 2)
+
+
+def test_a_source_whose_urls_name_the_author_is_credited_unstored(tmp_path: Path) -> None:
+    """Without `article_url_names_author: false` the URL rule alone decides, stored or not —
+    right where the URL names the author, as Sohu's `/a/<post>_<author>` does."""
+    one_author = ONE_BAIJIAHAO_AUTHOR.replace("article_url_names_author: false\n", "")
+    (tmp_path / "bjh_one_author.yml").write_text(one_author, encoding="utf-8")
+    cited = coverage.Citation("https://baijiahao.baidu.com/s?id=1767415158011884403", "reference")
+    report = coverage.judge(None, [cited], load_sources(tmp_path), {})
+    assert [(v.source, v.stored) for v in report.verdicts] == [("bjh_one_author", False)]
+
+
+def test_saying_urls_name_no_author_needs_an_article_url(tmp_path: Path) -> None:
+    without_pattern = ONE_BAIJIAHAO_AUTHOR.replace("  article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'\n", "")
+    (tmp_path / "bjh_one_author.yml").write_text(without_pattern, encoding="utf-8")
+    with pytest.raises(WatchlistError, match="article_url_names_author"):
+        load_sources(tmp_path)
+
+
+def test_a_wechat_post_counts_as_watched_only_once_a_mirror_source_stored_it() -> None:
+    """WeChat sources read a mirror's feed, yet their articles are on mp.weixin.qq.com, the host
+    their `article_url` names; a short /s/ link names no account, so only a stored post counts."""
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    post = coverage.Citation("https://mp.weixin.qq.com/s/OIKjezbRbAGyHB909Cqfdw", "reference")
+    assert coverage.judge(None, [post], sources, {}).wechat == {"cited": 1, "watched": 0}
+    seen = {coverage.canonical_url(post.url): dt.datetime(2024, 6, 21, tzinfo=dt.timezone.utc)}
+    report = coverage.judge(dt.date(2024, 6, 28), [post], sources, seen)
+    assert report.wechat == {"cited": 1, "watched": 1} and report.verdicts[0].lead_days == 7
 
 
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
@@ -124,8 +157,8 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     report = json.loads(result.stdout)
 
     shares = {issue["published"]: (issue["watched"], issue["cited"]) for issue in report["issues"]}
-    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (13, 17)}
-    assert report["total"] == {"cited": 41, "watched": 30, "share": 0.732}  # miit_ldhd added the 6.14 MIIT brief
+    assert shares == {"2023-06-21": (9, 14), "2023-08-04": (8, 10), "2024-06-28": (14, 17)}
+    assert report["total"] == {"cited": 41, "watched": 31, "share": 0.756}  # sohu_121207965: the cited 搜狐号 post
     latest = next(issue for issue in report["issues"] if issue["published"] == "2024-06-28")
     assert latest["wechat"] == {"cited": 4, "watched": 0}  # WeChat is counted apart
     assert sum(kind["cited"] for kind in latest["by_kind"].values()) == latest["cited"]
@@ -135,7 +168,7 @@ def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: s
     assert (top["host"], top["citations"]) == ("baijiahao.baidu.com", 4)  # Baijiahao: cited in every sample issue
 
     table = subprocess.run([*crawl, "issues", "coverage", "2024-06-28"], env=env, check=True, capture_output=True, text=True).stdout
-    assert "13/17 (76%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
+    assert "14/17 (82%)" in table and "crawl doctor --source most --url https://www.most.gov.cn/dfkj/nmg/zxdt/" not in table
 
 
 def test_coverage_without_issues_says_how_to_import(base_env: dict[str, str], tmp_path: Path) -> None:
