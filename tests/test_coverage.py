@@ -89,9 +89,13 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://www.miit.gov.cn/xwfb/gxdt/sjdt/art/2024/art_0b80a511849b433c87621b0bbbaa46d0.html", sources).name == "miit_gxdt"
     assert coverage.watching_source("http://www.moe.gov.cn/jyb_xwfb/gzdt_gzdt/s5987/202405/t20240531_1133390.html", sources).name == "moe"
     assert coverage.watching_source("https://www.stats.gov.cn/sj/sjjd/202302/t20230202_1896273.html", sources).name == "stats"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xwdt/xwfb/202608/t20260819_1407047.html", sources).name == "ndrc_news"
+    assert coverage.watching_source("https://www.mee.gov.cn/zcwj/zcjd/202410/t20241021_1089825.shtml", sources).name == "mee"
     # Another column of the same host is not watched: MOE's document library, NBS's statistical standards.
     assert coverage.watching_source("http://www.moe.gov.cn/srcsite/A06/s7053/202008/t20200826_480306.html", sources) is None
     assert coverage.watching_source("https://www.stats.gov.cn/wzgl/202302/t20230217_1912857.html", sources) is None
+    # MEE's /zcwj/ categories that no list reads (国务院文件 republished) are not credited to `mee`.
+    assert coverage.watching_source("https://www.mee.gov.cn/zcwj/gwywj/202403/t20240318_1068599.shtml", sources) is None
     # An attachment of those columns is not an article.
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
     # A disabled source watches nothing.
