@@ -79,6 +79,23 @@ def test_a_watched_column_is_the_crawlers_own_rule() -> None:
     assert coverage.watching_source("https://www.gov.cn/lianbo/bumen/202406/content_6958236.htm", sources).name == "govcn_news"
     assert coverage.watching_source("https://www.gov.cn/yaowen/liebiao/202409/content_6974294.htm", sources).name == "govcn_news"
     assert coverage.watching_source("https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/art/2023/art_920db564162e4312916a01bed6540ad8.html", sources).name == "miit_wjfb"
+    # Columns of national bodies added for issue 14 (second pass): the 解读, 规范性文件, news and data
+    # columns a weekly S&T-policy report cites, each watched by a source that lists it.
+    assert coverage.watching_source("https://www.most.gov.cn/xxgk/xinxifenlei/fdzdgknr/fgzc/zcjd/202206/t20220607_181018.html", sources).name == "most_xxgk"
+    ndrc_policy = [source for source in sources if source.name == "ndrc_policy"]  # `ndrc` also accepts the 规范性文件 its 通知 list quotes
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/ghxwj/202510/t20251014_1400943.html", ndrc_policy).name == "ndrc_policy"
+    assert coverage.watching_source("https://www.gov.cn/zhengce/202502/content_7002974.htm", sources).name == "govcn_jiedu"
+    assert coverage.watching_source("https://www.miit.gov.cn/jgsj/kjs/wjfb/art/2026/art_331b6f1d28ad410aa9df711acf42dbfe.html", sources).name == "miit_wjfb"
+    assert coverage.watching_source("https://www.miit.gov.cn/xwfb/gxdt/sjdt/art/2024/art_0b80a511849b433c87621b0bbbaa46d0.html", sources).name == "miit_gxdt"
+    assert coverage.watching_source("http://www.moe.gov.cn/jyb_xwfb/gzdt_gzdt/s5987/202405/t20240531_1133390.html", sources).name == "moe"
+    assert coverage.watching_source("https://www.stats.gov.cn/sj/sjjd/202302/t20230202_1896273.html", sources).name == "stats"
+    assert coverage.watching_source("https://www.ndrc.gov.cn/xwdt/xwfb/202608/t20260819_1407047.html", sources).name == "ndrc_news"
+    assert coverage.watching_source("https://www.mee.gov.cn/zcwj/zcjd/202410/t20241021_1089825.shtml", sources).name == "mee"
+    # Another column of the same host is not watched: MOE's document library, NBS's statistical standards.
+    assert coverage.watching_source("http://www.moe.gov.cn/srcsite/A06/s7053/202008/t20200826_480306.html", sources) is None
+    assert coverage.watching_source("https://www.stats.gov.cn/wzgl/202302/t20230217_1912857.html", sources) is None
+    # MEE's /zcwj/ categories that no list reads (国务院文件 republished) are not credited to `mee`.
+    assert coverage.watching_source("https://www.mee.gov.cn/zcwj/gwywj/202403/t20240318_1068599.shtml", sources) is None
     # An attachment of those columns is not an article.
     assert coverage.watching_source("https://www.ndrc.gov.cn/xxgk/zcfb/fzggwl/202312/P020231229700886191069.pdf", sources) is None
     # A feed's articles sit on another host than the feed: the host its `article_url` names counts.
