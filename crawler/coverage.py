@@ -34,6 +34,9 @@ URL_IN_TEXT = re.compile(r"https?://[^\s<>()（）\"'，。、]+")
 AUTHORLESS_POST = re.compile(
     r"^https?://(?:baijiahao\.baidu\.com/s\?|mbd\.baidu\.com/newspage/|www\.163\.com/dy/article/|caifuhao\.eastmoney\.com/news/)"
 )
+# CCTV's `news.cctv.com/YYYY/MM/DD/ARTI….shtml` names no column: a source of one column (科技) is,
+# for the same reason, credited with another column's story only when it stored it.
+COLUMNLESS_ARTICLE = re.compile(r"^https?://news\.cctv\.com/\d{4}/\d{2}/\d{2}/ARTI")
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,7 @@ def _verdict(
 ) -> CitationVerdict:
     source = watching_source(citation.url, sources)
     seen = first_seen.get(canonical_url(citation.url))
-    if seen is None and AUTHORLESS_POST.match(citation.url):
+    if seen is None and (AUTHORLESS_POST.match(citation.url) or COLUMNLESS_ARTICLE.match(citation.url)):
         source = None  # one author's source would otherwise be credited with every author's post
     lead = (published - seen.date()).days if seen and published else None
     return CitationVerdict(citation, source.name if source else None, stored=seen is not None, lead_days=lead)

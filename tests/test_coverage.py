@@ -113,6 +113,38 @@ def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path:
     assert (report.watched, report.cited) == (1, 2)
 
 
+def test_a_cctv_story_is_credited_to_the_tech_column_only_when_stored() -> None:
+    """news.cctv.com article URLs name no column: cctv_tech's rule matches every column's ARTI page,
+    so another column's story counts only once the source stored it (issue 14)."""
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    story = "https://news.cctv.com/2025/02/23/ARTISpTAxMypj7oEmVym2Mkf250223.shtml"
+    assert coverage.watching_source(story, sources).name == "cctv_tech"
+    unseen = coverage.judge(dt.date(2025, 3, 1), [coverage.Citation(story, "reference")], sources, {})
+    assert [(v.source, v.stored) for v in unseen.verdicts] == [(None, False)]
+    seen = {coverage.canonical_url(story): dt.datetime(2025, 2, 23, tzinfo=dt.timezone.utc)}
+    stored = coverage.judge(dt.date(2025, 3, 1), [coverage.Citation(story, "reference")], sources, seen)
+    assert [(v.source, v.stored, v.lead_days) for v in stored.verdicts] == [("cctv_tech", True, 6)]
+
+
+def test_new_province_and_media_columns_are_watched() -> None:
+    """Columns added for issue 14's 지역 section and central media, each by its own source."""
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    watched = {
+        "https://kw.beijing.gov.cn/xwdt/kcyx/xwdtcyfz/202604/t20260403_4573808.html": "beijing_kw",
+        "http://kjt.ah.gov.cn/kjzx/tzgg/123043051.html": "anhui_kjt",
+        "https://www.chinanews.com.cn/cj/2024/08-23/10273369.shtml": "chinanews_finance",
+        "http://scitech.people.com.cn/n1/2025/0515/c1007-40481086.html": "people_scitech",
+    }
+    assert {url: getattr(coverage.watching_source(url, sources), "name", None) for url in watched} == watched
+    # Other columns of those hosts are not claimed: Beijing's 部门动态, chinanews' 国内, a CCTV video page.
+    for url in (
+        "https://kw.beijing.gov.cn/xwdt/bmdt/202406/t20240618_3816335.html",
+        "https://www.chinanews.com.cn/gn/2022/05-15/9755134.shtml",
+        "https://tv.cctv.com/2024/05/29/VIDEINTgTSVGLrBGkyRGx9RJ240529.shtml",
+    ):
+        assert coverage.watching_source(url, sources) is None, url
+
+
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:
     env = base_env | {"RADAR_DATABASE_URL": database_url}
     crawl = [sys.executable, "-m", "radar"]
