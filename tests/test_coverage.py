@@ -134,6 +134,8 @@ def test_new_province_and_media_columns_are_watched() -> None:
         "http://kjt.ah.gov.cn/kjzx/tzgg/123043051.html": "anhui_kjt",
         "https://www.chinanews.com.cn/cj/2024/08-23/10273369.shtml": "chinanews_finance",
         "http://scitech.people.com.cn/n1/2025/0515/c1007-40481086.html": "people_scitech",
+        "https://kjt.sc.gov.cn/kjt/gstz/2026/9/14/e4b7c4b11d8a4725a4b83ad6543462ce.shtml": "sichuan_kjt",
+        "http://gdstc.gd.gov.cn/zwgk_n/tzgg/content/post_4927741.html": "guangdong_kjt",
     }
     assert {url: getattr(coverage.watching_source(url, sources), "name", None) for url in watched} == watched
     # Other columns of those hosts are not claimed: Beijing's 部门动态, chinanews' 国内, a CCTV video page.
