@@ -224,8 +224,8 @@ def _verdict(
 ) -> CitationVerdict:
     source = watching_source(citation.url, sources)
     seen = first_seen.get(canonical_url(citation.url))
-    if seen is None and source is not None and not source.article_url_names_author:
-        source = None  # one author's source would otherwise be credited with every author's post
+    if seen is None and source is not None and not source.article_url_names_column:
+        source = None  # one author's or column's source would otherwise be credited with every one's
     lead = (published - seen.date()).days if seen and published else None
     return CitationVerdict(citation, source.name if source else None, stored=seen is not None, lead_days=lead)
 

@@ -149,7 +149,7 @@ def feed_source(account: WechatAccount, mirror: str, checked: datetime.date, pat
         "schedule": SCHEDULE,
         "lists": [{"url": url, "label": f"{account.name} (WeChat mirror)"}],
         "feed": {"article_url": ARTICLE_URL, "content": "article"},
-        "article_url_names_author": False,  # /s/<id> names no account: coverage needs the stored post
+        "article_url_names_column": False,  # /s/<id> names no account: coverage needs the stored post
         "politeness": {"robots_txt": "obey", "delay": 5.0, "concurrency": 1},
         "provenance": {
             "checked": checked,

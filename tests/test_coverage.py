@@ -116,13 +116,13 @@ list:
   entry: "div.item"
   link: "a::attr(href)"
   article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'
-article_url_names_author: false
+article_url_names_column: false
 """
 
 
 def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path: Path) -> None:
     """A source following one Baijiahao author matches every author's posts by host + URL; its
-    watchlist says so (`article_url_names_author: false`), and it is credited with a citation
+    watchlist says so (`article_url_names_column: false`), and it is credited with a citation
     only when it stored the post."""
     (tmp_path / "bjh_one_author.yml").write_text(ONE_BAIJIAHAO_AUTHOR, encoding="utf-8")
     sources = load_sources(tmp_path)
@@ -136,9 +136,9 @@ def test_a_post_whose_url_names_no_author_is_credited_only_when_stored(tmp_path:
 
 
 def test_a_source_whose_urls_name_the_author_is_credited_unstored(tmp_path: Path) -> None:
-    """Without `article_url_names_author: false` the URL rule alone decides, stored or not —
+    """Without `article_url_names_column: false` the URL rule alone decides, stored or not —
     right where the URL names the author, as Sohu's `/a/<post>_<author>` does."""
-    one_author = ONE_BAIJIAHAO_AUTHOR.replace("article_url_names_author: false\n", "")
+    one_author = ONE_BAIJIAHAO_AUTHOR.replace("article_url_names_column: false\n", "")
     (tmp_path / "bjh_one_author.yml").write_text(one_author, encoding="utf-8")
     cited = coverage.Citation("https://baijiahao.baidu.com/s?id=1767415158011884403", "reference")
     report = coverage.judge(None, [cited], load_sources(tmp_path), {})
@@ -148,7 +148,7 @@ def test_a_source_whose_urls_name_the_author_is_credited_unstored(tmp_path: Path
 def test_saying_urls_name_no_author_needs_an_article_url(tmp_path: Path) -> None:
     without_pattern = ONE_BAIJIAHAO_AUTHOR.replace("  article_url: '^https://baijiahao\\.baidu\\.com/s\\?id=\\d+'\n", "")
     (tmp_path / "bjh_one_author.yml").write_text(without_pattern, encoding="utf-8")
-    with pytest.raises(WatchlistError, match="article_url_names_author"):
+    with pytest.raises(WatchlistError, match="article_url_names_column"):
         load_sources(tmp_path)
 
 
@@ -161,6 +161,40 @@ def test_a_wechat_post_counts_as_watched_only_once_a_mirror_source_stored_it() -
     seen = {coverage.canonical_url(post.url): dt.datetime(2024, 6, 21, tzinfo=dt.timezone.utc)}
     report = coverage.judge(dt.date(2024, 6, 28), [post], sources, seen)
     assert report.wechat == {"cited": 1, "watched": 1} and report.verdicts[0].lead_days == 7
+
+
+def test_a_cctv_story_is_credited_to_the_tech_column_only_when_stored() -> None:
+    """news.cctv.com article URLs name no column: cctv_tech's rule matches every column's ARTI page,
+    so another column's story counts only once the source stored it (issue 14)."""
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    story = "https://news.cctv.com/2025/02/23/ARTISpTAxMypj7oEmVym2Mkf250223.shtml"
+    assert coverage.watching_source(story, sources).name == "cctv_tech"
+    unseen = coverage.judge(dt.date(2025, 3, 1), [coverage.Citation(story, "reference")], sources, {})
+    assert [(v.source, v.stored) for v in unseen.verdicts] == [(None, False)]
+    seen = {coverage.canonical_url(story): dt.datetime(2025, 2, 23, tzinfo=dt.timezone.utc)}
+    stored = coverage.judge(dt.date(2025, 3, 1), [coverage.Citation(story, "reference")], sources, seen)
+    assert [(v.source, v.stored, v.lead_days) for v in stored.verdicts] == [("cctv_tech", True, 6)]
+
+
+def test_new_province_and_media_columns_are_watched() -> None:
+    """Columns added for issue 14's 지역 section and central media, each by its own source."""
+    sources = load_sources(ROOT / "watchlists" / "sources")
+    watched = {
+        "https://kw.beijing.gov.cn/xwdt/kcyx/xwdtcyfz/202604/t20260403_4573808.html": "beijing_kw",
+        "http://kjt.ah.gov.cn/kjzx/tzgg/123043051.html": "anhui_kjt",
+        "https://www.chinanews.com.cn/cj/2024/08-23/10273369.shtml": "chinanews_finance",
+        "http://scitech.people.com.cn/n1/2025/0515/c1007-40481086.html": "people_scitech",
+        "https://kjt.sc.gov.cn/kjt/gstz/2026/9/14/e4b7c4b11d8a4725a4b83ad6543462ce.shtml": "sichuan_kjt",
+        "http://gdstc.gd.gov.cn/zwgk_n/tzgg/content/post_4927741.html": "guangdong_kjt",
+    }
+    assert {url: getattr(coverage.watching_source(url, sources), "name", None) for url in watched} == watched
+    # Other columns of those hosts are not claimed: Beijing's 部门动态, chinanews' 国内, a CCTV video page.
+    for url in (
+        "https://kw.beijing.gov.cn/xwdt/bmdt/202406/t20240618_3816335.html",
+        "https://www.chinanews.com.cn/gn/2022/05-15/9755134.shtml",
+        "https://tv.cctv.com/2024/05/29/VIDEINTgTSVGLrBGkyRGx9RJ240529.shtml",
+    ):
+        assert coverage.watching_source(url, sources) is None, url
 
 
 def test_coverage_of_the_sample_issues(base_env: dict[str, str], database_url: str, tmp_path: Path) -> None:

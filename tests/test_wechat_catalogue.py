@@ -113,11 +113,11 @@ def test_a_catalogued_account_is_crawled_end_to_end_through_the_mirror(radar: Ra
 
 def test_a_catalogued_account_counts_for_coverage_only_with_its_stored_posts() -> None:
     """Through the mirror an account's source matches every account's /s/ links (they name none),
-    so coverage credits it with a cited post only once stored (`article_url_names_author`)."""
+    so coverage credits it with a cited post only once stored (`article_url_names_column`)."""
     from crawler import coverage
 
     sources = load_sources(SOURCES, MIRROR)
     anshun = next(s for s in sources if s.name == "wechat_anshun_jkq")
-    assert anshun.article_url_names_author is False
+    assert anshun.article_url_names_column is False
     cited = coverage.Citation("https://mp.weixin.qq.com/s/m17vg5sNbuzB1F8g_bZu0A", "reference")
     assert coverage.judge(None, [cited], [anshun], {}).wechat == {"cited": 1, "watched": 0}

@@ -210,16 +210,17 @@ class SourceBase(Strict):
     politeness: Politeness = Politeness()
     expect: Expectations = Expectations()
     provenance: Provenance | None = None
-    # False on self-publishing platforms (Baijiahao `/s?id=…`, 163号 `/dy/article/<id>.html`,
-    # 财富号 `/news/<id>`): a source there follows one author, yet its `article_url` matches every
-    # author's posts, so coverage credits it with a cited post only once the post was stored.
-    article_url_names_author: bool = True
+    # False where an article's URL does not say which column or author it belongs to: self-publishing
+    # platforms (Baijiahao `/s?id=…`, 163号 `/dy/article/<id>.html`, 财富号 `/news/<id>`) and sites
+    # such as CCTV (`/YYYY/MM/DD/ARTI…`). A source there follows one author or column, yet its
+    # `article_url` matches every one's, so coverage credits it with a citation only once stored.
+    article_url_names_column: bool = True
     file: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
-    def _author_rule_needs_article_url(self) -> SourceBase:
-        if not self.article_url_names_author and self.article_pattern is None:
-            raise ValueError("`article_url_names_author: false` says what `article_url` cannot tell; give an `article_url`")
+    def _column_rule_needs_article_url(self) -> SourceBase:
+        if not self.article_url_names_column and self.article_pattern is None:
+            raise ValueError("`article_url_names_column: false` says what `article_url` cannot tell; give an `article_url`")
         return self
 
     @field_validator("lists", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 from urllib.parse import urljoin
 
@@ -47,10 +48,16 @@ class JsonListSource(SourceBase):
         return explain_title_and_date(self.list, kept)
 
 
+# A JSONP answer: the JSON wrapped in a callback call, `tech({...});` (CCTV's column data).
+JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((.*)\)\s*;?\s*$", re.DOTALL)
+
+
 def json_entries(text: str, base_url: str, spec: JsonListRules) -> list[Entry]:
-    """Entries of a JSON list; a response that is not JSON has none."""
+    """Entries of a JSON (or JSONP) list; a response that is neither has none."""
+    text = text.lstrip("\ufeff")
+    wrapped = JSONP.match(text)
     try:
-        data = json.loads(text.lstrip("\ufeff"))
+        data = json.loads(wrapped.group(1) if wrapped else text)
     except ValueError:
         return []
     found = []
