@@ -102,7 +102,8 @@ class TagResult:
         reach the score through it too."""
         if self.learned is None:
             return "rules alone"
-        return f"rules with the learned model, {self.decided_by} decided"
+        who = {"both": "they agree", "model": "the model decided"}.get(self.decided_by, "the rules decided")
+        return f"rules with the learned model, {who}"
 
     def explain(self) -> str:
         """Every rule that fired, as text an editor can read."""
