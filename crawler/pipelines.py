@@ -60,6 +60,7 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
+        self._habits = None  # (learned model, pick signal): see _editors_habits
 
     # The tagger and the judge are loaded with the first new article, not with the pipeline:
     # most runs of the daemon find nothing new and need neither (nor numpy, which the judge's
@@ -132,18 +133,26 @@ class StorePipeline:
         """Tag with the report's sections and categories (watchlists/topics.yml); a story many
         outlets carry scores higher, so the tagger is told how many items share its cluster."""
         if self.tagger is not None:
-            from desk.tagging import learned, picks  # see tagger above: loaded with the first new article
-
+            model, signal = self._editors_habits(session)
             article = item.article
             cluster_size = queries.cluster_size(session, row.cluster_id)
             result = self.tagger.tag(
                 article.title or "", article.body, source=item.source, url=item.url,
-                published_at=article.published_at, cluster_size=cluster_size,
-                model=learned.current_model(session, self.tagger.taxonomy.resolve),
-                picks=picks.current(session, self.tagger.taxonomy.resolve),
+                published_at=article.published_at, cluster_size=cluster_size, model=model, picks=signal,
             )
             item.topics, item.score = result.to_dict(), result.score
         row.topics, row.score = item.topics, item.score
+
+    def _editors_habits(self, session: Session):  # type: ignore[no-untyped-def]
+        """The learned model and the editors' pick signal, read with the run's first new
+        article and kept for the run: each costs a round trip or two to the database, per item
+        that would double a run's queries, and a triage made during a run counts from the next."""
+        if self._habits is None:
+            from desk.tagging import learned, picks  # see tagger above: loaded with the first new article
+
+            resolve = self.tagger.taxonomy.resolve
+            self._habits = (learned.current_model(session, resolve), picks.current(session, resolve))
+        return self._habits
 
     def _stored(self, item: ArticleItem) -> bool:
         with transaction(self.database_url) as session:

@@ -64,7 +64,31 @@ def test_an_editors_picks_of_one_source_raise_its_new_item_above_an_equal_one(da
     assert picked.score_parts["authority"] == other.score_parts["authority"]
     assert picked.score > other.score
     assert picked.score_parts["picks"] > other.score_parts["picks"]
-    assert "editors' past picks" in picked.explain()
+    assert picked.score_parts["picks_source"] > other.score_parts["picks_source"]  # the source is what tells them apart
+    assert picked.score_parts["picks_category"] == other.score_parts["picks_category"] > 0
+    explained = picked.explain()
+    assert "editors' past picks" in explained and "of its source" in explained and "of its category" in explained
+
+
+def test_the_explanation_names_every_part_the_editors_reach_the_score_by(database_url: str, tagger: Tagger) -> None:
+    """Source and category through the pick signal, and the learned model (fitted on what the
+    editors filed) through the confidence."""
+    from desk.tagging import learned
+
+    ensure_schema(database_url)
+    resolve = tagger.taxonomy.resolve
+    with transaction(database_url) as session:
+        issues.store(session, issues.parse_report((REPORTS / "2023-06-21.txt").read_text(encoding="utf-8"), "2023-06-21.txt"))
+    with transaction(database_url) as session:
+        model, signal = learned.current_model(session, resolve), picks.current(session, resolve)
+    url = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/202406/t1.html"
+    result = tagger.tag(TITLE, BODY, source="ndrc", url=url, published_at=PUBLISHED, model=model, picks=signal)
+    parts = result.score_parts
+    assert parts["picks"] == pytest.approx((parts["picks_source"] + parts["picks_category"]) / 2, abs=0.001) and parts["picks_source"] > 0
+    explained = result.explain()
+    assert "rules with the learned model, " in explained
+    assert f"of its source {parts['picks_source']:.2f}, of its category {parts['picks_category']:.2f}" in explained
+    assert "rules alone" in tagger.tag(TITLE, BODY, url=url, published_at=PUBLISHED).explain()
 
 
 def test_with_no_picks_the_score_is_what_it_was(database_url: str, tagger: Tagger) -> None:

@@ -57,7 +57,7 @@ def test_the_model_round_trips_through_the_database(database_url: str, tagger: T
     stored = import_issues(database_url, tagger, "2023-06-21", "2023-08-04", "2024-06-28")
     with transaction(database_url) as session:
         fitted = TaggingModel.fit(learned.gather_examples(session, tagger.taxonomy.resolve))
-    learned._cache.clear()  # as a new process would
+    learned._models.clear()  # as a new process would
     with transaction(database_url) as session:
         loaded = learned.current_model(session)
     assert loaded is not None and len(loaded) == stored.examples == len(fitted)

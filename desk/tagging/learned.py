@@ -13,7 +13,6 @@ taxonomy to resolve the report's category names with, so it does not fit.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -22,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from desk.tagging.cache import PerDatabase
 from desk.tagging.model import FORMAT_VERSION, Example, TaggingModel
 from desk.tagging.taxonomy import Taxonomy, load_taxonomy
 from storage.models import Item, ReportIssue, ReportReference, ReportStory, Triage
@@ -36,8 +36,7 @@ KEPT_FITS = 5  # older rows are deleted when a new fit is stored
 
 Resolve = Callable[[str], "str | None"]  # a CONTENTS label or id → a category id of topics.yml
 
-_cache: dict[tuple[str, int], TaggingModel | None] = {}  # None: that row could not be read
-_cache_lock = threading.Lock()
+_models: PerDatabase[TaggingModel | None] = PerDatabase()  # fingerprint: the row's id; None: that row could not be read
 
 
 def gather_examples(session: Session, resolve: Resolve) -> list[Example]:
@@ -115,7 +114,7 @@ def retrain(session: Session, resolve: Resolve) -> StoredModel:
     session.flush()
     old = select(StoredModel.id).order_by(StoredModel.id.desc()).offset(KEPT_FITS)
     session.execute(delete(StoredModel).where(StoredModel.id.in_(old.scalar_subquery())), execution_options={"synchronize_session": False})
-    _remember(session, row.id, model)
+    _models.put(session, row.id, model)
     return row
 
 
@@ -139,22 +138,22 @@ def current_model(session: Session, resolve: Resolve | None = None) -> TaggingMo
     newest = session.execute(select(StoredModel.id, StoredModel.trained_at).order_by(StoredModel.id.desc()).limit(1)).first()
     if resolve is not None and _stale(session, newest.trained_at if newest else None):
         row = retrain(session, resolve)
-        return _cache[(_database(session), row.id)]
+        return _models.get(session, row.id, lambda: _model_of_row(session, row.id))
     if newest is None:
         return None
-    key = (_database(session), newest.id)
-    if key in _cache:
-        return _cache[key]
-    row = session.get(StoredModel, newest.id)
+    return _models.get(session, newest.id, lambda: _model_of_row(session, newest.id))
+
+
+def _model_of_row(session: Session, row_id: int) -> TaggingModel | None:
+    """The model stored in row ``row_id`` (None when it cannot be read)."""
+    row = session.get(StoredModel, row_id)
     if row is None:  # deleted since: a newer one is there
         return current_model(session)
     try:
-        model: TaggingModel | None = TaggingModel.from_payload(row.payload)
+        return TaggingModel.from_payload(row.payload)
     except ValueError as error:  # tag with the rules alone rather than fail every item
-        log.warning("tagging model %s unusable, tagging by rules alone until the next fit (crawl retag): %s", newest.id, error)
-        model = None
-    _remember(session, newest.id, model)
-    return model
+        log.warning("tagging model %s unusable, tagging by rules alone until the next fit (crawl retag): %s", row_id, error)
+        return None
 
 
 def _stale(session: Session, trained_at: datetime | None) -> bool:
@@ -164,15 +163,3 @@ def _stale(session: Session, trained_at: datetime | None) -> bool:
     if trained_at is None:
         return last_triage is not None or session.scalar(select(ReportStory.id).limit(1)) is not None
     return last_triage is not None and last_triage > trained_at
-
-
-def _remember(session: Session, row_id: int, model: TaggingModel | None) -> None:
-    with _cache_lock:
-        database = _database(session)
-        for key in [k for k in _cache if k[0] == database]:
-            del _cache[key]  # one model per database: the newest
-        _cache[(database, row_id)] = model
-
-
-def _database(session: Session) -> str:
-    return session.get_bind().url.render_as_string(hide_password=True)

@@ -14,7 +14,7 @@ host's rate and its category's rate (0 for a host or category never chosen).
 Hosts rather than source names, because an issue cites URLs: ``www.`` is dropped, so
 ``ndrc.gov.cn`` and ``www.ndrc.gov.cn`` are one host. The rates come from three queries (a
 row per triaged item, a row per cited reference: both bounded by what editors did) and are
-kept per process and database like the learned model (desk/tagging/learned.py); a new
+kept per process and database (desk/tagging/cache.py), as the learned model is; a new
 triage row or a (re-)imported issue makes them stale. A database where nobody has chosen
 anything gives no signal at all (:meth:`PickSignal.value` is None), so the relevance score
 of a fresh install is exactly what it was without it.
@@ -22,21 +22,20 @@ of a fresh install is exactly what it was without it.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.urls import host_of
+from desk.tagging.cache import PerDatabase
 from desk.tagging.learned import PICK_WEIGHT, Resolve
 from storage.models import Item, ReportReference, ReportStory, Triage
 
 PRIOR = 5.0  # pseudo-items nobody chose, per host and per category
 CITATION_WEIGHT = 1.0  # one story of an imported issue
 
-_cache: dict[str, tuple[tuple, "PickSignal"]] = {}  # database → (fingerprint, signal)
-_cache_lock = threading.Lock()
+_signals: PerDatabase[PickSignal] = PerDatabase()  # fingerprint: the newest triage and issue rows
 
 
 @dataclass
@@ -62,11 +61,18 @@ class PickSignal:
     def value(self, url: str | None, category: str | None) -> float | None:
         """The signal of an item from ``url`` tagged ``category``, in [0, 1); None when the
         database holds no choice at all."""
+        parts = self.parts(url, category)
+        return None if parts is None else parts["picks"]
+
+    def parts(self, url: str | None, category: str | None) -> dict[str, float] | None:
+        """The signal (``picks``: the mean of the two rates) and how often the editors chose
+        stories of the item's host (``picks_source``) and of its category (``picks_category``),
+        each 0 when never chosen; None when the database holds no choice at all."""
         if self.empty:
             return None
         host = self.hosts.get(host_name(url), _Count()).rate()
         cat = self.categories.get(category or "", _Count()).rate()
-        return round((host + cat) / 2, 3)
+        return {"picks": round((host + cat) / 2, 3), "picks_source": round(host, 3), "picks_category": round(cat, 3)}
 
     def add(self, host: str, category: str | None, chosen: bool, weight: float) -> None:
         """Count one choice (``chosen``) or one pass of a story of ``host`` (see :func:`host_name`)
@@ -110,16 +116,9 @@ def gather(session: Session, resolve: Resolve) -> PickSignal:
 def current(session: Session, resolve: Resolve) -> PickSignal:
     """The signal of this database, counted once per process until a triage or an issue
     import changes what it counts."""
-    database = session.get_bind().url.render_as_string(hide_password=True)
     fingerprint = tuple(session.execute(select(
         select(func.max(Triage.id)).scalar_subquery(),
         select(func.max(ReportStory.id)).scalar_subquery(),
         select(func.count(ReportStory.id)).scalar_subquery(),
     )).one())
-    cached = _cache.get(database)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    signal = gather(session, resolve)
-    with _cache_lock:
-        _cache[database] = (fingerprint, signal)
-    return signal
+    return _signals.get(session, fingerprint, lambda: gather(session, resolve))

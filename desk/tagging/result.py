@@ -97,6 +97,14 @@ class TagResult:
             **({"model": [[c, p] for c, p in self.learned.model]} if self.learned else {}),
         }
 
+    def _confidence_source(self) -> str:
+        """Whose confidence the score weighs: with a learned model, the editors' past choices
+        reach the score through it too."""
+        if self.learned is None:
+            return "rules alone"
+        who = {"both": "they agree", "model": "the model decided"}.get(self.decided_by, "the rules decided")
+        return f"rules with the learned model, {who}"
+
     def explain(self) -> str:
         """Every rule that fired, as text an editor can read."""
         label = (lambda c: f"{self.taxonomy.label(c)} [{c}]") if self.taxonomy else (lambda c: c)
@@ -129,9 +137,10 @@ class TagResult:
         lines.append("watch terms: " + (", ".join(self.watch_hits) if self.watch_hits else "none"))
         parts = self.score_parts
         lines.append(
-            f"score {self.score:.3f} = mean of confidence {parts.get('confidence', 0):.2f}, authority {parts.get('authority', 0):.2f}, "
-            f"freshness {parts.get('freshness', 0):.2f}, cluster {parts.get('cluster', 0):.2f}"
-            + (f", editors' past picks {parts['picks']:.2f}" if "picks" in parts else "") + " (weights in topics.yml)"
+            f"score {self.score:.3f} = mean of confidence {parts.get('confidence', 0):.2f} ({self._confidence_source()}), "
+            f"authority {parts.get('authority', 0):.2f}, freshness {parts.get('freshness', 0):.2f}, cluster {parts.get('cluster', 0):.2f}"
+            + (f", editors' past picks {parts['picks']:.2f} (of its source {parts.get('picks_source', 0):.2f}, "
+               f"of its category {parts.get('picks_category', 0):.2f})" if "picks" in parts else "") + " (weights in topics.yml)"
             + (f" + watch bonus {parts['watch_bonus']:.2f}" if parts.get("watch_bonus") else "")
         )
         return "\n".join(lines)

@@ -129,8 +129,8 @@ class Tagger:
         matched, cue_terms = self._shown_terms(tally)
         watch_hits = self._watch_hits(title_n, body_n)
         authority = self.taxonomy.authority.score(url, source)
-        pick = picks.value(url, category) if picks is not None else None
-        score, parts = self._relevance(confidence, authority, published_at, cluster_size, bool(watch_hits), pick)
+        pick_parts = picks.parts(url, category) if picks is not None else None
+        score, parts = self._relevance(confidence, authority, published_at, cluster_size, bool(watch_hits), pick_parts)
         return TagResult(
             section=section,
             category=category,
@@ -331,10 +331,12 @@ class Tagger:
         return info
 
     def _relevance(
-        self, confidence: float, authority: float, published_at: datetime | None, cluster_size: int, watched: bool, pick: float | None = None,
+        self, confidence: float, authority: float, published_at: datetime | None, cluster_size: int, watched: bool,
+        pick_parts: dict[str, float] | None = None,
     ) -> tuple[float, dict[str, float]]:
         """The weighted mean of the parts (topics.yml `relevance`), plus the watch bonus. The
-        editors' past choices (``pick``) are a part only where someone has chosen anything."""
+        editors' past choices (``pick_parts``, :meth:`PickSignal.parts`: of the item's source
+        and of its category, weighed as one part) are a part only where someone chose anything."""
         rel = self.spec.relevance
         if published_at is None:
             freshness = rel.freshness.unknown
@@ -347,9 +349,9 @@ class Tagger:
         total = w.confidence + w.authority + w.freshness + w.cluster
         weighted = w.confidence * confidence + w.authority * authority + w.freshness * freshness + w.cluster * cluster
         parts = {"confidence": confidence, "authority": authority, "freshness": round(freshness, 3), "cluster": round(cluster, 3)}
-        if pick is not None:
-            total, weighted = total + w.picks, weighted + w.picks * pick
-            parts["picks"] = pick
+        if pick_parts is not None:
+            total, weighted = total + w.picks, weighted + w.picks * pick_parts["picks"]
+            parts.update(pick_parts)
         score = weighted / total
         if watched and rel.watch_bonus:
             parts["watch_bonus"] = rel.watch_bonus
