@@ -260,7 +260,7 @@ def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any
     examples: list[Example] = []
     for story in stories:
         cited = [(t, bodies.get(_canonical(u), {}).get("body", "")) for t, u in story["refs"]]
-        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}")
+        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}", group=story["fold"])
     return examples
 
 
