@@ -264,12 +264,15 @@ def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any
     return examples
 
 
-def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per fold: fit the model on every other fold, then tag each distinct reference title of
-    this fold (title, URL, source name) by rules alone, model alone, and both."""
+def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, float]]:
+    """Per fold: fit the model on every other fold (it calibrates itself on those alone), then
+    tag each distinct reference title of this fold (title, URL, source name) by rules alone,
+    model alone, and both. Also: each fold's calibration, the share of the text over the priors."""
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    shares: dict[str, float] = {}
     for fold in sorted({s["fold"] for s in labelled}):
         model = TaggingModel.fit(fold_examples([s for s in labelled if s["fold"] != fold], bodies))
+        shares[fold] = model.sharpness
         for story in (s for s in labelled if s["fold"] == fold):
             for title, url in dict(story["refs"]).items():
                 source = hosts.get(urlsplit(url).hostname or "")
@@ -289,7 +292,7 @@ def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[st
                         "top2": story["category"] in list(dict.fromkeys([chosen[method], *rankings[method]]))[:2],
                         "decided_by": combined.decided_by, "model_p": predicted[0][1] if predicted else 0.0,
                     })
-    return rows
+    return rows, shares
 
 
 def loo_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -396,8 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     for mode, res in results.items():
         report["accuracy"][mode] = {"per_title": summary(res["titles"]), "per_story": summary(res["stories"])}
     labelled = labelled_stories(taxonomy, stories, args.kostec)
-    loo = leave_one_out(tagger, labelled, hosts, bodies)
+    loo, shares = leave_one_out(tagger, labelled, hosts, bodies)
     report["leave_one_out"] = {m: loo_summary(loo[m]) for m in METHODS}
+    report["leave_one_out"]["text_share"] = shares
     report["leave_one_out"]["folds"] = len({s["fold"] for s in labelled})
     report["leave_one_out"]["decided_by"] = dict(Counter(r["decided_by"] for r in loo["combined"]))
     full_model = TaggingModel.fit(fold_examples(labelled, bodies))
@@ -464,6 +468,8 @@ def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[s
         print(f"  {method:<9} top-1 {f['top1']:.0%} ({f['top1_count']}/{f['items']})   top-2 {f['top2']:.0%} ({f['top2_count']}/{f['items']})")
     print(f"  calibration: the model's mean probability for its first choice is {figures['model']['model_mean_p']:.0%}, "
           f"its top-1 accuracy {figures['model']['top1']:.0%} (equal when calibrated; above it, overconfident)")
+    print("  the model's calibration (its log-probabilities tempered by), measured by each fold's model on its own training issues: "
+          + ", ".join(f"{fold} ×{share:.2f}" for fold, share in figures["text_share"].items()))
     print("  combined decided by: " + ", ".join(f"{k} {v}" for k, v in sorted(figures["decided_by"].items())))
     for method in ("model", "combined"):
         print(f"\nconfusion, leave one out, {method} (rows: editors' category, columns: {method}):")

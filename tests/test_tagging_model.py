@@ -217,19 +217,21 @@ def test_the_model_trusts_its_text_as_far_as_held_out_issues_bear_it_out() -> No
         ("i2", "region", "深圳发布机器人行动方案"), ("i2", "statistics", "科技部发布统计年度报告"),
         ("i3", "region", "深圳印发低空经济行动方案"), ("i3", "statistics", "国家统计局发布年度报告"),
     ))
-    assert consistent.shrink > 0.5 and consistent.predict("深圳出台新能源行动方案")[0][0] == "region"
-    # The same words filed under a different category in every issue: the text says nothing
-    # the base rates do not, and the model falls back on them.
-    contradicting = TaggingModel.fit(_issues(
+    assert consistent.sharpness == 1.0 and consistent.predict("深圳出台新能源行动方案")[0][0] == "region"
+    # The same words filed under a different category in every issue: what the text says did
+    # not hold on the issues held out, so the model hardly trusts it (its ranking unchanged).
+    contradicting = _issues(
         ("i1", "region", "深圳出台行动方案"), ("i1", "statistics", "基金委年度报告"), ("i1", "statistics", "统计公报"),
         ("i2", "statistics", "深圳出台行动方案"), ("i2", "region", "基金委年度报告"), ("i2", "statistics", "统计公报"),
         ("i3", "statistics", "深圳出台行动方案"), ("i3", "statistics", "基金委年度报告"), ("i3", "region", "统计公报"),
-    ))
-    assert contradicting.shrink == 0.0
-    assert dict(contradicting.predict("深圳出台行动方案")) == dict(contradicting.predict(""))  # the priors
+    )
+    tempered, as_fitted = TaggingModel.fit(contradicting), TaggingModel.fit(contradicting, calibrate=False)
+    assert tempered.sharpness < 0.5
+    assert [c for c, _ in tempered.predict("深圳出台行动方案")] == [c for c, _ in as_fitted.predict("深圳出台行动方案")]
+    assert tempered.predict("深圳出台行动方案")[0][1] < as_fitted.predict("深圳出台行动方案")[0][1]
 
 
 def test_a_model_without_two_issues_to_measure_it_on_is_used_as_fitted() -> None:
     model = TaggingModel.fit([Example("region", zh="深圳出台行动方案", group="i1"), Example("statistics", zh="年度报告", group="i1")])
-    assert model.shrink == 1.0
+    assert model.sharpness == 1.0
     assert TaggingModel.from_payload(model.to_payload()).examples == model.examples  # the issue travels with the example

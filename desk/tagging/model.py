@@ -15,12 +15,12 @@ smoothing, log-evidence divided by ``TEMPERATURE`` (overlapping n-grams are not 
 witnesses; without it the model called nearly everything 99 %), priors counted per decision,
 and the Korean and Chinese n-grams as two multinomials (one language never dilutes the other).
 
-Its probabilities are then calibrated by what it measures of itself (:func:`_shrink`): fitted
-without each imported issue in turn, what probability it gave the editors' category of that
-issue's cited titles. Its probabilities are pulled toward its priors (the categories' base
-rates across the imported issues) as far as that held-out likelihood asks: a text model no
-better than the base rates on issues it had not seen leaves the base rates alone. Few issues
-give a humble model, more issues a bolder one, with no constant to retune.
+Its probabilities are then calibrated by what it measures of itself (:func:`_sharpness`):
+fitted without each imported issue in turn, what probability it gave the editors' category of
+that issue's cited titles. Its log-probabilities are multiplied by the factor in (0, 1] that
+gives those held-out categories the highest likelihood (temperature scaling: it tempers how
+sure the model is and never reorders its ranking). Few issues give a humble model, more
+issues a bolder one, with no constant to retune.
 
 It is small (hundreds of examples, a few thousand n-grams), fits in milliseconds, predicts in
 tens of microseconds, and explains itself: the n-grams that pulled an item toward its
@@ -54,7 +54,7 @@ KOREAN_WEIGHT = 0.5  # Korean words only ever meet Korean text; they must not sw
 TEMPERATURE = 3.0  # every character is counted thrice (as 1-, 2- and 3-gram): its evidence is divided back to once
 PRIOR_PSEUDO = 1.0  # Laplace: one imagined decision per category seen, so a young model's priors stay mild
 NEAR_SHOWN = 3
-SHRINK_STEP = 0.05  # the calibration's grid: finer would fit the noise of a few dozen held-out titles
+SHARPNESS_STEP = 0.05  # the calibration's grid: finer would fit the noise of a few dozen held-out titles
 EDITOR_WEIGHT = 1.5  # examples weighted above this are the editors' own decisions (desk/tagging/learned.py)
 
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -106,7 +106,7 @@ class Vote:
     ranked: list[tuple[str, float]]
     editors: Resemblance | None
     known: int  # how many of the text's n-grams the model has seen (0: the ranking is the priors)
-    shrink: float = 1.0  # the text's share of the probabilities, the priors' the rest (:func:`_shrink`)
+    sharpness: float = 1.0  # the factor its log-probabilities were tempered by (:func:`_sharpness`)
 
     @property
     def speaks(self) -> bool:
@@ -132,14 +132,14 @@ class TaggingModel:
         self.log_prior = log_prior  # (classes,)
         self.log_likelihood = log_likelihood  # (features, classes)
         self._vectors: list[dict[str, float]] | None = None
-        self.shrink = 1.0  # set by :meth:`fit` (:func:`_shrink`)
+        self.sharpness = 1.0  # set by :meth:`fit` (:func:`_sharpness`)
         self._editors = [(_shape(features(e.zh, e.body, e.ko)), e) for e in self.examples if e.weight > EDITOR_WEIGHT]
 
     @classmethod
     def fit(cls, examples: Iterable[Example], calibrate: bool = True) -> TaggingModel:
         """Weighted multinomial naive Bayes with additive smoothing ``ALPHA``: one multinomial
         per language (:func:`_likelihoods`), priors counted per decision (:func:`_priors`),
-        calibrated on the issues it holds (:func:`_shrink`) unless ``calibrate`` is False."""
+        calibrated on the issues it holds (:func:`_sharpness`) unless ``calibrate`` is False."""
         examples = [e for e in examples if e.category and (e.zh or e.body or e.ko)]
         classes = sorted({e.category for e in examples})
         index = {c: i for i, c in enumerate(classes)}
@@ -156,7 +156,7 @@ class TaggingModel:
         korean = np.array([f.startswith(_KOREAN) for f in vocabulary], dtype=bool)
         model = cls(examples, classes, vocabulary, _priors(examples, index), _likelihoods(counts, korean))
         if calibrate:
-            model.shrink = _shrink(examples)
+            model.sharpness = _sharpness(examples)
         return model
 
     def __len__(self) -> int:
@@ -175,16 +175,20 @@ class TaggingModel:
             similarity, example = max(((_cosine(query, vector), e) for vector, e in self._editors), key=lambda se: se[0])
             editors = Resemblance(round(similarity, 3), example) if similarity > 0 else None
         rows, weights = self._known(found)
-        return Vote(self._probabilities(rows, weights), editors, len(rows), self.shrink)
+        return Vote(self._probabilities(rows, weights), editors, len(rows), self.sharpness)
 
     def _probabilities(self, rows: list[int], weights: np.ndarray) -> list[tuple[str, float]]:
         if not self.classes:
             return []
-        scores = self.log_prior + (weights @ self.log_likelihood[rows] / TEMPERATURE if rows else 0.0)
+        scores = self.sharpness * self._log_scores(rows, weights)
         scores = np.exp(scores - scores.max())
-        probabilities = self.shrink * scores / scores.sum() + (1 - self.shrink) * np.exp(self.log_prior)
+        probabilities = scores / scores.sum()
         order = np.argsort(-probabilities, kind="stable")
         return [(self.classes[i], round(float(probabilities[i]), 4)) for i in order]
+
+    def _log_scores(self, rows: list[int], weights: np.ndarray) -> np.ndarray:
+        """Each category's log prior plus the text's tempered log-evidence (unnormalised)."""
+        return self.log_prior + (weights @ self.log_likelihood[rows] / TEMPERATURE if rows else 0.0)
 
     def _known(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         known = found.keys() & self.vocabulary.keys()  # in C: most n-grams of a text were never seen
@@ -253,40 +257,39 @@ def _priors(examples: Sequence[Example], index: dict[str, int]) -> np.ndarray:
     return np.log(weight / weight.sum()) if len(index) else weight
 
 
-def _shrink(examples: list[Example]) -> float:
-    """How far the model's probabilities are trusted over its priors: the s in
-    s × P(category | text) + (1 − s) × P(category) that gives the editors' categories of
-    held-out issues (:func:`held_out`) the highest likelihood, in steps of ``SHRINK_STEP`` (a
-    proper scoring rule: it rewards being right and being as sure as it should). 1 (as
-    fitted) when there are not two issues to measure it on; 0 when the text adds nothing the
-    base rates do not say."""
-    cases = [(posterior, prior, category) for posterior, prior, category in held_out(examples) if category >= 0]
+def _sharpness(examples: list[Example]) -> float:
+    """The factor t in (0, 1] for the log-probabilities (P ∝ exp(t × log-score)) that gives the
+    editors' categories of held-out issues (:func:`held_out`) the highest likelihood, in steps
+    of ``SHARPNESS_STEP`` (a proper scoring rule: it rewards being right and being as sure as
+    it should). 1 (as fitted) when there are not two issues to measure it on; never above 1:
+    calibration tempers, it does not embolden a model fitted on a few issues."""
+    cases = held_out(examples)
     if not cases:
         return 1.0
-    steps = round(1 / SHRINK_STEP)
     scored = []
-    for step in range(steps + 1):
-        weight = step / steps
-        likelihood = sum(math.log(max(weight * posterior[category] + (1 - weight) * prior[category], 1e-12)) for posterior, prior, category in cases)
-        scored.append((likelihood, weight))
-    return max(scored)[1]
+    for step in range(1, round(1 / SHARPNESS_STEP) + 1):
+        factor = step * SHARPNESS_STEP
+        likelihood = 0.0
+        for scores, category in cases:
+            tempered = factor * scores
+            likelihood += tempered[category] - tempered.max() - math.log(np.exp(tempered - tempered.max()).sum())
+        scored.append((likelihood, factor))
+    return round(max(scored)[1], 4)
 
 
-def held_out(examples: list[Example]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+def held_out(examples: list[Example]) -> list[tuple[np.ndarray, int]]:
     """For each cited title of each issue (``Example.group``), tagged with its stored body by an
-    uncalibrated fit on the other issues: that fit's probabilities and priors over the full
-    model's categories, and the index of the editors' category (−1 when the fit never saw it)."""
+    uncalibrated fit on the other issues: that fit's log-scores and the index of the editors'
+    category (left out when that fit never saw the category: no factor can help it)."""
     groups = sorted({e.group for e in examples if e.group})
     if len(groups) < 2:
         return []
     cases = []
     for group in groups:
         trained = TaggingModel.fit([e for e in examples if e.group != group], calibrate=False)
-        prior = np.exp(trained.log_prior)
-        for example in (e for e in examples if e.group == group and e.zh):
-            posterior = np.array([p for _, p in sorted(trained.predict(example.zh, example.body), key=lambda cp: trained.classes.index(cp[0]))])
-            category = trained.classes.index(example.category) if example.category in trained.classes else -1
-            cases.append((posterior, prior, category))
+        for example in (e for e in examples if e.group == group and e.zh and e.category in trained.classes):
+            scores = trained._log_scores(*trained._known(features(example.zh, example.body)))
+            cases.append((scores, trained.classes.index(example.category)))
     return cases
 
 
