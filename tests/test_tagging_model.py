@@ -211,7 +211,7 @@ def _issues(*stories: tuple[str, str, str]) -> list[Example]:
     return [Example(category, zh=title, origin=f"{issue}: {title}", group=issue) for issue, category, title in stories]
 
 
-def test_the_model_trusts_its_text_as_far_as_held_out_issues_bear_it_out() -> None:
+def test_the_model_trusts_its_text_as_far_as_held_out_issues_bear_it_out(tagger: Tagger) -> None:
     consistent = TaggingModel.fit(_issues(
         ("i1", "region", "深圳出台人工智能行动方案"), ("i1", "statistics", "基金委发布年度报告"),
         ("i2", "region", "深圳发布机器人行动方案"), ("i2", "statistics", "科技部发布统计年度报告"),
@@ -229,6 +229,7 @@ def test_the_model_trusts_its_text_as_far_as_held_out_issues_bear_it_out() -> No
     assert tempered.sharpness < 0.5
     assert [c for c, _ in tempered.predict("深圳出台行动方案")] == [c for c, _ in as_fitted.predict("深圳出台行动方案")]
     assert tempered.predict("深圳出台行动方案")[0][1] < as_fitted.predict("深圳出台行动方案")[0][1]
+    assert f"tempered ×{tempered.sharpness:.2f}" in tagger.tag("深圳出台行动方案", model=tempered).explain()
 
 
 def test_a_model_without_two_issues_to_measure_it_on_is_used_as_fitted() -> None:
