@@ -55,6 +55,7 @@ TEMPERATURE = 3.0  # every character is counted thrice (as 1-, 2- and 3-gram): i
 PRIOR_PSEUDO = 1.0  # Laplace: one imagined decision per category seen, so a young model's priors stay mild
 NEAR_SHOWN = 3
 SHARPNESS_STEP = 0.05  # the calibration's grid: finer would fit the noise of a few dozen held-out titles
+CALIBRATION_FOLDS = 5  # at most this many refits to calibrate, however many issues are imported
 EDITOR_WEIGHT = 1.5  # examples weighted above this are the editors' own decisions (desk/tagging/learned.py)
 
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -141,23 +142,31 @@ class TaggingModel:
         per language (:func:`_likelihoods`), priors counted per decision (:func:`_priors`),
         calibrated on the issues it holds (:func:`_sharpness`) unless ``calibrate`` is False."""
         examples = [e for e in examples if e.category and (e.zh or e.body or e.ko)]
+        names: dict[str, int] = {}  # every n-gram of every example; a fit keeps those it saw
+        coded = []  # each example's n-grams as indices into names, and their amounts
+        for example in examples:  # counted once: the calibration refits on subsets
+            grams = features(example.zh, example.body, example.ko)
+            coded.append((np.array([names.setdefault(f, len(names)) for f in grams], dtype=int), np.fromiter(grams.values(), float, len(grams))))
+        model = cls._fit(examples, coded, list(names))
+        if calibrate:
+            model.sharpness = _sharpness(held_out(examples, coded, list(names)))
+        return model
+
+    @classmethod
+    def _fit(cls, examples: list[Example], coded: list[tuple[np.ndarray, np.ndarray]], names: list[str]) -> TaggingModel:
+        """:meth:`fit`, uncalibrated, of examples whose n-grams are counted (``coded``, in order)."""
         classes = sorted({e.category for e in examples})
         index = {c: i for i, c in enumerate(classes)}
-        vocabulary: dict[str, int] = {}
-        rows, cols, values = [], [], []
-        for example in examples:
-            column = index[example.category]
-            for feature, amount in features(example.zh, example.body, example.ko).items():
-                rows.append(vocabulary.setdefault(feature, len(vocabulary)))
-                cols.append(column)
-                values.append(amount * example.weight)
-        counts = np.zeros((len(vocabulary), len(classes)))
-        np.add.at(counts, (np.array(rows, dtype=int), np.array(cols, dtype=int)), np.array(values))
-        korean = np.array([f.startswith(_KOREAN) for f in vocabulary], dtype=bool)
-        model = cls(examples, classes, vocabulary, _priors(examples, index), _likelihoods(counts, korean))
-        if calibrate:
-            model.sharpness = _sharpness(examples)
-        return model
+        counts = np.zeros((len(names), len(classes)))
+        if examples:
+            rows = np.concatenate([grams for grams, _ in coded])
+            cols = np.concatenate([np.full(len(grams), index[e.category]) for e, (grams, _) in zip(examples, coded)])
+            values = np.concatenate([amounts * e.weight for e, (_, amounts) in zip(examples, coded)])
+            np.add.at(counts, (rows, cols), values)
+        seen = np.flatnonzero(counts.any(axis=1))  # an n-gram only held-out examples have is unknown here
+        vocabulary = {names[i]: row for row, i in enumerate(seen)}
+        korean = np.array([names[i].startswith(_KOREAN) for i in seen], dtype=bool)
+        return cls(examples, classes, vocabulary, _priors(examples, index), _likelihoods(counts[seen], korean))
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -257,39 +266,41 @@ def _priors(examples: Sequence[Example], index: dict[str, int]) -> np.ndarray:
     return np.log(weight / weight.sum()) if len(index) else weight
 
 
-def _sharpness(examples: list[Example]) -> float:
+def _sharpness(cases: list[tuple[np.ndarray, int]]) -> float:
     """The factor t in (0, 1] for the log-probabilities (P ∝ exp(t × log-score)) that gives the
-    editors' categories of held-out issues (:func:`held_out`) the highest likelihood, in steps
-    of ``SHARPNESS_STEP`` (a proper scoring rule: it rewards being right and being as sure as
-    it should). 1 (as fitted) when there are not two issues to measure it on; never above 1:
-    calibration tempers, it does not embolden a model fitted on a few issues."""
-    cases = held_out(examples)
+    editors' categories of held-out issues (``cases``, :func:`held_out`) the highest
+    likelihood, in steps of ``SHARPNESS_STEP`` (a proper scoring rule: it rewards being right
+    and being as sure as it should). 1 (as fitted) when there is nothing held out to measure
+    it on; never above 1: calibration tempers, it does not embolden a model of few issues."""
     if not cases:
         return 1.0
-    scored = []
-    for step in range(1, round(1 / SHARPNESS_STEP) + 1):
-        factor = step * SHARPNESS_STEP
-        likelihood = 0.0
-        for scores, category in cases:
-            tempered = factor * scores
-            likelihood += tempered[category] - tempered.max() - math.log(np.exp(tempered - tempered.max()).sum())
-        scored.append((likelihood, factor))
-    return round(max(scored)[1], 4)
+    factors = SHARPNESS_STEP * np.arange(1, round(1 / SHARPNESS_STEP) + 1)
+    likelihood = np.zeros(len(factors))
+    for scores, category in cases:
+        tempered = np.outer(factors, scores - scores.max())  # one row per factor
+        likelihood += tempered[:, category] - np.log(np.exp(tempered).sum(axis=1))
+    return round(float(factors[int(np.argmax(likelihood))]), 4)
 
 
-def held_out(examples: list[Example]) -> list[tuple[np.ndarray, int]]:
-    """For each cited title of each issue (``Example.group``), tagged with its stored body by an
-    uncalibrated fit on the other issues: that fit's log-scores and the index of the editors'
-    category (left out when that fit never saw the category: no factor can help it)."""
-    groups = sorted({e.group for e in examples if e.group})
-    if len(groups) < 2:
+def held_out(examples: list[Example], coded: list[tuple[np.ndarray, np.ndarray]], names: list[str]) -> list[tuple[np.ndarray, int]]:
+    """Each cited title of an imported issue (``Example.group``; ``coded``, ``names``: the
+    examples' n-grams, as :meth:`TaggingModel.fit` counts them) scored by an uncalibrated fit without its issue: that fit's log-scores
+    and the index of the editors' category (left out when that fit never saw the category: no
+    factor can help it). Issues are held out one at a time, or in ``CALIBRATION_FOLDS`` folds
+    (every n-th issue by date) when there are more, which bounds the refits."""
+    issues = sorted({e.group for e in examples if e.group})
+    if len(issues) < 2:
         return []
+    fold_of = {issue: i % CALIBRATION_FOLDS for i, issue in enumerate(issues)}
     cases = []
-    for group in groups:
-        trained = TaggingModel.fit([e for e in examples if e.group != group], calibrate=False)
-        for example in (e for e in examples if e.group == group and e.zh and e.category in trained.classes):
-            scores = trained._log_scores(*trained._known(features(example.zh, example.body)))
-            cases.append((scores, trained.classes.index(example.category)))
+    for fold in sorted(set(fold_of.values())):
+        out = [e.group in fold_of and fold_of[e.group] == fold for e in examples]
+        trained = TaggingModel._fit([e for e, o in zip(examples, out) if not o], [c for c, o in zip(coded, out) if not o], names)
+        for example, (grams, amounts), held in zip(examples, coded, out):
+            if held and example.zh and example.category in trained.classes:
+                known = [(trained.vocabulary[names[i]], amount) for i, amount in zip(grams, amounts) if names[i] in trained.vocabulary]
+                scores = trained._log_scores([row for row, _ in known], np.array([amount for _, amount in known]))
+                cases.append((scores, trained.classes.index(example.category)))
     return cases
 
 
