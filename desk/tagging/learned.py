@@ -6,7 +6,7 @@ When it is retrained: on ``crawl issues import`` and ``crawl retag``; an editor'
 marks it stale — the next tagging run that finds a triage row newer than the newest fit
 (:func:`current_model` with a ``resolve``: the crawl pipeline, ``crawl tag``) fits again
 first, as it does when issues or triage are there but no fit (an archive restored by
-``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes milliseconds; the workspace itself holds no
+``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes a fraction of a second; the workspace itself holds no
 taxonomy to resolve the report's category names with, so it does not fit.
 """
 
