@@ -37,16 +37,31 @@ same three issues, so "rules" and "combined" stay optimistic; "model" is honest.
 calibration line compares the model's mean probability for its first choice with how often
 that choice is right.
 
-How the constants were chosen: on principle, none fitted on a held-out fold and none by
-nested cross-validation (two training issues per fold leave nothing to nest in).
+How the constants were chosen: on principle, none fitted on a held-out fold.
 desk/tagging/model.py: Laplace smoothing (ALPHA 1), evidence divided by 3 because each
 character is counted as a 1-, 2- and 3-gram (TEMPERATURE), priors counted per decision with
 one pseudo-decision per category, Korean and Chinese n-grams normalised apart (Korean never
-meets a crawled item). desk/tagging/blend.py: the first two are the chosen category and, when
-rules and model disagree, the losing side's first choice. Two alternatives were looked at on
-this leave-one-out and are reported, not adopted: jieba words + character bigrams instead of
-1–3-grams (model top-1 9/31 against 11/31) and ALPHA 0.1 (in a check trained on titles and headlines
-only: mean first-choice probability 72 % against 53 %, at 35–39 % accuracy either way).
+meets a crawled item). The one fitted number is the model's calibration, and it is fitted
+inside the training issues only (nested: each fold's model holds out each of ITS issues in
+turn and tempers its log-probabilities by the factor in (0, 1] that gives those the highest
+likelihood; printed per fold). With two training issues per fold that measure is coarse
+(×0.05 to ×1.00 across folds); it tempers, it never reorders, so accuracy is unchanged and
+the mean first-choice probability falls from 57 % to about the accuracy (35 %).
+desk/tagging/blend.py: the first two are the chosen category and, when rules and model
+disagree, the losing side's first choice.
+
+Looked at on this leave-one-out and reported, not adopted (model top-1/top-2 of 31 titles,
+against 11/16 as shipped; none moved the combined 23/26):
+jieba words + character bigrams instead of 1–3-grams (9/31 top-1); ALPHA 0.1 or 0.3 (12/15),
+3 (9/17); TEMPERATURE 1 (11/16) or 6 (9/17); Korean headlines left out of training (11/16);
+cited bodies left out (12/14); complement naive Bayes (11/15); a nearest-neighbour vote over
+cited titles and their recorded bodies (k 1, 3, 5, 9: 7–11 top-1, 10–14 top-2); a
+product-of-experts ranking of every category (log of the rules' smoothed share of points +
+w × log of the model's probability, smoothing 0.5–9, w 0.25–1): as the first choice it loses
+1–10 top-1, as the second it ties the losing side's first (26/31); mixing the model toward its
+priors (base rates) by held-out likelihood instead of tempering: same combined figures, but
+it reorders the model (alone 8/31, 10/31). Three issues are too few for any of these to
+show a difference; what the misses need is more imported issues, not another constant.
 
 *Throughput*: the tagger, rules alone and rules with a model fitted on every labelled story,
 over real article text — the recorded sites in crawler/sites/
@@ -260,16 +275,19 @@ def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any
     examples: list[Example] = []
     for story in stories:
         cited = [(t, bodies.get(_canonical(u), {}).get("body", "")) for t, u in story["refs"]]
-        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}")
+        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}", group=story["fold"])
     return examples
 
 
-def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per fold: fit the model on every other fold, then tag each distinct reference title of
-    this fold (title, URL, source name) by rules alone, model alone, and both."""
+def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, float]]:
+    """Per fold: fit the model on every other fold (it calibrates itself on those alone), then
+    tag each distinct reference title of this fold (title, URL, source name) by rules alone,
+    model alone, and both. Also: each fold's calibration, the share of the text over the priors."""
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    shares: dict[str, float] = {}
     for fold in sorted({s["fold"] for s in labelled}):
         model = TaggingModel.fit(fold_examples([s for s in labelled if s["fold"] != fold], bodies))
+        shares[fold] = model.sharpness
         for story in (s for s in labelled if s["fold"] == fold):
             for title, url in dict(story["refs"]).items():
                 source = hosts.get(urlsplit(url).hostname or "")
@@ -289,7 +307,7 @@ def leave_one_out(tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[st
                         "top2": story["category"] in list(dict.fromkeys([chosen[method], *rankings[method]]))[:2],
                         "decided_by": combined.decided_by, "model_p": predicted[0][1] if predicted else 0.0,
                     })
-    return rows
+    return rows, shares
 
 
 def loo_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -396,8 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     for mode, res in results.items():
         report["accuracy"][mode] = {"per_title": summary(res["titles"]), "per_story": summary(res["stories"])}
     labelled = labelled_stories(taxonomy, stories, args.kostec)
-    loo = leave_one_out(tagger, labelled, hosts, bodies)
+    loo, shares = leave_one_out(tagger, labelled, hosts, bodies)
     report["leave_one_out"] = {m: loo_summary(loo[m]) for m in METHODS}
+    report["leave_one_out"]["text_share"] = shares
     report["leave_one_out"]["folds"] = len({s["fold"] for s in labelled})
     report["leave_one_out"]["decided_by"] = dict(Counter(r["decided_by"] for r in loo["combined"]))
     full_model = TaggingModel.fit(fold_examples(labelled, bodies))
@@ -464,6 +483,8 @@ def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[s
         print(f"  {method:<9} top-1 {f['top1']:.0%} ({f['top1_count']}/{f['items']})   top-2 {f['top2']:.0%} ({f['top2_count']}/{f['items']})")
     print(f"  calibration: the model's mean probability for its first choice is {figures['model']['model_mean_p']:.0%}, "
           f"its top-1 accuracy {figures['model']['top1']:.0%} (equal when calibrated; above it, overconfident)")
+    print("  the model's calibration (its log-probabilities tempered by), measured by each fold's model on its own training issues: "
+          + ", ".join(f"{fold} ×{share:.2f}" for fold, share in figures["text_share"].items()))
     print("  combined decided by: " + ", ".join(f"{k} {v}" for k, v in sorted(figures["decided_by"].items())))
     for method in ("model", "combined"):
         print(f"\nconfusion, leave one out, {method} (rows: editors' category, columns: {method}):")

@@ -205,3 +205,34 @@ def test_top_two_keeps_the_losing_sides_first_choice() -> None:
     assert [c for c, _ in by_model.ranked[:2]] == ["statistics", "tech_strategy"]  # the model decides, the rules' first is second
     unknown = blend.decide(rules, 0.9, {}, Vote([("statistics", 0.6), ("enterprise", 0.4)], None, known=0))
     assert [c for c, _ in unknown.ranked[:2]] == ["tech_strategy", "enterprise"]  # a model that knows no n-gram has no opinion
+
+
+def _issues(*stories: tuple[str, str, str]) -> list[Example]:
+    return [Example(category, zh=title, origin=f"{issue}: {title}", group=issue) for issue, category, title in stories]
+
+
+def test_the_model_trusts_its_text_as_far_as_held_out_issues_bear_it_out(tagger: Tagger) -> None:
+    consistent = TaggingModel.fit(_issues(
+        ("i1", "region", "深圳出台人工智能行动方案"), ("i1", "statistics", "基金委发布年度报告"),
+        ("i2", "region", "深圳发布机器人行动方案"), ("i2", "statistics", "科技部发布统计年度报告"),
+        ("i3", "region", "深圳印发低空经济行动方案"), ("i3", "statistics", "国家统计局发布年度报告"),
+    ))
+    assert consistent.sharpness == 1.0 and consistent.predict("深圳出台新能源行动方案")[0][0] == "region"
+    # The same words filed under a different category in every issue: what the text says did
+    # not hold on the issues held out, so the model hardly trusts it (its ranking unchanged).
+    contradicting = _issues(
+        ("i1", "region", "深圳出台行动方案"), ("i1", "statistics", "基金委年度报告"), ("i1", "statistics", "统计公报"),
+        ("i2", "statistics", "深圳出台行动方案"), ("i2", "region", "基金委年度报告"), ("i2", "statistics", "统计公报"),
+        ("i3", "statistics", "深圳出台行动方案"), ("i3", "statistics", "基金委年度报告"), ("i3", "region", "统计公报"),
+    )
+    tempered, as_fitted = TaggingModel.fit(contradicting), TaggingModel.fit(contradicting, calibrate=False)
+    assert tempered.sharpness < 0.5
+    assert [c for c, _ in tempered.predict("深圳出台行动方案")] == [c for c, _ in as_fitted.predict("深圳出台行动方案")]
+    assert tempered.predict("深圳出台行动方案")[0][1] < as_fitted.predict("深圳出台行动方案")[0][1]
+    assert f"tempered ×{tempered.sharpness:.2f}" in tagger.tag("深圳出台行动方案", model=tempered).explain()
+
+
+def test_a_model_without_two_issues_to_measure_it_on_is_used_as_fitted() -> None:
+    model = TaggingModel.fit([Example("region", zh="深圳出台行动方案", group="i1"), Example("statistics", zh="年度报告", group="i1")])
+    assert model.sharpness == 1.0
+    assert TaggingModel.from_payload(model.to_payload()).examples == model.examples  # the issue travels with the example

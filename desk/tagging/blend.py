@@ -6,7 +6,8 @@
   from terms in the title (one weight-3 keyword — "the term alone decides" in topics.yml).
 * Otherwise rules and model are blended: the rules' share of their own evidence, trusted as
   much as their confidence, plus the model's probability for the rest. The model breaks ties
-  and covers items no rule names (alone it must reach ``MODEL_ALONE``).
+  and covers items no rule names (alone it must reach ``MODEL_ALONE``). A model that knows
+  none of the item's n-grams (``Vote.speaks``) is silent: the rules alone decide and rank.
 * The ranking's first two are the chosen category and, when rules and model disagree, the
   other side's first choice (:func:`_second_opinion`): they are two independent witnesses,
   and the one that lost is still the likeliest alternative. Fixed on principle, not fitted
@@ -41,25 +42,29 @@ def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
     """The category of an item from the rules' ranking (chosen first), their confidence, the
     points each category got from title terms, and the model's vote."""
     rule_top = rule_ranked[0][0] if rule_ranked else None
-    model_top, model_p = vote.ranked[0] if vote.ranked else (None, 0.0)
+    model_ranked = vote.ranked if vote.speaks else []  # a silent model neither votes nor ranks
+    model_top, model_p = model_ranked[0] if model_ranked else (None, 0.0)
     near = vote.editors
     if near is not None and near.similarity >= NEAR_EDITORS:
         return _by_editors(near, rule_ranked, rule_top)
     if rule_top is not None and title_points.get(rule_top, 0.0) >= STRONG_TITLE_POINTS:
         by = "both" if model_top == rule_top else "rules"
-        ranked = [(rule_top, 1.0)] + [cv for cv in _blend(rule_ranked, 1 - MODEL_SAY, vote.ranked) if cv[0] != rule_top]
-        ranked = _second_opinion(ranked, model_top if vote.known else None)
+        ranked = [(rule_top, 1.0)] + [cv for cv in _blend(rule_ranked, 1 - MODEL_SAY, model_ranked) if cv[0] != rule_top]
+        ranked = _second_opinion(ranked, model_top)
         return Decision(rule_top, by, rule_confidence, ranked, f"a rule names it in the title ({title_points[rule_top]:g} points)")
     if rule_top is None:
-        if model_top is None or model_p <= MODEL_ALONE or not vote.known:
-            return Decision(None, "rules", 0.0, vote.ranked[:3] if vote.known else [], "no rule matched and the model is unsure")
+        if model_top is None or model_p <= MODEL_ALONE:
+            return Decision(None, "rules", 0.0, model_ranked[:3], "no rule matched and the model is unsure")
         return Decision(model_top, "model", model_p, vote.ranked[:3], f"no rule matched; the model gives {model_p:.0%}")
+    if not model_ranked:
+        return Decision(rule_top, "rules", rule_confidence, rule_ranked, "rules alone: the model knows none of its n-grams")
     trust = min(1.0, rule_confidence * RULE_TRUST)
-    blended = _blend(rule_ranked, trust, vote.ranked)
+    blended = _blend(rule_ranked, trust, model_ranked)
     chosen = blended[0][0]
-    blended = _second_opinion(blended, model_top if chosen == rule_top and vote.known else rule_top)
+    blended = _second_opinion(blended, model_top if chosen == rule_top else rule_top)
     by = "both" if chosen == rule_top == model_top else "rules" if chosen == rule_top else "model"
     return Decision(chosen, by, round(blended[0][1], 3), blended, f"blend: rules trusted {trust:.2f}, the model {1 - trust:.2f}")
+
 
 
 def _blend(rule_ranked: list[tuple[str, float]], trust: float, model_ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:

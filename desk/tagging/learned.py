@@ -6,7 +6,7 @@ When it is retrained: on ``crawl issues import`` and ``crawl retag``; an editor'
 marks it stale — the next tagging run that finds a triage row newer than the newest fit
 (:func:`current_model` with a ``resolve``: the crawl pipeline, ``crawl tag``) fits again
 first, as it does when issues or triage are there but no fit (an archive restored by
-``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes milliseconds; the workspace itself holds no
+``crawl import``: fits do not travel, they are derived). A fit of a few hundred examples takes a fraction of a second; the workspace itself holds no
 taxonomy to resolve the report's category names with, so it does not fit.
 """
 
@@ -59,19 +59,20 @@ def issue_examples(session: Session, resolve: Resolve) -> list[Example]:
         origin = f"issue {published} #{story.number or story.position}: {story.headline}"
         korean = " ".join(filter(None, [story.headline, _subheadline(structure, story.headline)]))
         cited = [(ref.title, bodies.get(ref.canonical_url, "")) for ref in story.references]
-        examples += story_examples(category, korean, cited, origin)
+        examples += story_examples(category, korean, cited, origin, group=f"issue {published}")
     return examples
 
 
-def story_examples(category: str, korean: str, cited: list[tuple[str, str]], origin: str) -> list[Example]:
+def story_examples(category: str, korean: str, cited: list[tuple[str, str]], origin: str, group: str = "") -> list[Example]:
     """The examples one story of the report gives: its Korean headline (and subhead), and each
-    distinct cited Chinese title with the cited article's body ("" when not stored)."""
-    examples = [Example(category, ko=korean, origin=origin)] if korean else []
+    distinct cited Chinese title with the cited article's body ("" when not stored); ``group``
+    names its issue, which the model holds out as one when it measures itself."""
+    examples = [Example(category, ko=korean, origin=origin, group=group)] if korean else []
     seen = set()
     for title, body in cited:
         if title and title not in seen:
             seen.add(title)
-            examples.append(Example(category, zh=title, body=body, origin=origin))
+            examples.append(Example(category, zh=title, body=body, origin=origin, group=group))
     return examples
 
 

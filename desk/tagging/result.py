@@ -38,7 +38,9 @@ class Learned:
     def explain(self, label: Callable[[str], str]) -> list[str]:
         """The decision, the n-grams behind the model's choice, the past stories it resembles."""
         lines = [f"decided by: {self.decided_by} — {self.why}"]
-        lines.append("model: " + ", ".join(f"{label(c)} {p:.0%}" for c, p in self.model) + f"  ({len(self.fitted)} examples)")
+        sharpness = self.fitted.sharpness
+        calibrated = f"; tempered ×{sharpness:.2f}, as measured on held-out issues" if sharpness < 1 else ""
+        lines.append("model: " + ", ".join(f"{label(c)} {p:.0%}" for c, p in self.model) + f"  ({len(self.fitted)} examples{calibrated})")
         if self.model:
             pulls = self.fitted.contributions(self.model[0][0], self.title, self.body)
             if pulls:
