@@ -59,7 +59,8 @@ def test_a_watch_term_hit_sends_one_immediate_alert(radar: Radar, watchlists: Pa
     jobs.after_crawl(config, now)
     jobs.after_crawl(config, now + timedelta(hours=1))
     with transaction(database_url) as session:
-        alerts = [m for m in session.scalars(select(OutboxMessage)) if m.kind == "alert"]
+        alerts = [m for m in session.scalars(select(OutboxMessage)) if m.kind == "alert" and "碳足迹" in m.title]
         hit = [i for i in session.scalars(select(Item)) if "碳足迹" in (i.topics.get("watch_hits") or [])]
-    # MEE's fixture carries the 碳足迹 notice and its 答记者问: one alert each, never a second one.
-    assert hit and len(alerts) == len(hit) and all("碳足迹" in alert.title for alert in alerts)
+    # MEE's fixture carries the 碳足迹 notice and its 答记者问: one alert each, never a second one
+    # (its 解读 column's page hits another watch term, 国务院常务会议, with an alert of its own).
+    assert hit and len(alerts) == len(hit)
