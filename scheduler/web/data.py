@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from sqlalchemy import case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from common.dates import CHINA, format_published
 from scheduler.candidates import (
@@ -374,7 +374,9 @@ def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Ca
     start = datetime.combine(monday, time(0), tz)
     end = start + timedelta(days=7)
     picked = week_picks(session, start, end)
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([t.item_id for t in picked])))} if picked else {}
+    # Each story names its outlet: the sources come in the same statement, not one lazy load per source.
+    chosen = select(Item).options(joinedload(Item.source)).where(Item.id.in_([t.item_id for t in picked]))
+    items = {i.id: i for i in session.scalars(chosen)} if picked else {}
     others = outlets_of(session, items.values())
     grouped: dict[Group, list[tuple[Item, Triage]]] = defaultdict(list)
     briefs: list[tuple[Item, Triage]] = []
