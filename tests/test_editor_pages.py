@@ -10,6 +10,7 @@ from sqlalchemy import event
 from test_search import add_items
 
 from scheduler.web import data
+from storage import queries
 from storage.db import get_engine, transaction
 from storage.models import Item, Source
 
@@ -49,3 +50,13 @@ def test_items_per_day_of_one_source(database_url: str) -> None:
         session.flush()
         counts = data.items_per_day(session, NOW, BERLIN, source_id=other.id)
     assert list(counts) == [other.id] and sum(counts[other.id]) == 1
+
+
+def test_items_new_are_the_newest_candidates_in_order(database_url: str) -> None:
+    statuses = ["new", "duplicate", "follow_up", "covered", "new"]
+    add_items(database_url, *(dict(title=f"t{n}", body="", status=status, first_seen_at=NOW - timedelta(hours=n))
+                              for n, status in enumerate(statuses)))
+    with transaction(database_url) as session:
+        found = [item.title for item in queries.find_items(session, status="news", limit=2)]
+        every = [item.title for item in queries.find_items(session, status="news")]
+    assert found == ["t0", "t2"] and every == ["t0", "t2", "t4"]
