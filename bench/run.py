@@ -4,6 +4,9 @@
     python bench/run.py --quick    # a reduced version of each (every benchmark under a minute)
     python bench/run.py --only pipeline --only diff_scale
 
+The full run adds scrapyd_throughput and takeover, which need a PostgreSQL server
+(RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL); no internet for any of them.
+
 Generated data lives in temporary directories and is removed afterwards. The machine (CPU
 model, cores, Python, date, load average) is recorded with every figure: compare figures
 from one run only, since the machine is shared.
@@ -28,7 +31,10 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HE
 
 from harness import machine, table  # noqa: E402
 
-BENCHMARKS = ("pipeline", "incremental", "diff_scale", "tagging_digest", "daemon_idle")
+BENCHMARKS = ("pipeline", "incremental", "diff_scale", "tagging_digest", "daemon_idle", "scrapyd_throughput", "takeover")
+# Full run only: each starts real daemons or Scrapyd nodes on loopback against PostgreSQL
+# (RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL; without one they report why, as a failure).
+FULL_ONLY = ("scrapyd_throughput", "takeover")
 HEADLINES = {  # results.json key → (benchmark, key in its result, unit, meaning)
     "pipeline_floor_ratio": ("pipeline", "pipeline_floor_ratio", "ratio", "crawl CPU per article ÷ trafilatura.extract CPU per article (target ≤ 1.0)"),
     "incremental_request_ratio": ("incremental", "incremental_request_ratio", "ratio", "full-crawl requests ÷ unchanged re-crawl requests, lists of real size (target ≥ 20)"),
@@ -49,7 +55,7 @@ def main() -> None:
         (HERE / "RESULTS.md").write_text(markdown(json.loads((HERE / "results.json").read_text())))
         print(f"wrote {HERE / 'RESULTS.md'}")
         return
-    chosen = args.only or list(BENCHMARKS)
+    chosen = args.only or [name for name in BENCHMARKS if not (args.quick and name in FULL_ONLY)]
     info = machine()
     print(f"cnst-radar benchmarks ({'quick' if args.quick else 'full'}) on {info['cpu']}, {info['cores']} cores, "
           f"Python {info['python']}, {info['date']}, load {info['load_average']}", flush=True)
@@ -124,6 +130,11 @@ def summary(name: str, r: dict) -> str:
     if name == "daemon_idle":
         return (f"daemon idle over {r['window_s']} s: RSS {r['idle_rss_mb']} MB (max {r['idle_rss_max_mb']}), CPU {r['idle_cpu_percent']} % of a core; "
                 f"ready in {r['startup_s']} s ({r['startup_cpu_s']} s CPU); SIGTERM exit {r['sigterm_exit_code']} in {r['sigterm_stop_s']} s")
+    if name == "scrapyd_throughput":
+        return "\n".join(f"{row['nodes']} node(s): {row['sources']} sources in {row['wall_s']} s, {row['sources_per_min']} sources/min, {row['items_per_s']} items/s"
+                         for row in r["rounds"]) + f"\nspeed-up with 2 nodes on one machine: {r['speedup_2_nodes']}×"
+    if name == "takeover":
+        return f"{r['handovers']} hand-overs (poll {r['poll_s']} s): median {r['takeover_median_s']} s, max {r['takeover_max_s']} s ({r['takeover_s']})"
     return json.dumps(r)[:500]
 
 
@@ -274,6 +285,9 @@ def markdown(data: dict) -> str:
                 ["crawl children seen", r["crawl_children_seen"]], ["SIGTERM", f"exit {r['sigterm_exit_code']} in {r['sigterm_stop_s']} s"],
             ], ["figure", "value"]),
         ]
+    for name, title in (("scrapyd_throughput", "6. Crawls on Scrapyd nodes"), ("takeover", "7. Standby takeover")):
+        if name in b and "error" not in b[name]:
+            out += ["", f"## {title}" + _when(b[name]), "", summary(name, b[name])]
     errors = {name: r["error"] for name, r in b.items() if "error" in r}
     if errors:
         out += ["", "## Failed benchmarks", ""] + [f"- {name}: {error}" for name, error in errors.items()]

@@ -57,8 +57,31 @@ def _kind_model(path: Path, data: Any, node: yaml.Node | None) -> type[SourceBas
 def configured_sources(config: Settings) -> list[SourceBase]:
     """The sources this configuration follows: the watchlists in its sources folder and the
     WeChat catalogue through its mirror — what every command, the daemon, the workspace and
-    `scrapy crawl radar` see alike."""
-    return load_sources(config.sources_dir, config.wechat_mirror)
+    `scrapy crawl radar` see alike.
+
+    Loaded again only when a file changed (added, removed, or another size or modification
+    time): the workspace's Sources page and the daemon ask on every request and every job, and
+    parsing and validating ~30 files was half of that page. The sources are frozen models, so
+    sharing them is safe; a watchlist that does not load is read again on every call."""
+    return list(_sources_as_of(config.sources_dir, config.wechat_mirror, _stamp(config.sources_dir)))
+
+
+def _stamp(directory: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """What the loaded sources depend on: each watchlist and the WeChat catalogue, by name,
+    size and modification and change times (nanoseconds)."""
+    stamps = []
+    for path in [*sorted(directory.glob("*.y*ml")), catalogue_path(directory)]:
+        try:
+            status = path.stat()
+        except OSError:  # the catalogue is optional; a file removed meanwhile changes the list anyway
+            continue
+        stamps.append((str(path), status.st_size, status.st_mtime_ns, status.st_ctime_ns))
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=8)
+def _sources_as_of(directory: Path, wechat_mirror: str | None, _stamp: tuple) -> tuple[SourceBase, ...]:
+    return tuple(load_sources(directory, wechat_mirror))
 
 
 def load_sources(directory: Path, wechat_mirror: str | None = None) -> list[SourceBase]:

@@ -143,7 +143,10 @@ def find_items(
     if since:
         query = query.where(Item.first_seen_at >= since)
     if status == "news":
-        query = query.where(Item.status.in_(NEWS))
+        # Candidates are most of the archive: walking first_seen_at backwards finds 200 of them in
+        # ~300 rows. Through the status index SQLite sorted every candidate (70,000 at 10⁵: 290 ms);
+        # `status || ''` keeps that index out of the plan.
+        query = query.where((Item.status + "").in_(NEWS))
     elif status:
         query = query.where(Item.status == status)
     return list(session.scalars(query))

@@ -9,6 +9,7 @@ doctor ask the source instead of testing its kind.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,11 +277,13 @@ class SourceBase(Strict):
                     found[f"{section}.{name}"] = rule
         return found
 
-    @property
-    def hosts(self) -> set[str]:
+    # Computed once (the model is frozen): coverage asks it of every source for every cited URL,
+    # on each view of the Sources page. model_copy would carry it over, so never copy with new `lists`.
+    @functools.cached_property
+    def hosts(self) -> frozenset[str]:
         from urllib.parse import urlsplit
 
-        return {urlsplit(entry.url).hostname or "" for entry in self.lists}
+        return frozenset(urlsplit(entry.url).hostname or "" for entry in self.lists)
 
     # -- what each kind answers (see the kind modules) -------------------------------
     # The first list page is a JavaScript shell naming the real list (see `read_shell`).

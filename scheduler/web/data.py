@@ -19,8 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from common.dates import CHINA, format_published
 from scheduler.candidates import (
@@ -374,7 +374,9 @@ def draft(session: Session, week: str, monday: date, tz: ZoneInfo, cats: list[Ca
     start = datetime.combine(monday, time(0), tz)
     end = start + timedelta(days=7)
     picked = week_picks(session, start, end)
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_([t.item_id for t in picked])))} if picked else {}
+    # Each story names its outlet: the sources come in the same statement, not one lazy load per source.
+    chosen = select(Item).options(joinedload(Item.source)).where(Item.id.in_([t.item_id for t in picked]))
+    items = {i.id: i for i in session.scalars(chosen)} if picked else {}
     others = outlets_of(session, items.values())
     grouped: dict[Group, list[tuple[Item, Triage]]] = defaultdict(list)
     briefs: list[tuple[Item, Triage]] = []
@@ -435,17 +437,22 @@ def board_order(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda row: (HEALTH_RANK.get(row["health"], len(HEALTH_RANK)), row["name"]))
 
 
-def items_per_day(session: Session, now: datetime, tz: ZoneInfo, days: int = 30) -> dict[int, list[int]]:
-    """Per source id: how many items were first seen on each of the last ``days`` local days.
-    Counted by the database a day at a time (a range of the first_seen_at index each): reading
-    the month's items into Python to sort them into days was a quarter of the Sources page."""
+def items_per_day(session: Session, now: datetime, tz: ZoneInfo, days: int = 30, source_id: int | None = None) -> dict[int, list[int]]:
+    """Per source id (or only ``source_id``): how many items were first seen on each of the last
+    ``days`` local days. One statement over the month's range of the first_seen_at index, each
+    row given its day by comparison with the local midnights (exact across daylight-saving
+    changes, the same on SQLite and PostgreSQL) and counted per source and day by the database:
+    a statement per day was 30 round trips, a quarter of the Sources page at 10⁵ items."""
     first = now.astimezone(tz).date() - timedelta(days=days - 1)
     midnights = [datetime.combine(first + timedelta(days=n), time(0), tz) for n in range(days + 1)]
+    day = case(*((Item.first_seen_at < midnight, index) for index, midnight in enumerate(midnights[1:-1])), else_=days - 1)
+    dated = select(Item.source_id, day.label("day")).where(Item.first_seen_at >= midnights[0], Item.first_seen_at < midnights[-1])
+    if source_id is not None:
+        dated = dated.where(Item.source_id == source_id)
+    rows = dated.subquery()  # grouped outside: PostgreSQL sees the CASE's parameters apart in GROUP BY
     counts: dict[int, list[int]] = defaultdict(lambda: [0] * days)
-    for index, (start, end) in enumerate(itertools.pairwise(midnights)):
-        day = select(Item.source_id, func.count()).where(Item.first_seen_at >= start, Item.first_seen_at < end).group_by(Item.source_id)
-        for source_id, count in session.execute(day):
-            counts[source_id][index] = count
+    for source, index, count in session.execute(select(rows.c.source_id, rows.c.day, func.count()).group_by(rows.c.source_id, rows.c.day)):
+        counts[source][index] = count
     return counts
 
 

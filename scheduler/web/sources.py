@@ -147,7 +147,7 @@ def _source_page(name: str, diagnosis: list[tuple[str, str]] | None) -> Any:
     if chosen is None and stored is None:
         abort(404, f"There is no source {name[:64]!r}.")
     runs = list(db().scalars(select(CrawlRun).where(CrawlRun.source_id == stored.id).order_by(CrawlRun.id.desc()).limit(10))) if stored else []
-    counts = data.items_per_day(db(), data.now_utc(), local_zone()).get(stored.id, [0] * 30) if stored else [0] * 30
+    counts = data.items_per_day(db(), data.now_utc(), local_zone(), source_id=stored.id).get(stored.id, [0] * 30) if stored else [0] * 30
     return render_template("source.html", name=name, watch=chosen, stored=stored, runs=runs, diagnosis=diagnosis,
                            spark=Markup(data.sparkline(counts, width=300, height=40)))
 

@@ -1,0 +1,55 @@
+"""configured_sources reads the watchlists again only when a file changed (issue 19: the
+Sources page and the daemon ask on every request and job)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from common.settings import get_settings
+from crawler.watchlist import WatchlistError, configured_sources
+from test_watchlist import VALID, write
+
+
+def _config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "sources").mkdir(exist_ok=True)
+    return get_settings(watchlists=tmp_path)
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    write(tmp_path / "sources", VALID)
+    first, again = configured_sources(config), configured_sources(config)
+    assert first == again and first[0] is again[0]  # the same frozen models: nothing re-parsed
+    first.clear()  # each caller gets its own list
+    assert [s.name for s in configured_sources(config)] == ["example"]
+
+
+def test_an_edited_added_or_removed_file_is_read(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    path = write(tmp_path / "sources", VALID)
+    configured_sources(config)
+    write(tmp_path / "sources", VALID.replace("示例 (예시)", "示例二 (예시 2)"))
+    assert configured_sources(config)[0].label == "示例二 (예시 2)"
+    write(tmp_path / "sources", VALID.replace("name: example", "name: other"), "other.yml")
+    assert sorted(s.name for s in configured_sources(config)) == ["example", "other"]
+    path.unlink()
+    assert [s.name for s in configured_sources(config)] == ["other"]
+
+
+def test_same_size_rewrite_with_a_new_time_is_read(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    path = write(tmp_path / "sources", VALID)
+    configured_sources(config)
+    write(tmp_path / "sources", VALID.replace("schedule: 2h", "schedule: 3h"))
+    later = path.stat().st_mtime_ns + 10**9
+    os.utime(path, ns=(later, later))  # a coarse clock could give both writes the same time
+    assert configured_sources(config)[0].schedule == "3h"
+
+
+def test_a_broken_watchlist_fails_every_time(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    write(tmp_path / "sources", VALID.replace("name: example", "name: Bad Name"))
+    for _ in range(2):
+        with pytest.raises(WatchlistError, match="field `name`"):
+            configured_sources(config)
