@@ -43,6 +43,7 @@ def crawl(
     daemon runs each crawl in a child process for that reason.
     """
     options = options or RunOptions()
+    sources = list({source.name: source for source in sources}.values())  # one run per source, named twice or not
     url = config.effective_database_url
     ensure_schema(url)
     process = CrawlerProcess(DEFAULTS | {"LOG_INSTALL_ROOT_HANDLER": False})
