@@ -5,6 +5,8 @@ the counters health is judged from. Each finds the others the Scrapy way
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -14,9 +16,10 @@ from twisted.python.failure import Failure
 
 from crawler import health
 from crawler.middlewares import ConditionalGetMiddleware, IncrementalMiddleware
+from crawler.watchlist import SourceBase
 from storage import queries
 from storage.db import transaction
-from storage.models import CrawlRun, Source, utcnow
+from storage.models import CrawlRun, ListPageState, Source, utcnow
 
 log = logging.getLogger(__name__)
 COUNTERS = ("list_pages", "not_modified", "articles_found", "new", "updated", "skipped", "errors")
@@ -25,16 +28,42 @@ COUNTERS = ("list_pages", "not_modified", "articles_found", "new", "updated", "s
 run_finished = object()
 
 
+@dataclass
+class OpenedRun:
+    """A source's CrawlRun row and what its crawl starts from, opened by :func:`open_runs`;
+    the rows are detached (a session per transaction) and merged back, unread, at the close."""
+
+    run: CrawlRun
+    source: Source
+    list_states: dict[str, ListPageState]
+
+
+def open_runs(database_url: str, sources: Collection[SourceBase]) -> dict[str, OpenedRun]:
+    """Open a CrawlRun row for each of ``sources``, by source name, in one transaction: a run
+    of many sources pays a handful of statements for all of them, not a handful each."""
+    with transaction(database_url) as session:
+        rows = queries.upsert_sources(session, [(s.name, s.label, s.kind) for s in sources])
+        runs = {s.name: CrawlRun(source_id=rows[s.name].id, started_at=utcnow(), status="running") for s in sources}
+        session.add_all(runs.values())
+        session.flush()
+        states = queries.list_states(session, [row.id for row in rows.values()])
+        queries.close_abandoned_runs(session, list(runs.values()))
+    return {
+        name: OpenedRun(run, rows[name], {url: state for url, state in states.items() if state.source_id == run.source_id})
+        for name, run in runs.items()
+    }
+
+
 class RunLedger:
-    """Opens a CrawlRun row when the spider opens and closes it, with the run's counters and
-    health, when it closes; then sends :data:`run_finished`."""
+    """Opens a CrawlRun row when the spider opens (or takes the one :func:`open_runs` opened,
+    passed as the spider's ``opened_run``) and closes it, with the run's counters and health,
+    when it closes; then sends :data:`run_finished`."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
         self.list_pages = ListPageStates(crawler)
-        self.run_id: int | None = None
-        self.source_id: int | None = None
+        self.opened_run: OpenedRun | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
@@ -42,32 +71,37 @@ class RunLedger:
     def from_crawler(cls, crawler: Crawler) -> RunLedger:
         return cls(crawler)
 
+    @property
+    def run_id(self) -> int | None:
+        return self.opened_run.run.id if self.opened_run else None
+
+    @property
+    def source_id(self) -> int | None:
+        return self.opened_run.source.id if self.opened_run else None
+
     def opened(self, spider: Spider) -> None:
         source = spider.source  # type: ignore[attr-defined]
-        with transaction(self.database_url) as session:
-            row = queries.upsert_source(session, source.name, source.label, source.kind)
-            run = CrawlRun(source_id=row.id, started_at=utcnow(), status="running")
-            session.add(run)
-            session.flush()
-            self.run_id, self.source_id = run.id, row.id
-            self.list_pages.load(session, row.id)
-            queries.close_abandoned_runs(session, row.id, run.id)
+        opened = getattr(spider, "opened_run", None) or open_runs(self.database_url, [source])[source.name]
+        self.opened_run = opened
+        self.list_pages.load(opened.list_states)
 
     def closed(self, spider: Spider, reason: str) -> None:
+        assert self.opened_run is not None
         stats = self.crawler.stats
         counters = {name: int(stats.get_value(f"radar/{name}", 0)) for name in COUNTERS}
         requests = int(stats.get_value("downloader/request_count", 0))
         status = _status(counters, reason)
         with transaction(self.database_url) as session:
-            run = session.get(CrawlRun, self.run_id)
-            assert run is not None
+            # Merged unread: the rows are as this run opened them, and only this run writes them.
+            run = session.merge(self.opened_run.run, load=False)
             for name, value in counters.items():
                 setattr(run, name, value)
             run.requests, run.status, run.finished_at = requests, status, utcnow()
             run.error_summary = stats.get_value("radar/last_error") if counters["errors"] else None
             radar_stats = {k: v for k, v in stats.get_stats().items() if k.startswith("radar/")}
             run.stats = {k: v for k, v in radar_stats.items() if isinstance(v, int)}
-            _record_health(session, spider.source, run, radar_stats)  # type: ignore[attr-defined]
+            row = session.merge(self.opened_run.source, load=False)
+            _record_health(session, spider.source, run, row, radar_stats)  # type: ignore[attr-defined]
             self.list_pages.save(session, run)
         log.info(
             "%s: run %s — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
@@ -89,8 +123,7 @@ class ListPageStates:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
 
-    def load(self, session: Session, source_id: int) -> None:
-        states = queries.list_states(session, source_id)
+    def load(self, states: dict[str, ListPageState]) -> None:
         self._conditional().load(states)
         self._incremental().read_before = set(states)
 
@@ -149,12 +182,11 @@ class ExtractedCount:
         self.stats.inc_value("radar/extracted")
 
 
-def _record_health(session: Session, source, run: CrawlRun, stats: dict) -> None:  # type: ignore[no-untyped-def]
-    """Record the run's health and move the source's state (and `since`) on a change."""
+def _record_health(session: Session, source: SourceBase, run: CrawlRun, row: Source, stats: dict) -> None:
+    """Record the run's health and move the source's state (``row``, and `since`) on a change."""
     now = utcnow()
     verdict = health.assess(source, stats, run.status, queries.last_new_item(session, run.source_id), now)
     run.health, run.problems = verdict.state, verdict.problems
-    row = session.get(Source, run.source_id)
     if row.health != verdict.state:
         row.health, row.health_since = verdict.state, now
         log.log(logging.WARNING if verdict.state != health.OK else logging.INFO,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from common.settings import Settings
 from crawler import download
-from crawler.extensions import RunLedger, run_finished
+from crawler.extensions import RunLedger, open_runs, run_finished
 from crawler.settings import DEFAULTS, scrapy_settings
 from crawler.spiders import SPIDERS
 from crawler.watchlist import SourceBase
@@ -43,9 +43,11 @@ def crawl(
     daemon runs each crawl in a child process for that reason.
     """
     options = options or RunOptions()
+    sources = list({source.name: source for source in sources}.values())  # one run per source, named twice or not
     url = config.effective_database_url
     ensure_schema(url)
     process = CrawlerProcess(DEFAULTS | {"LOG_INSTALL_ROOT_HANDLER": False})
+    opened = open_runs(url, sources)
     crawlers = []
     for index, source in enumerate(sources):
         since = options.since.isoformat() if options.since else None
@@ -55,7 +57,7 @@ def crawl(
         if on_finished:
             crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
         crawlers.append(crawler)
-        process.crawl(crawler, source=source, max_pages=options.max_pages)
+        process.crawl(crawler, source=source, max_pages=options.max_pages, opened_run=opened[source.name])
     process.start()
     return _runs(url, crawlers)
 

@@ -12,20 +12,30 @@ from storage.models import NEWS, CrawlRun, DaemonState, Item, ItemTally, ListPag
 
 
 def upsert_source(session: Session, name: str, label: str = "", kind: str = "") -> Source:
-    source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        source = Source(name=name, label=label, kind=kind)
-        session.add(source)
-    else:
-        source.label, source.kind = label or source.label, kind or source.kind
+    return upsert_sources(session, [(name, label, kind)])[name]
+
+
+def upsert_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, Source]:
+    """Each ``(name, label, kind)``'s row by name, created or updated: one query, however many."""
+    wanted = {name: (label, kind) for name, label, kind in sources}
+    rows = {row.name: row for row in session.scalars(select(Source).where(Source.name.in_(wanted)))}
+    for name, (label, kind) in wanted.items():
+        row = rows.get(name)
+        if row is None:
+            rows[name] = row = Source(name=name, label=label, kind=kind)
+            session.add(row)
+        else:
+            row.label, row.kind = label or row.label, kind or row.kind
     session.flush()
-    return source
+    return rows
 
 
-def close_abandoned_runs(session: Session, source_id: int, current_run_id: int) -> None:
-    """Runs still `running` when a new one starts were killed (SIGKILL, a crash): say so."""
+def close_abandoned_runs(session: Session, current: Collection[CrawlRun]) -> None:
+    """Runs of the same sources still `running` when the ``current`` ones start were killed
+    (SIGKILL, a crash): say so."""
+    source_ids, current_ids = {run.source_id for run in current}, [run.id for run in current]
     for run in session.scalars(
-        select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.status == "running", CrawlRun.id != current_run_id)
+        select(CrawlRun).where(CrawlRun.source_id.in_(source_ids), CrawlRun.status == "running", CrawlRun.id.not_in(current_ids))
     ):
         run.status, run.finished_at = "crashed", run.finished_at or utcnow()
         run.error_summary = run.error_summary or "the crawl process ended without recording its result"
@@ -94,8 +104,9 @@ def cluster_size(session: Session, cluster_id: int | None) -> int:
     return session.scalar(select(func.count()).select_from(Item).where(Item.cluster_id == cluster_id)) or 1
 
 
-def list_states(session: Session, source_id: int) -> dict[str, ListPageState]:
-    rows = session.scalars(select(ListPageState).where(ListPageState.source_id == source_id))
+def list_states(session: Session, source_ids: Collection[int]) -> dict[str, ListPageState]:
+    """The stored list pages of these sources, by URL (a URL belongs to one source)."""
+    rows = session.scalars(select(ListPageState).where(ListPageState.source_id.in_(source_ids)))
     return {row.url: row for row in rows}
 
 

@@ -18,6 +18,14 @@ import signal
 import sys
 from typing import Annotated, NoReturn
 
+if sys.argv[1:2] in (["run"], ["demo"]):
+    # A crawl (the daemon's child is `python -m radar run …`) imports this anyway, but first
+    # here, while few modules are loaded: importing it calls `inspect.stack()` three times
+    # (Scrapy's deprecated-class shims), and each frame of a nested import costs a scan of
+    # `sys.modules` — 0.3–0.5 s of CPU when it came through crawler.run with ~900 modules loaded,
+    # ~0.1 s here. Other commands never need it (TLS, OpenSSL: +0.3 s on `crawl --help`).
+    import scrapy.core.downloader.contextfactory  # noqa: F401
+
 import typer
 
 from common.markup import safe
