@@ -50,7 +50,7 @@ def choose(sources: list[SourceBase], names: list[str], all_: bool) -> list[Sour
     if unknown:
         err.print(f"[red]Unknown source(s): {safe(', '.join(unknown))}.[/red] Configured: {safe(', '.join(by_name))}")
         raise typer.Exit(2)
-    return [by_name[n] for n in names]
+    return [by_name[n] for n in dict.fromkeys(names)]  # a source named twice is crawled once
 
 
 def database(config: Settings) -> str:
