@@ -100,8 +100,8 @@ CITED = "国务院关于印发新一代人工智能发展规划的通知"
 
 def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commonest(database_url: str) -> None:
     texts = {"the story": ("【新华社】" + CITED, "正文"), "its lead": ("转载", "\u3000\u3000" + CITED + "\n正文"),
-             "another notice": ("国务院关于印发节能减排工作方案的通知", "正文"), "unrelated": ("无关标题", "正文"),
-             "deep in the body": ("转载", "正文" * 70 + CITED)}
+             "another notice": ("国务院关于印发节能减排工作方案的通知", "正文"),
+             "unrelated": ("无关标题", "正文"), "deep in the body": ("转载", "正文" * 70 + CITED)}
     texts |= {f"common {n}": (f"第{n}号的通知", "正文") for n in range(12)}
     _store(database_url, texts)
     groups = lookup.trigram_groups(CITED)
