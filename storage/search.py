@@ -145,40 +145,64 @@ def passage_around(body: str, words: list[str]) -> Markup | None:
 
 
 COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commoner one is left out
+LEAD_FTS_TABLE = "items_lead_fts"  # the leads' index (migration 0013)
+# The bodies' leads as migration 0013 indexes them: the first 120 characters after the blanks
+# str.strip() removes. PostgreSQL serves only this exact expression from its index.
+LEAD_BLANKS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+               "\u2028\u2029\u202f\u205f\u3000")
+LEAD_INDEXED = 120
+LEAD_SQL = f"substr(ltrim(items.body, '{LEAD_BLANKS}'), 1, {LEAD_INDEXED})"
+
+_lead_fts = table(LEAD_FTS_TABLE, column("rowid"))
 
 
-def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_body: int, common: int = COMMON) -> set[int] | None:
-    """Ids of the items whose title holds ``in_title`` of ``groups``, or whose body holds
-    ``in_body`` of them — each group one trigram (three characters) in its spellings, any of
-    which counts once — or None when no index serves the lookup (the caller then reads the
-    items itself). Title and body are counted apart: a body holds some trigrams of many
-    headlines somewhere in its length.
+def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON) -> set[int] | None:
+    """Ids of the items whose title holds ``in_title`` of ``groups``, or whose lead (the start
+    of the body, LEAD_SQL) holds ``in_lead`` of them — each group one trigram (three
+    characters) in its spellings, any of which counts once — or None when no index serves the
+    lookup (the caller then reads the items itself). Only the lead is asked: a whole body holds
+    some trigrams of many headlines somewhere in its length.
 
     The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
-    left out and the count required lowered by one for it (an item may hold it uncounted), as
-    long as one trigram is still required: beyond that, the frequent trigrams are read, whatever
-    it costs.
+    left out and the count required lowered by one for it (an item may hold it uncounted). When
+    that would require nothing, every common trigram is left out and one of the uncommon ones
+    required — the caller's assumption (desk.issues.lookup) that a match keeps one; a title
+    whose trigrams are all common has its commonest left out down to one required.
     """
     kind = backend(session)
     if kind == "like" or not groups:
         return None if kind == "like" else set()
-    return _holders(session, kind, "title", groups, in_title, common) | _holders(session, kind, "body", groups, in_body, common)
+    return _holders(session, kind, "title", groups, in_title, common) | _holders(session, kind, "lead", groups, in_lead, common)
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:
     conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
-    frequent = [n for n, c in enumerate(conditions) if session.scalar(select(func.count()).select_from(c.limit(common + 1).subquery())) > common]
-    left_out = set(frequent[:max(at_least - 1, 0)])
-    conditions, at_least = [c for n, c in enumerate(conditions) if n not in left_out], at_least - len(left_out)
+    counts = _counts(session, conditions, common)
+    frequent = sorted((n for n, count in enumerate(counts) if count > common), key=lambda n: -counts[n])
+    if len(frequent) < len(conditions) and at_least <= len(frequent):
+        left_out, at_least = set(frequent), 1
+    else:
+        left_out = set(frequent[:max(at_least - 1, 0)])
+        at_least -= len(left_out)
+    conditions = [c for n, c in enumerate(conditions) if n not in left_out]
     ids = union_all(*conditions).subquery("holders")
     return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
 
 
+def _counts(session: Session, conditions: list[Select[Any]], common: int) -> list[int]:
+    """How many items each condition names, counted up to ``common`` + 1: one query for all."""
+    capped = [select(literal_column(str(n)).label("n"), c.limit(common + 1).subquery().c.id) for n, c in enumerate(conditions)]
+    rows = union_all(*capped).subquery("capped")
+    found = dict(session.execute(select(rows.c.n, func.count()).group_by(rows.c.n)).all())
+    return [found.get(n, 0) for n in range(len(conditions))]
+
+
 def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:
-    """The ids of the items whose ``field`` (title or body) holds any of ``spellings``, ignoring case."""
+    """The ids of the items whose ``field`` (title or lead) holds any of ``spellings``, ignoring case."""
     if kind == "fts5":  # a quoted phrase is never an operator
-        expression = "{" + field + "} : (" + " OR ".join('"' + s.replace('"', '""') + '"' for s in spellings) + ")"
-        match = text(f"{FTS_TABLE} MATCH :trigram_{n}").bindparams(**{f"trigram_{n}": expression})
-        return select(_fts.c.rowid.label("id")).select_from(_fts).where(match)
-    column = Item.title if field == "title" else Item.body  # pg_trgm's GIN indexes serve these ILIKEs
+        phrases = "(" + " OR ".join('"' + s.replace('"', '""') + '"' for s in spellings) + ")"
+        index, expression = (_fts, "{title} : " + phrases) if field == "title" else (_lead_fts, phrases)
+        match = text(f"{index.name} MATCH :trigram_{n}").bindparams(**{f"trigram_{n}": expression})
+        return select(index.c.rowid.label("id")).select_from(index).where(match)
+    column = Item.title if field == "title" else literal_column(LEAD_SQL)  # pg_trgm's GIN indexes serve these ILIKEs
     return select(Item.id.label("id")).where(or_(*(column.ilike(_like(s), escape="\\") for s in spellings)))

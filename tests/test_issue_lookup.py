@@ -7,9 +7,10 @@ from __future__ import annotations
 import random
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from conftest import FIXTURES
-from desk import issues, similarity
+from desk import issues, similarity, verdicts
 from desk.issues import lookup
 from storage import search
 from storage.db import ensure_schema, transaction
@@ -78,25 +79,75 @@ def test_trigrams_stay_within_runs_of_letters_and_carry_the_traditional_spelling
     assert not any(len(spelling) != 3 or "部发" in spelling for group in groups for spelling in group)
 
 
-def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commonest(database_url: str) -> None:
+def _store(database_url: str, texts: dict[str, tuple[str, str]]) -> None:
     ensure_schema(database_url)
-    cited = "国务院关于印发新一代人工智能发展规划的通知"
-    texts = {"the story": ("【新华社】" + cited, "正文"), "its lead": ("转载", "国务院关于印发新一代人工智能发展规划的通知\n正文"),
-             "another notice": ("国务院关于印发节能减排工作方案的通知", "正文"), "unrelated": ("无关标题", "正文")}
-    texts |= {f"common {n}": (f"第{n}号的通知", "正文") for n in range(12)}
     with transaction(database_url) as session:
         source = Source(name="lookup")
         session.add(source)
         session.flush()
         session.add_all(Item(source_id=source.id, url=f"https://x.example/{n}", canonical_url=f"https://x.example/{n}", title=title,
                              body=body, content_hash=str(n)) for n, (title, body) in enumerate(texts.values()))
-    groups = lookup.trigram_groups(cited)
-    with transaction(database_url) as session:
-        names = dict(session.execute(select(Item.id, Item.url)).all())
-        found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_body=len(groups) - 3, common=10)
-        everything = search.sharing_trigrams(session, groups, in_title=1, in_body=len(groups), common=10)
-        whole = search.sharing_trigrams(session, groups, in_title=len(groups), in_body=len(groups), common=10)
+
+
+def _kinds(session: Session, texts: dict[str, tuple[str, str]], ids: set[int] | None) -> set[str]:
+    names = dict(session.execute(select(Item.id, Item.url)).all())
     kinds = dict(zip((f"https://x.example/{n}" for n in range(len(texts))), texts))
-    assert {kinds[names[i]] for i in found} == {"the story", "its lead"}
-    assert {kinds[names[i]] for i in everything} == set(texts) - {"unrelated"}  # 的通知 is read when nothing else may be required
-    assert {kinds[names[i]] for i in whole} == {"the story", "its lead"}
+    return {kinds[names[i]] for i in ids or ()}
+
+
+CITED = "国务院关于印发新一代人工智能发展规划的通知"
+
+
+def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commonest(database_url: str) -> None:
+    texts = {"the story": ("【新华社】" + CITED, "正文"), "its lead": ("转载", "\u3000\u3000" + CITED + "\n正文"),
+             "another notice": ("国务院关于印发节能减排工作方案的通知", "正文"),
+             "unrelated": ("无关标题", "正文"), "deep in the body": ("转载", "正文" * 70 + CITED)}
+    texts |= {f"common {n}": (f"第{n}号的通知", "正文") for n in range(12)}
+    _store(database_url, texts)
+    groups = lookup.trigram_groups(CITED)
+    with transaction(database_url) as session:
+        found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_lead=len(groups) - 3, common=10)
+        one = search.sharing_trigrams(session, groups, in_title=1, in_lead=len(groups), common=10)
+        whole = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups), common=10)
+        assert _kinds(session, texts, found) == {"the story", "its lead"}  # a body is asked in its lead only
+        # One required: 的通知, in more than 10 items, is left out, and one uncommon trigram required.
+        assert _kinds(session, texts, one) == {"the story", "its lead", "another notice"}
+        assert _kinds(session, texts, whole) == {"the story", "its lead"}
+
+
+def test_a_title_whose_every_trigram_is_common_reads_the_commonest_it_must(database_url: str) -> None:
+    texts = {f"common {n}": (f"第{n}号的通知", "正文") for n in range(12)} | {"unrelated": ("无关标题", "正文")}
+    _store(database_url, texts)
+    with transaction(database_url) as session:
+        found = search.sharing_trigrams(session, lookup.trigram_groups("的通知"), in_title=1, in_lead=1, common=10)
+        assert _kinds(session, texts, found) == set(texts) - {"unrelated"}
+
+
+def test_the_lead_index_follows_the_bodies(database_url: str) -> None:
+    texts = {"edited": ("转载", "正文"), "deleted": ("转载", CITED)}
+    _store(database_url, texts)
+    groups = lookup.trigram_groups(CITED)
+    with transaction(database_url) as session:
+        items = {item.url.rsplit("/", 1)[-1]: item for item in session.scalars(select(Item))}
+        items["0"].body = " " + CITED + "\n正文"
+        session.delete(items["1"])
+    with transaction(database_url) as session:
+        found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups))
+        assert _kinds(session, texts, found) == {"edited"}
+        items = list(session.scalars(select(Item)))
+        items[0].body = "正文"
+    with transaction(database_url) as session:
+        assert search.sharing_trigrams(session, groups, in_title=1, in_lead=1) == set()
+
+
+def test_the_lead_the_search_asks_is_the_expression_migration_0013_indexed() -> None:
+    import importlib.util
+
+    from storage.db import MIGRATIONS
+
+    spec = importlib.util.spec_from_file_location("lead_index", MIGRATIONS / "versions" / "0013_lead_index.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.lead_of("items.body") == search.LEAD_SQL
+    assert migration.BLANKS == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert search.LEAD_INDEXED == migration.LEAD_CHARS == verdicts.LEAD_CHARS

@@ -11,8 +11,21 @@ single trigram: E is 5 in a 25-character title) would read the archive's commone
 words at the ends (an outlet's name, a prefix, a date) and change at most INSIDE_EDITS
 characters inside — a match whose edits are scattered wider (possible by ratio in a long
 title: five single-character insertions in 25) is not found. Titles are short, so for most
-of them the worst case and this assumption require the same. A body must hold at least half
-of the trigrams (``required_in_lead``).
+of them the worst case and this assumption require the same. A body is asked only in its
+lead (the start the index holds, storage.search.LEAD_SQL), which must hold at least half of the
+trigrams (``required_in_lead``).
+
+Short titles. A title split by marks into short runs has few trigrams, and what the edits and
+SLACK may break is most of them: 《消费端碳排放研究报告（2024）》发布 has ten, one required, so
+any item holding 202 or 024 — a year in every other headline — would be read. The index
+counts how many items hold each trigram, and one held by more than storage.search.COMMON items
+is left out, the count lowered for it; when that would leave nothing required, the common
+trigrams are all left out and one of the title's uncommon ones is required: the assumption is
+that a reprint keeps at least one of them whole (here one of the eight of 消费端碳排放研究报告:
+losing all eight takes three characters changed inside those ten, the most INSIDE_EDITS and
+SLACK allow together, placed two apart — such a reprint is not found). What
+it costs stays bounded by the issue: an uncommon trigram names at most COMMON items. A title
+whose every trigram is common is looked up as before (its commonest left out down to one).
 
 The stored text is raw where the key is normalised, so the trigrams are taken within the
 title's runs of letters (never across a mark the key drops), in simplified characters and
