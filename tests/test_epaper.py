@@ -30,6 +30,12 @@ CRAWL_AT = (
     "config = get_settings(); chosen = [s for s in configured_sources(config) if s.name == 'people_paper']; "
     "print(crawl(chosen, config, RunOptions(now=datetime.fromisoformat({now!r})))[0].status)"
 )
+DOCTOR_AT = (
+    "from datetime import datetime; from common.settings import get_settings; "
+    "from crawler.doctor import diagnose; from crawler.watchlist import configured_sources; "
+    "config = get_settings(); chosen = [s for s in configured_sources(config) if s.name == 'people_paper']; "
+    "print(chr(10).join(diagnose(chosen[0], config, now=datetime.fromisoformat({now!r}))))"
+)
 BASE = "name: paper\nlabel: Paper\nhomepage: https://paper.example.cn/\nkind: html_list\nlists:\n  - url: {url}\n"
 
 
@@ -92,3 +98,11 @@ def test_the_people_paper_is_crawled_for_both_editions_without_the_editors_credi
     assert first.published_at is not None and first.published_at.astimezone(CHINA).date().isoformat() == "2026-11-30"
     assert "加强基础研究" in first.body and "var x" not in first.body
     assert items[f"{content}/29/content_30122902.html"].published_at.astimezone(CHINA).date().isoformat() == "2026-11-29"
+
+
+def test_the_doctor_reads_the_edition_of_the_callers_day(radar: Radar, sites: Path) -> None:
+    shutil.copytree(FIXTURES / "epaper" / "paper.people.com.cn", sites / "paper.people.com.cn")
+    done = subprocess.run([sys.executable, "-c", DOCTOR_AT.format(now=RUN_AT.isoformat())], env=radar.env, cwd=radar.cwd,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "layout/202611/30/node_01.html" in done.stdout and "content_30123401.html" in done.stdout
