@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -134,10 +135,11 @@ def _headers(response: Any) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
 
 
-def diagnose(source: SourceBase, config: Settings, list_url: str | None = None) -> list[str]:
-    """Step-by-step explanation, as lines of Rich markup (everything fetched or configured is escaped)."""
+def diagnose(source: SourceBase, config: Settings, list_url: str | None = None, now: datetime | None = None) -> list[str]:
+    """Step-by-step explanation, as lines of Rich markup (everything fetched or configured is escaped);
+    ``now`` (the caller's clock) picks the edition of a dated list URL."""
     lines: list[str] = []
-    url = check_list_url(source, list_url) if list_url else source.lists[0].url
+    url = check_list_url(source, list_url) if list_url else source.list_urls(now)[0]
     page = fetch(url, config, source)
     lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))

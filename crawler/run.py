@@ -28,6 +28,7 @@ class RunOptions:
     max_pages: int | None = None
     since: datetime | None = None
     refresh: bool = False
+    now: datetime | None = None  # the run's time (the caller's clock): which editions dated list URLs name
 
 
 def crawl(
@@ -57,7 +58,7 @@ def crawl(
         if on_finished:
             crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
         crawlers.append(crawler)
-        process.crawl(crawler, source=source, max_pages=options.max_pages, opened_run=opened[source.name])
+        process.crawl(crawler, source=source, max_pages=options.max_pages, now=options.now, opened_run=opened[source.name])
     process.start()
     return _runs(url, crawlers)
 

@@ -8,6 +8,7 @@ RADAR_DATABASE_URL. Spider arguments are strings, as Scrapy (and Scrapyd) pass t
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import scrapy
@@ -41,7 +42,10 @@ class RadarSpider(scrapy.Spider):
         # proxy and database still count here; each keeps its layer's priority, so `-s` wins.
         crawler.settings.update(scrapy_settings(config, chosen))
         spider_class = SPIDERS[chosen.kind]
-        return spider_class.from_crawler(crawler, *args, source=chosen, max_pages=int(max_pages) if max_pages else None, **kwargs)
+        pages = int(max_pages) if max_pages else None
+        # This is where a Scrapyd crawl starts, so the run's time is read here and passed down.
+        now = datetime.now(timezone.utc)
+        return spider_class.from_crawler(crawler, *args, source=chosen, max_pages=pages, now=now, **kwargs)
 
 
 def named_source(config: Settings, name: str) -> SourceBase:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -37,14 +38,15 @@ ARTICLE_FIELDS = {"article.title": "title", "article.published": "published_at",
 class SourceSpider(scrapy.Spider):
     """Crawl list pages, follow their article links, yield one item per article."""
 
-    def __init__(self, source: SourceBase, max_pages: int | None = None, **kwargs: Any):
+    def __init__(self, source: SourceBase, max_pages: int | None = None, now: datetime | None = None, **kwargs: Any):
         super().__init__(name=source.name, **kwargs)
         self.source = source
+        self.now = now  # the run's time, from the caller: which editions a dated list URL names
         self.max_pages = max_pages or (source.pagination.max_pages if source.pagination else 1)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for entry in self.source.lists:
-            yield self.list_request(entry.url, entry.url, page=1)
+        for url in self.source.list_urls(self.now):
+            yield self.list_request(url, url, page=1)
 
     def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
         if page == 1 and self.source.list_is_shell and "callback" not in extra:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
-from common.dates import parse_duration
+from common.dates import CHINA, parse_duration
 from common.yamlfile import compiled_regex
 from crawler.listings import Entry, RuleTally
 from parsel import Selector
@@ -139,6 +139,13 @@ class Expectations(Strict):
         return value
 
 
+# A dated list URL (an e-paper's page of one day's edition) names the edition date as
+# `{edition:FORMAT}`, FORMAT made of strftime's %Y %y %m %d %j and literal characters.
+EDITION = re.compile(r"\{edition:([^{}]+)\}")
+EDITION_FORMAT = re.compile(r"^(?:%[Yymdj]|[^%{}])+$")
+EDITION_HELP = "write an edition date as `{edition:%Y%m/%d}` (strftime codes %Y %y %m %d %j only)"
+
+
 class ListUrl(Strict):
     url: str
     label: str | None = None
@@ -146,9 +153,32 @@ class ListUrl(Strict):
     @field_validator("url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/]+", value):
-            raise ValueError("must be an absolute http(s) URL")
+        if not re.match(r"^https?://[^/{}]+/", value + "/"):
+            raise ValueError("must be an absolute http(s) URL (an edition date goes in the path, not the host)")
+        for found in EDITION.finditer(value):
+            if not EDITION_FORMAT.match(found.group(1)):
+                raise ValueError(f"`{found.group(0)}`: {EDITION_HELP}")
+        if "{" in EDITION.sub("", value) or "}" in EDITION.sub("", value):
+            raise ValueError(f"a brace outside an edition placeholder; {EDITION_HELP}")
         return value
+
+    @property
+    def dated(self) -> bool:
+        """True when the URL changes with each edition of the paper."""
+        return EDITION.search(self.url) is not None
+
+    def for_edition(self, day: datetime.date) -> str:
+        """The URL of ``day``'s edition."""
+        return EDITION.sub(lambda found: day.strftime(found.group(1)), self.url)
+
+
+def edition_dates(now: datetime.datetime) -> list[datetime.date]:
+    """The editions a crawl at ``now`` covers: today's and yesterday's in China, so a run
+    soon after midnight still reads the edition it may have missed the evening before."""
+    if now.tzinfo is None:
+        raise ValueError("the run's time must carry its timezone")
+    today = now.astimezone(CHINA).date()
+    return [today, today - datetime.timedelta(days=1)]
 
 
 EVIDENCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -284,6 +314,19 @@ class SourceBase(Strict):
         from urllib.parse import urlsplit
 
         return frozenset(urlsplit(entry.url).hostname or "" for entry in self.lists)
+
+    def list_urls(self, now: datetime.datetime | None) -> list[str]:
+        """The list URLs a crawl at ``now`` fetches, dated ones for each edition it covers;
+        ``now`` (the caller's clock) may be None only when no list URL is dated."""
+        urls: list[str] = []
+        for entry in self.lists:
+            if not entry.dated:
+                urls.append(entry.url)
+            elif now is None:
+                raise ValueError(f"{self.name}: the list {entry.url} is dated; the crawl needs the run's time")
+            else:
+                urls.extend(entry.for_edition(day) for day in edition_dates(now))
+        return list(dict.fromkeys(urls))
 
     # -- what each kind answers (see the kind modules) -------------------------------
     # The first list page is a JavaScript shell naming the real list (see `read_shell`).

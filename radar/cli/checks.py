@@ -3,6 +3,7 @@ source against its live site, rule by rule)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Optional
 
 import typer
@@ -54,5 +55,5 @@ def doctor(
         err.print(str(refused), markup=False, highlight=False)
         raise typer.Exit(2) from None
     out.print(f"[bold]{chosen.name}[/bold] — {safe(chosen.label)} ({safe(chosen.file)})")
-    for line in diagnose(chosen, config, list_url):
+    for line in diagnose(chosen, config, list_url, now=datetime.now(timezone.utc)):
         out.print(line, highlight=False)

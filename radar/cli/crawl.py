@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from datetime import datetime, timezone
 from typing import Annotated, Optional
 
 import typer
@@ -56,7 +57,8 @@ def _crawl(sources: list[SourceBase], config: Settings, **options: object) -> li
             highlight=False,
         )
 
-    runs = crawl(sources, config, RunOptions(**options), on_finished=progress)  # type: ignore[arg-type]
+    # The run's time is read here, at the command, and passed down (dated list URLs need it).
+    runs = crawl(sources, config, RunOptions(**options, now=datetime.now(timezone.utc)), on_finished=progress)  # type: ignore[arg-type]
     _summary(runs)
     return runs
 

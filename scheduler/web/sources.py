@@ -6,6 +6,7 @@ from one URL (the same code as `crawl sources add`), previewed, then saved."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -138,7 +139,7 @@ def doctor(name: str) -> Any:
         list_url = check_list_url(chosen, list_url) if list_url else None
     except NotTheSourcesPage as refused:
         abort(400, str(refused))  # no fetching on an editor's say-so: only the source's pages
-    return _source_page(name, [_rich_line(line) for line in diagnose(chosen, settings(), list_url)])
+    return _source_page(name, [_rich_line(line) for line in diagnose(chosen, settings(), list_url, now=datetime.now(timezone.utc))])
 
 
 def _source_page(name: str, diagnosis: list[tuple[str, str]] | None) -> Any:
