@@ -100,9 +100,9 @@ def demo(
         sources = [s for s in watched_sources(config) if s.enabled]
         recorded = set(internet.hosts())
         missing = [s.name for s in sources if not s.hosts <= recorded]
+        out.print(f"Fake internet on {internet.address} serving {len(recorded)} fixture sites (reconstructions, not recordings).")
         if missing:
             out.print(f"(no fixture site for {', '.join(missing)}: skipped in the demo)")
-        out.print(f"Fake internet on {internet.address} serving {len(recorded)} fixture sites (reconstructions, not recordings).")
         runs = _crawl([s for s in sources if s.name not in missing], config)
     _show_latest(database_url, config)
     explore = ("" if base.database_url else f"RADAR_DATABASE_URL={shlex.quote(database_url)} ") + invocation()
