@@ -48,10 +48,7 @@ def open_runs(database_url: str, sources: Collection[SourceBase]) -> dict[str, O
         session.flush()
         states = queries.list_states(session, [row.id for row in rows.values()])
         queries.close_abandoned_runs(session, list(runs.values()))
-    return {
-        name: OpenedRun(run, rows[name], {url: state for url, state in states.items() if state.source_id == run.source_id})
-        for name, run in runs.items()
-    }
+    return {name: OpenedRun(run, rows[name], states[run.source_id]) for name, run in runs.items()}
 
 
 class RunLedger:

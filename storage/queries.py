@@ -104,10 +104,12 @@ def cluster_size(session: Session, cluster_id: int | None) -> int:
     return session.scalar(select(func.count()).select_from(Item).where(Item.cluster_id == cluster_id)) or 1
 
 
-def list_states(session: Session, source_ids: Collection[int]) -> dict[str, ListPageState]:
-    """The stored list pages of these sources, by URL (a URL belongs to one source)."""
-    rows = session.scalars(select(ListPageState).where(ListPageState.source_id.in_(source_ids)))
-    return {row.url: row for row in rows}
+def list_states(session: Session, source_ids: Collection[int]) -> dict[int, dict[str, ListPageState]]:
+    """The stored list pages of these sources: per source id, by URL (two sources may list one URL)."""
+    states: dict[int, dict[str, ListPageState]] = {source_id: {} for source_id in source_ids}
+    for row in session.scalars(select(ListPageState).where(ListPageState.source_id.in_(source_ids))):
+        states[row.source_id][row.url] = row
+    return states
 
 
 def save_list_state(session: Session, source_id: int, url: str, etag: str | None, last_modified: str | None, entries: list[str]) -> None:
