@@ -130,23 +130,11 @@ def watching_source(url: str, sources: Iterable[SourceBase]) -> SourceBase | Non
     spellings = {url, canonical, _with_scheme(canonical, "http")}
     for source in sources:
         pattern = source.article_pattern
-        if not source.enabled or pattern is None or host not in source.hosts | _named_host(pattern):
+        if not source.enabled or pattern is None or host not in source.article_hosts:
             continue
         if any(is_article_url(spelling, pattern) for spelling in spellings):
             return source
     return None
-
-
-# `^https?://www\.sohu\.com/…`: the host an `article_url` is anchored to.
-ANCHORED_HOST = re.compile(r"^\^https\??://((?:[a-z0-9-]|\\\.)+)/")
-
-
-def _named_host(pattern: str) -> set[str]:
-    """The host ``pattern`` pins its articles to, if it does: a feed's articles live on another
-    host than the feed (RSSHub's Sohu route links www.sohu.com), and the crawler fetches them by
-    `article_url` alone."""
-    anchored = ANCHORED_HOST.match(pattern)
-    return {anchored.group(1).replace("\\.", ".")} if anchored else set()
 
 
 def _with_scheme(url: str, scheme: str) -> str:

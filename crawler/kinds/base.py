@@ -181,6 +181,8 @@ def edition_dates(now: datetime.datetime) -> list[datetime.date]:
     return [today, today - datetime.timedelta(days=1)]
 
 
+# `^https?://www\.sohu\.com/…`: the host an `article_url` is anchored to.
+ANCHORED_HOST = re.compile(r"^\^https\??://((?:[a-z0-9-]|\\\.)+)/")
 EVIDENCE_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MARKUP_EVIDENCE = ("public-scraper", "rsshub-route", "saved-page")
 
@@ -314,6 +316,14 @@ class SourceBase(Strict):
         from urllib.parse import urlsplit
 
         return frozenset(urlsplit(entry.url).hostname or "" for entry in self.lists)
+
+    @functools.cached_property
+    def article_hosts(self) -> frozenset[str]:
+        """The hosts this source's articles may be on: its list pages' and the one its
+        `article_url` is anchored to — a feed's articles live on another host than the feed
+        (RSSHub's Sohu route links www.sohu.com), and the crawler fetches them by `article_url`."""
+        anchored = ANCHORED_HOST.match(self.article_pattern or "")
+        return self.hosts | {anchored.group(1).replace("\\.", ".")} if anchored else self.hosts
 
     def list_urls(self, now: datetime.datetime | None) -> list[str]:
         """The list URLs a crawl at ``now`` fetches, dated ones for each edition it covers;
