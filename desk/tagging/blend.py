@@ -66,7 +66,6 @@ def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
     return Decision(chosen, by, round(blended[0][1], 3), blended, f"blend: rules trusted {trust:.2f}, the model {1 - trust:.2f}")
 
 
-
 def _blend(rule_ranked: list[tuple[str, float]], trust: float, model_ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Categories by ``trust`` × their share of the rules' evidence + (1 − trust) × the model's probability."""
     positive = {c: s for c, s in rule_ranked if s > 0}
