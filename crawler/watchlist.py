@@ -8,6 +8,7 @@ a broken file without reading Python.
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -59,28 +60,29 @@ def configured_sources(config: Settings) -> list[SourceBase]:
     WeChat catalogue through its mirror — what every command, the daemon, the workspace and
     `scrapy crawl radar` see alike.
 
-    Loaded again only when a file changed (added, removed, or another size or modification
-    time): the workspace's Sources page and the daemon ask on every request and every job, and
-    parsing and validating ~30 files was half of that page. The sources are frozen models, so
-    sharing them is safe; a watchlist that does not load is read again on every call."""
-    return list(_sources_as_of(config.sources_dir, config.wechat_mirror, _stamp(config.sources_dir)))
+    Loaded again only when a file changed (added, removed, or other bytes): the workspace's
+    Sources page and the daemon ask on every request and every job, and parsing and validating
+    ~50 files was half of that page. The sources are frozen models, so sharing them is safe; a
+    watchlist that does not load is read again on every call."""
+    return list(_sources_as_of(config.sources_dir, config.wechat_mirror, fingerprint(config.sources_dir)))
 
 
-def _stamp(directory: Path) -> tuple[tuple[str, int, int, int], ...]:
-    """What the loaded sources depend on: each watchlist and the WeChat catalogue, by name,
-    size and modification and change times (nanoseconds)."""
-    stamps = []
+def fingerprint(directory: Path) -> tuple[tuple[str, bytes], ...]:
+    """What the loaded sources depend on — each watchlist and the WeChat catalogue, by name and
+    a digest of its bytes — so a caller can tell whether anything changed. Reading ~50 small files costs well under a millisecond; sizes and
+    modification times would miss a same-size rewrite within one filesystem timestamp tick."""
+    prints = []
     for path in [*sorted(directory.glob("*.y*ml")), catalogue_path(directory)]:
         try:
-            status = path.stat()
+            content = path.read_bytes()
         except OSError:  # the catalogue is optional; a file removed meanwhile changes the list anyway
             continue
-        stamps.append((str(path), status.st_size, status.st_mtime_ns, status.st_ctime_ns))
-    return tuple(stamps)
+        prints.append((str(path), hashlib.blake2b(content, digest_size=16).digest()))
+    return tuple(prints)
 
 
 @functools.lru_cache(maxsize=8)
-def _sources_as_of(directory: Path, wechat_mirror: str | None, _stamp: tuple) -> tuple[SourceBase, ...]:
+def _sources_as_of(directory: Path, wechat_mirror: str | None, _fingerprint: tuple) -> tuple[SourceBase, ...]:
     return tuple(load_sources(directory, wechat_mirror))
 
 

@@ -16,7 +16,6 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,8 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from common.settings import Settings, get_settings
 from common.dates import parse_duration
-from crawler.watchlist import SourceBase, WatchlistError, configured_sources
-from crawler.wechat import catalogue_path
+from crawler.watchlist import SourceBase, WatchlistError, configured_sources, fingerprint
 from scheduler import jobs
 from scheduler.leader import Election
 from storage.db import get_engine
@@ -79,6 +77,7 @@ def timetable(config: Settings, sources: list[SourceBase]) -> list[Job]:
         Job("after-crawl", "scheduler.daemon:run_after_crawl", IntervalTrigger(minutes=1, timezone=tz), name="post-crawl alerts"),
         Job("heartbeat", "scheduler.daemon:run_heartbeat", IntervalTrigger(seconds=30, timezone=tz), name="heartbeat"),
         Job("cleanup", "scheduler.daemon:run_cleanup", CronTrigger(hour=4, minute=17, timezone=tz), name="retention clean-up"),
+        Job("rescore", "scheduler.daemon:run_rescore", IntervalTrigger(minutes=5, timezone=tz), name="re-rank by the editors' choices"),
     ]
     if config.weekly_digest:
         day, time = config.weekly_digest.split()
@@ -146,6 +145,11 @@ def run_cleanup() -> None:
     jobs.cleanup(get_settings())
 
 
+@_leader_only
+def run_rescore() -> None:
+    jobs.rescore(get_settings(), _now())
+
+
 _scheduler: BackgroundScheduler | None = None
 _election: Election | None = None
 _failures: dict[str, int] = {}
@@ -170,7 +174,7 @@ class Daemon:
     def __init__(self, config: Settings):
         self.config = config
         self.sources: list[SourceBase] = []
-        self.stamp: float = 0.0
+        self.stamp: tuple = ()  # the watchlists as last loaded (crawler.watchlist.fingerprint)
         self.stopping = threading.Event()
         self.status: Any = None
         self.web: Any = None
@@ -258,7 +262,7 @@ class Daemon:
         log.info("daemon stopped")
 
     def reload_if_changed(self) -> None:
-        if _stamp(self.config.sources_dir) != self.stamp:
+        if fingerprint(self.config.sources_dir) != self.stamp:
             self.reload()
 
     def reload(self) -> bool:
@@ -267,9 +271,9 @@ class Daemon:
             sources = configured_sources(self.config)
         except WatchlistError as error:
             log.error("watchlist change rejected, the last good configuration keeps running:\n%s", error)
-            self.stamp = _stamp(self.config.sources_dir)
+            self.stamp = fingerprint(self.config.sources_dir)
             return bool(self.sources)
-        self.sources, self.stamp = sources, _stamp(self.config.sources_dir)
+        self.sources, self.stamp = sources, fingerprint(self.config.sources_dir)
         if self.election is not None and not self.election.leading:
             return True  # the job store is the leader's; this one syncs it when it leads
         sync(self.scheduler, timetable(self.config, sources), first_crawl_now=self.config.crawl_on_start)
@@ -300,12 +304,6 @@ def _now():  # type: ignore[no-untyped-def]
 
 def _now_iso() -> str:
     return _now().isoformat()
-
-
-def _stamp(directory: Path) -> float:
-    """When the watchlists (sources/ and the WeChat catalogue beside it) last changed."""
-    files = [*directory.glob("*.y*ml"), catalogue_path(directory)]
-    return max((p.stat().st_mtime for p in files if p.exists()), default=0.0)
 
 
 def main() -> None:
