@@ -302,8 +302,9 @@ def mark_stopped(config: Settings, now: datetime | None = None) -> None:
 def cleanup(config: Settings, now: datetime | None = None) -> None:
     """The daily clean-up that keeps the database bounded: drop outbox messages sent longer
     ago than RADAR_RETENTION_DAYS and raw pages (the fetched HTML) of items fetched longer ago
-    than RADAR_RAW_RETENTION_DAYS — the items and their extraction results stay — then refresh
-    the query planner's statistics. /metrics counts sent messages from stored totals, so its
+    than RADAR_RAW_RETENTION_DAYS — the items and their extraction results stay — and the list
+    states no run refreshed for as long (a dated e-paper page per edition, lists no longer
+    named), then refresh the query planner's statistics. /metrics counts sent messages from stored totals, so its
     counters do not drop."""
     now = now or utcnow()
     cutoff, url = now - timedelta(days=config.retention_days), config.effective_database_url
@@ -314,8 +315,10 @@ def cleanup(config: Settings, now: datetime | None = None) -> None:
     raw_cutoff = now - timedelta(days=config.raw_retention_days)
     dropped = drop_raw_pages(url, raw_cutoff)
     with transaction(url) as session:
+        stale_lists = queries.drop_stale_list_states(session, raw_cutoff)
+    with transaction(url) as session:
         refresh_statistics(session.connection())
-    log.info("clean-up: dropped %d raw page(s) fetched before %s", dropped, raw_cutoff)
+    log.info("clean-up: dropped %d raw page(s) fetched before %s and %d list state(s) not refreshed since", dropped, raw_cutoff, stale_lists)
 
 
 RAW_BATCH = 500  # raw pages deleted per transaction: a crawl storing meanwhile waits milliseconds

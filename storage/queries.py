@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import NEWS, CrawlRun, DaemonState, Item, ItemTally, ListPageState, ReportIssue, Source, Triage, User, utcnow
@@ -119,6 +119,14 @@ def save_list_state(session: Session, source_id: int, url: str, etag: str | None
         session.add(state)
     state.etag, state.last_modified = etag, last_modified
     state.entry_urls, state.entry_count, state.fetched_at = entries, len(entries), utcnow()
+
+
+def drop_stale_list_states(session: Session, fetched_before: datetime) -> int:
+    """Delete the list states no successful run saved since ``fetched_before``: past editions'
+    dated pages, lists a watchlist no longer names. A list still crawled is saved every good
+    run (a 304 included), so it keeps its validators. Returns how many went."""
+    result = session.execute(delete(ListPageState).where(ListPageState.fetched_at < fetched_before))
+    return result.rowcount or 0
 
 
 def forget_list_state(session: Session, url: str) -> None:

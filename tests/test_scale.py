@@ -16,7 +16,7 @@ from sqlalchemy import select
 from conftest import FIXTURES, Radar, expected_articles
 from desk import issues, similarity, verdicts
 from storage.db import ensure_schema, get_engine, transaction
-from storage.models import NEWS, Item, RawPage, Source
+from storage.models import NEWS, Item, ListPageState, RawPage, Source
 
 REPORTS = sorted((FIXTURES / "reports").glob("*.txt"))
 NOW = datetime(2026, 11, 20, 4, 17, tzinfo=timezone.utc)
@@ -202,6 +202,24 @@ def test_the_clean_up_drops_old_raw_pages_and_keeps_their_items(database_url: st
         kept = session.scalars(select(RawPage.fetched_at)).all()
         assert len(kept) == 151 and min(kept) == NOW - timedelta(days=30)  # ages 0, 0.2 … 30 days stay
         assert session.query(Item).count() == 600  # the extraction results stay
+
+
+def test_the_clean_up_drops_list_states_no_run_refreshed(database_url: str) -> None:
+    from common.settings import get_settings
+    from scheduler import jobs
+
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        source = Source(name="people_paper")
+        session.add(source)
+        session.flush()
+        for day in range(40):  # a dated e-paper page per edition, saved on its day
+            session.add(ListPageState(source_id=source.id, url=f"https://paper.example/{day:02d}/node_01.html",
+                                      fetched_at=NOW - timedelta(days=day)))
+    jobs.cleanup(get_settings(database_url=database_url, raw_retention_days=30), NOW)
+    with transaction(database_url) as session:
+        assert min(session.scalars(select(ListPageState.fetched_at))) == NOW - timedelta(days=30)
+        assert session.query(ListPageState).count() == 31
 
 
 def test_db_stats_shows_rows_and_size_per_table(radar: Radar, database_url: str) -> None:
