@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,3 +46,19 @@ def retag_stored(
             changed += 1
         item.topics, item.score = result.to_dict(), result.score
     return Retagged(total, changed)
+
+
+def rescore_recent(session: Session, tagger: Tagger, picks: PickSignal, since: datetime) -> int:
+    """Weigh the candidates first seen since ``since`` again with the editors' choices as they
+    are now (``picks``), without tagging them again: their category and the other parts of
+    their score stay as stored (see :meth:`Tagger.rescored`). Returns how many scores moved."""
+    moved = 0
+    for item in queries.candidates_since(session, since):
+        topics = item.topics or {}
+        if "score_parts" not in topics:
+            continue
+        score, parts = tagger.rescored(topics["score_parts"], picks.parts(item.url, topics.get("category")))
+        if score != item.score:
+            item.topics, item.score = {**topics, "score": score, "score_parts": parts}, score
+            moved += 1
+    return moved

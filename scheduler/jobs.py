@@ -299,6 +299,36 @@ def mark_stopped(config: Settings, now: datetime | None = None) -> None:
             row.updated_at = now
 
 
+RESCORED = "rescored"  # daemon_state key: the pick signal the candidates were last weighed with
+RESCORE_WINDOW = timedelta(days=7)  # what the inbox's week and the digest's look-back rank
+
+
+def rescore(config: Settings, now: datetime) -> int:
+    """Weigh the week's candidates again once the editors' choices changed (a pick, a skip, an
+    imported issue): an item's score takes the pick signal as it was when the item was stored,
+    so without this the inbox and the digest would follow the editors only after `crawl retag`.
+    Returns how many scores moved; nothing is read but three numbers when nothing changed."""
+    from crawler.pipelines import load_tagger
+    from desk.retagging import rescore_recent
+    from desk.tagging import picks
+
+    tagger = load_tagger(str(config.topics_file))
+    if tagger is None:
+        return 0
+    with transaction(config.effective_database_url) as session:
+        marker = list(picks.fingerprint(session))
+        state = session.get(DaemonState, RESCORED, with_for_update=True)
+        if state is not None and (state.value or {}).get("signal") == marker:
+            return 0
+        moved = rescore_recent(session, tagger, picks.current(session, tagger.taxonomy.resolve), now - RESCORE_WINDOW)
+        if state is None:
+            state = DaemonState(key=RESCORED)
+            session.add(state)
+        state.value, state.updated_at = {"signal": marker}, now
+    log.info("re-ranked the week's candidates by the editors' latest choices: %d score(s) moved", moved)
+    return moved
+
+
 def cleanup(config: Settings, now: datetime | None = None) -> None:
     """The daily clean-up that keeps the database bounded: drop outbox messages sent longer
     ago than RADAR_RETENTION_DAYS and raw pages (the fetched HTML) of items fetched longer ago

@@ -206,6 +206,12 @@ def items_with_source(session: Session, source: str | None = None) -> list[tuple
     return [(item, name) for item, name in session.execute(query)]
 
 
+def candidates_since(session: Session, since: datetime) -> list[Item]:
+    """The candidates (new and follow-up items) first seen since ``since``: what the inbox and
+    the digest rank, walked through the first-seen index."""
+    return list(session.scalars(select(Item).where(Item.first_seen_at >= since, Item.status.in_(NEWS))))
+
+
 def report_issues(session: Session) -> list[ReportIssue]:
     """Imported issues of the weekly report, newest first."""
     return list(session.scalars(select(ReportIssue).order_by(ReportIssue.published.desc())))

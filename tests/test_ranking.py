@@ -4,7 +4,7 @@ a database where nobody chose anything scores exactly as before (SQLite and Post
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -114,6 +114,40 @@ def test_imported_issues_count_the_hosts_and_categories_they_cite(database_url: 
     never = signal.value("https://www.example-outlet.cn/a.html", None)
     assert cited is not None and never == 0.0 < cited
     assert signal.value(None, "region") > signal.value(None, "basic_research")  # 지역 stories, no 기초연구 in that issue
+
+
+def test_the_daemon_reranks_stored_candidates_once_the_editors_choose(database_url: str, tagger: Tagger) -> None:
+    """Candidates stored before a pick were scored without it: the daemon's rescore job weighs
+    the week's candidates again when the signal changed, and reads nothing more when it did not."""
+    from common.settings import get_settings
+    from scheduler import jobs
+    from scheduler.web import data
+
+    ensure_schema(database_url)
+    config = get_settings(database_url=database_url, watchlists=ROOT / "watchlists")
+    with transaction(database_url) as session:
+        stdaily, jjckb = Source(name="stdaily"), Source(name="jjckb")
+        editor = User(username="editor", password_hash="x", feed_token="t" * 32)
+        session.add_all([stdaily, jjckb, editor])
+        session.flush()
+        waiting = [_store(session, source, url.format(n=9), tagger) for source, url in ((stdaily, PICKED), (jjckb, OTHER))]
+        for item in waiting:
+            item.first_seen_at = NOW - timedelta(days=1)
+        ids = [item.id for item in waiting]
+        assert waiting[0].score == waiting[1].score
+    assert jobs.rescore(config, NOW) == 0  # nobody chose anything: the scores stand
+    with transaction(database_url) as session:
+        cats = {c.id: c for c in data.categories(TOPICS)}
+        source = session.get(Source, stdaily.id)
+        for n in range(3):
+            data.record_triage(session, _store(session, source, PICKED.format(n=n), tagger), session.get(User, editor.id), {"decision": "pick"}, cats)
+    assert jobs.rescore(config, NOW) >= 2
+    with transaction(database_url) as session:
+        picked, other = (session.get(Item, item_id) for item_id in ids)
+        assert picked.score > other.score and picked.topics["score"] == picked.score
+        assert picked.topics["score_parts"]["picks_source"] > other.topics["score_parts"]["picks_source"]
+        assert picked.topics["category"] == other.topics["category"]  # weighed again, not tagged again
+    assert jobs.rescore(config, NOW) == 0  # the signal did not change since
 
 
 def test_one_pick_is_not_a_certainty() -> None:

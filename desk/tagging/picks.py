@@ -116,9 +116,14 @@ def gather(session: Session, resolve: Resolve) -> PickSignal:
 def current(session: Session, resolve: Resolve) -> PickSignal:
     """The signal of this database, counted once per process until a triage or an issue
     import changes what it counts."""
-    fingerprint = tuple(session.execute(select(
+    return _signals.get(session, fingerprint(session), lambda: gather(session, resolve))
+
+
+def fingerprint(session: Session) -> tuple[int | None, ...]:
+    """What the signal counts, in three numbers (the newest triage row, the newest and the
+    number of issue stories): when they are unchanged, so is the signal."""
+    return tuple(session.execute(select(
         select(func.max(Triage.id)).scalar_subquery(),
         select(func.max(ReportStory.id)).scalar_subquery(),
         select(func.count(ReportStory.id)).scalar_subquery(),
     )).one())
-    return _signals.get(session, fingerprint, lambda: gather(session, resolve))

@@ -345,10 +345,22 @@ class Tagger:
             age = (self.now() - when).total_seconds() / 3600
             freshness = 1.0 if age <= 0 else 0.5 ** (age / rel.freshness.half_life_hours)
         cluster = min(1.0, math.log(max(cluster_size, 1)) / math.log(rel.cluster_saturation))
+        return self._weighted({"confidence": confidence, "authority": authority, "freshness": freshness, "cluster": cluster}, pick_parts, watched)
+
+    def rescored(self, score_parts: dict[str, float], pick_parts: dict[str, float] | None) -> tuple[float, dict[str, float]]:
+        """The relevance of an item tagged earlier (its stored ``score_parts``) with the editors'
+        choices as they are now (``pick_parts``, :meth:`PickSignal.parts`). The other parts stay
+        as they were measured when the item was tagged — freshness included, so an item does
+        not sink merely by waiting for the editors."""
+        parts = {name: score_parts.get(name, 0.0) for name in ("confidence", "authority", "freshness", "cluster")}
+        return self._weighted(parts, pick_parts, "watch_bonus" in score_parts)
+
+    def _weighted(self, parts: dict[str, float], pick_parts: dict[str, float] | None, watched: bool) -> tuple[float, dict[str, float]]:
+        rel = self.spec.relevance
         w = rel.weights
         total = w.confidence + w.authority + w.freshness + w.cluster
-        weighted = w.confidence * confidence + w.authority * authority + w.freshness * freshness + w.cluster * cluster
-        parts = {"confidence": confidence, "authority": authority, "freshness": round(freshness, 3), "cluster": round(cluster, 3)}
+        weighted = w.confidence * parts["confidence"] + w.authority * parts["authority"] + w.freshness * parts["freshness"] + w.cluster * parts["cluster"]
+        parts["freshness"], parts["cluster"] = round(parts["freshness"], 3), round(parts["cluster"], 3)  # as stored
         if pick_parts is not None:
             total, weighted = total + w.picks, weighted + w.picks * pick_parts["picks"]
             parts.update(pick_parts)
