@@ -18,7 +18,7 @@ import signal
 import sys
 from typing import Annotated, NoReturn
 
-if sys.argv[1:2] in (["run"], ["demo"]):
+if next((word for word in sys.argv[1:] if not word.startswith("-")), None) in ("run", "demo"):  # `crawl -v run` too
     # A crawl (the daemon's child is `python -m radar run …`) imports this anyway, but first
     # here, while few modules are loaded: importing it calls `inspect.stack()` three times
     # (Scrapy's deprecated-class shims), and each frame of a nested import costs a scan of
