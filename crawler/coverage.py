@@ -139,6 +139,13 @@ def watching_source(url: str, sources: Iterable[SourceBase]) -> SourceBase | Non
     return None
 
 
+def stored_key(url: str, sources: Iterable[SourceBase]) -> str:
+    """The canonical URL an article cited at ``url`` is stored under: folded onto the host of
+    the source that watches it when the URL is on one of its alias hosts."""
+    source = watching_source(url, sources)
+    return canonical_url(url, source.aliases if source else None)
+
+
 def stored_keys(url: str, sources: Iterable[SourceBase]) -> set[str]:
     """Every key an article cited at ``url`` may be stored under: its canonical URL, and the
     one on the mirrored host for each source that names the URL's host as an alias."""

@@ -88,3 +88,21 @@ def test_an_alias_must_be_a_bare_host(tmp_path: Path) -> None:
         load_sources(tmp_path)
     (tmp_path / "mirrored.yml").write_text(WITH_ALIAS.format(alias="M.Example.gov.cn"), encoding="utf-8")
     assert load_sources(tmp_path)[0].aliases == {"m.example.gov.cn": "www.example.gov.cn"}
+
+
+def test_an_imported_issue_keys_an_alias_citation_as_its_stored_item(tmp_path: Path) -> None:
+    """`crawl issues import` keys references with the watching source's aliases, so a stored
+    www item is the one a wap citation names (and becomes `covered`)."""
+    from desk.issues.report import Reference, Report, Story
+    from desk.issues.store import store
+    from storage.db import ensure_schema, transaction
+
+    url = f"sqlite:///{tmp_path / 'radar.sqlite'}"
+    ensure_schema(url)
+    sources = load_sources(SOURCES)
+    story = Story(number=1, section="정책", category=None, headline="공신부 자율주행 안전 표준", event_date=None,
+                  references=[Reference(title="", url=GXDT_WAP, outlet="工信部", date=None)])
+    report = Report(published=dt.date(2026, 3, 6), title="", source_file="x.txt", stories=[story], briefs=[], unplaced=[])
+    with transaction(url) as session:
+        issue, _ = store(session, report, lambda cited: coverage.stored_key(cited, sources))
+        assert [r.canonical_url for s in issue.stories for r in s.references] == [GXDT_WWW]
