@@ -84,3 +84,11 @@ def test_a_page_without_its_record_store_finds_nothing_and_says_which_rule_faile
     tally = RuleTally()
     assert source.read_list(Page(source.lists[0].url, page), source.lists[0].url, tally).entries == []
     assert (tally.tries["list.records"], tally.hits["list.records"]) == (1, 0)
+
+
+def test_the_doctor_says_how_many_records_the_store_held(tmp_path: Path) -> None:
+    source = _source(tmp_path, "script")
+    page = Page(source.lists[0].url, HANWEB_PAGE)
+    explained = source.explain_list(page, lambda url, referer: (page, ""))
+    assert "2 element(s) in the page's record store" in explained.lines[0]
+    assert [e.url.rsplit("/", 1)[1] for e in explained.found] == ["art_1_2.html", "art_1_1.html"]
