@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -15,26 +15,44 @@ TRACKING_PARAMS = re.compile(
     r"sessionid|subscene|poc_token|_wv|ivk_sa|mpshare|from_source)$",
     re.IGNORECASE,
 )
+# Parameters that never name an article when they come together: WeChat's in-app browser
+# appends its OAuth redirect's `code` and `state` to a shared link (NDRC pages are cited as
+# `…/t20230613_1357505.html?code=&state=123`). Alone, `code` or `state` may well name a page.
+SHARE_PARAM_PAIRS = (frozenset({"code", "state"}),)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def canonical_url(url: str) -> str:
+def canonical_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
     """Normalise a URL so the same article always has the same key.
 
     Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
     sorts the remaining query. The scheme is kept: http and https stay distinct only when
     a site really serves both, which ours do not, so we fold http into https.
+    ``aliases`` maps a host that mirrors another under the same paths to that other host
+    (a source's ``alias_hosts``: ``wap.miit.gov.cn`` → ``www.miit.gov.cn``), so an article
+    cited on the mirror has the key of the one we store.
     """
     parts = urlsplit(safe_url_string(url.strip()))
     scheme = parts.scheme.lower()
     if scheme == "http":
         scheme = "https"
     host = (parts.hostname or "").lower().rstrip(".")
+    host = (aliases or {}).get(host, host)
     port = parts.port
     netloc = host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
+    query = _naming_parameters(parse_qsl(parts.query, keep_blank_values=True))
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def _naming_parameters(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The query parameters that may name the article: tracking ones and share pairs dropped."""
+    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)]
+    names = {k.lower() for k, _ in kept}
+    for pair in SHARE_PARAM_PAIRS:
+        if pair <= names:
+            kept = [(k, v) for k, v in kept if k.lower() not in pair]
+    return kept
 
 
 def host_of(url: str | None) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.listings import is_article_url
-from common.urls import canonical_url
+from common.urls import canonical_url, host_of
 from crawler.watchlist import SourceBase
 
 KINDS = ("reference", "brief", "figure")  # where in an issue a URL is cited
@@ -123,18 +123,34 @@ def watching_source(url: str, sources: Iterable[SourceBase]) -> SourceBase | Non
     rule (the host of a list page, or the one ``article_url`` names). A source without
     ``article_url`` accepts any page of its hosts, which says nothing about columns, so it
     never counts. Editors cite what their browser showed: ``http://``
-    where the list links ``https://`` (or the reverse), a share link's ``?from=timeline``.
-    The same article either way, so the canonical URL is tried in both schemes too."""
-    host = (urlsplit(url).hostname or "").lower()
-    canonical = canonical_url(url)
-    spellings = {url, canonical, _with_scheme(canonical, "http")}
+    where the list links ``https://`` (or the reverse), a share link's ``?from=timeline``,
+    a mirror host the source names in ``alias_hosts``. The same article each way, so the
+    canonical URL (on the source's own host) is tried in both schemes too."""
     for source in sources:
         pattern = source.article_pattern
-        if not source.enabled or pattern is None or host not in source.article_hosts:
+        if not source.enabled or pattern is None:
             continue
+        canonical = canonical_url(url, source.aliases)
+        if host_of(canonical) not in source.article_hosts:
+            continue
+        spellings = {url, canonical, _with_scheme(canonical, "http")}
         if any(is_article_url(spelling, pattern) for spelling in spellings):
             return source
     return None
+
+
+def stored_key(url: str, sources: Iterable[SourceBase]) -> str:
+    """The canonical URL an article cited at ``url`` is stored under: folded onto the host of
+    the source that watches it when the URL is on one of its alias hosts."""
+    source = watching_source(url, sources)
+    return canonical_url(url, source.aliases if source else None)
+
+
+def stored_keys(url: str, sources: Iterable[SourceBase]) -> set[str]:
+    """Every key an article cited at ``url`` may be stored under: its canonical URL, and the
+    one on the mirrored host for each source that names the URL's host as an alias."""
+    host = host_of(url)
+    return {canonical_url(url)} | {canonical_url(url, s.aliases) for s in sources if host in s.aliases}
 
 
 def _with_scheme(url: str, scheme: str) -> str:
@@ -211,7 +227,7 @@ def _verdict(
     citation: Citation, published: dt.date | None, sources: Sequence[SourceBase], first_seen: dict[str, dt.datetime]
 ) -> CitationVerdict:
     source = watching_source(citation.url, sources)
-    seen = first_seen.get(canonical_url(citation.url))
+    seen = first_seen.get(canonical_url(citation.url, source.aliases if source else None))
     if seen is None and source is not None and not source.article_url_names_column:
         source = None  # one author's or column's source would otherwise be credited with every one's
     lead = (published - seen.date()).days if seen and published else None
@@ -239,7 +255,7 @@ def missed_columns(issues: Sequence[IssueCoverage], sources: Sequence[SourceBase
         for verdict in issue.verdicts:
             if verdict.source is None and not verdict.citation.is_wechat:
                 grouped[column_url(verdict.citation.url)].append(verdict.citation.url)
-    hosts_of = {host: source.name for source in sources for host in source.hosts}
+    hosts_of = {host: source.name for source in sources for host in [*source.hosts, *source.alias_hosts]}
     columns = []
     for column, urls in grouped.items():
         host = urlsplit(column).hostname or ""

@@ -17,7 +17,7 @@ from scrapy.http import Response, TextResponse
 from crawler import netguard
 from crawler.extract.encoding import MIXED, decide_encoding, mixture
 from crawler.items import ArticleItem
-from crawler.spiders import ARTICLE, LIST
+from crawler.spiders import ARTICLE, LIST, source_aliases
 from common.settings import parse_networks
 from common.urls import canonical_url
 from storage import queries
@@ -180,6 +180,7 @@ class IncrementalMiddleware:
     nothing new (or, with ``--since``, nothing recent enough)."""
 
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
         self.refresh = crawler.settings.getbool("RADAR_REFRESH")
@@ -204,7 +205,8 @@ class IncrementalMiddleware:
         # Article requests, or (for full-text feeds) finished items: both name an article URL.
         articles = [o for o in outputs if _is_article(o)]
         others = [o for o in outputs if not _is_article(o)]
-        keys = {id(o): canonical_url(o.url) for o in articles}
+        aliases = source_aliases(self.crawler)
+        keys = {id(o): canonical_url(o.url, aliases) for o in articles}
         self.stats.inc_value("radar/articles_found", len(articles))
         self.list_results[response.url] = (response.meta.get("radar_validators", (None, None)), sorted(set(keys.values())))
         known = set() if self.refresh else self._known(keys.values())

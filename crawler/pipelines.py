@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from common.urls import canonical_url
 from crawler.extensions import RunLedger
 from crawler.items import ArticleItem
+from crawler.spiders import source_aliases
 from storage import queries
 from storage.db import transaction
 from storage.models import Item, RawPage, utcnow
@@ -26,8 +27,15 @@ log = logging.getLogger(__name__)
 class NormalizePipeline:
     """Give the item its identity (canonical URL) and a fingerprint of its content."""
 
+    def __init__(self, crawler: Crawler | None = None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        return cls(crawler)
+
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        item.canonical_url = canonical_url(item.url)
+        item.canonical_url = canonical_url(item.url, source_aliases(self.crawler))
         article = item.article
         fingerprint = "\n".join([article.title or "", article.body])
         item.content_hash = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()

@@ -217,3 +217,10 @@ def _with_message(kind: str, error: BaseException) -> str:
 
 # Every kind is crawled by the one spider; kept as a mapping for callers that look it up by kind.
 SPIDERS: dict[str, type[SourceSpider]] = dict.fromkeys(KINDS, SourceSpider)
+
+
+def source_aliases(crawler: object) -> dict[str, str]:
+    """The alias hosts of the source a crawler's spider reads (see ``SourceBase.alias_hosts``),
+    so an article's key is the one coverage looks its citation up by; none outside a crawl."""
+    source = getattr(getattr(crawler, "spider", None), "source", None)
+    return dict(getattr(source, "aliases", {}))

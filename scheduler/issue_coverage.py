@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.urls import canonical_url
 from crawler import coverage
 from crawler.watchlist import SourceBase
 from storage import queries
@@ -35,6 +34,6 @@ def measure(session: Session, sources: Sequence[SourceBase], published: list[dt.
     """Coverage of the imported issues published on these days (all when None); no issues
     found gives a report with none."""
     cited = [(day, coverage.citations(structure)) for day, structure in queries.issue_structures(session, published)]
-    seen = queries.first_seen(session, (canonical_url(c.url) for _, citations in cited for c in citations))
+    seen = queries.first_seen(session, {key for _, citations in cited for c in citations for key in coverage.stored_keys(c.url, sources)})
     issues = [coverage.judge(day, citations, sources, seen) for day, citations in cited]
     return CoverageReport(issues, coverage.missed_columns(issues, sources))

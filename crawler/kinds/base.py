@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from crawler.extract.page import Article
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 
 
@@ -240,6 +241,10 @@ class SourceBase(Strict):
     encoding: str | None = None
     # Hosts (``host`` or ``host:port``) besides the list URLs' that list pages may come from.
     allowed_hosts: list[str] = []
+    # Hosts that serve this source's articles under the same paths as its own (MIIT's mobile
+    # site wap.miit.gov.cn mirrors www.miit.gov.cn): a URL cited there is the same article, for
+    # coverage and canonical URLs. Never fetched on that account: `allowed_hosts` says what is.
+    alias_hosts: list[str] = []
     politeness: Politeness = Politeness()
     expect: Expectations = Expectations()
     provenance: Provenance | None = None
@@ -262,6 +267,14 @@ class SourceBase(Strict):
         if isinstance(value, list):
             return [{"url": v} if isinstance(v, str) else v for v in value]
         return value
+
+    @field_validator("alias_hosts")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not HOST.match(host):
+                raise ValueError(f"{host!r}: give a bare host name such as `wap.miit.gov.cn` (no scheme, port or path)")
+        return [host.lower() for host in value]
 
     @field_validator("name")
     @classmethod
@@ -322,8 +335,23 @@ class SourceBase(Strict):
         """The hosts this source's articles may be on: its list pages' and the one its
         `article_url` is anchored to — a feed's articles live on another host than the feed
         (RSSHub's Sohu route links www.sohu.com), and the crawler fetches them by `article_url`."""
+        anchored = self.anchored_host
+        return self.hosts | {anchored} if anchored else self.hosts
+
+    @functools.cached_property
+    def aliases(self) -> dict[str, str]:
+        """Each alias host → the host it mirrors: the one `article_url` is anchored to, else
+        the first list URL's (the mapping `common.urls.canonical_url` folds a URL with)."""
+        from urllib.parse import urlsplit
+
+        home = self.anchored_host or (urlsplit(self.lists[0].url).hostname or "").lower()
+        return {alias: home for alias in self.alias_hosts if alias != home}
+
+    @functools.cached_property
+    def anchored_host(self) -> str | None:
+        """The host `article_url` is anchored to (`^https?://www\\.sohu\\.com/…`), if it is."""
         anchored = ANCHORED_HOST.match(self.article_pattern or "")
-        return self.hosts | {anchored.group(1).replace("\\.", ".")} if anchored else self.hosts
+        return anchored.group(1).replace("\\.", ".") if anchored else None
 
     def list_urls(self, now: datetime.datetime | None) -> list[str]:
         """The list URLs a crawl at ``now`` fetches, dated ones for each edition it covers;

@@ -14,27 +14,50 @@ from parsel import Selector
 from common.dates import parse_date
 from common.markup import safe
 from crawler import autolist, netguard, rules
-from crawler.kinds.base import Explanation, FetchForDoctor, ListEntryRules, Listing, FetchedPage, SourceBase, explain_title_and_date
+from crawler.kinds.base import CompiledSelector, Explanation, FetchForDoctor, ListEntryRules, Listing, FetchedPage, SourceBase, explain_title_and_date
+from crawler.kinds.records import record_fragment
 from crawler.listings import Entry, RuleTally, tally_entries
 
 
 class HtmlListSource(SourceBase):
     kind: Literal["html_list"]
     list: ListEntryRules = ListEntryRules()  # none at all: a selector-less source
+    # The script(s) whose `<record><![CDATA[…]]></record>` hold the list (Hanweb column pages,
+    # `script[type="text/xml"]`): the list rules then read those records (crawler.kinds.records).
+    records: CompiledSelector | None = None
 
     @property
     def article_pattern(self) -> str | None:
         return self.list.article_url
 
+    def list_document(self, page: FetchedPage) -> tuple[Selector, str, bool]:
+        """What the list rules read: the page, or the records in its script when `records` is set
+        (an empty document when it holds none, so the rules and detection find nothing there),
+        and whether the records were there (always true without `records`)."""
+        if self.records is None:
+            return page.selector, page.text, True
+        fragment = record_fragment(page.selector, self.records)
+        document = fragment or Selector(text="<div></div>")
+        return document, document.get(), fragment is not None
+
     def read_list(self, page: FetchedPage, list_url: str, tally: RuleTally) -> Listing:
-        found = html_entries(page.selector, page.url, self.list, tally)
-        return with_detection(self, found, page.text, page.url)
+        selector, text, held = self.list_document(page)
+        if self.records is not None:
+            tally.record("list.records", held)
+        found = html_entries(selector, page.url, self.list, tally)
+        return with_detection(self, found, text, page.url)
 
     def tally_kept(self, entries: list[Entry], tally: RuleTally) -> None:
         tally_entries(entries, self.list, tally)
 
     def explain_list(self, page: FetchedPage, fetch: FetchForDoctor) -> Explanation:
-        return explain_html(self, page.selector, page.text, page.url)
+        selector, text, _ = self.list_document(page)
+        explained = explain_html(self, selector, text, page.url)
+        if self.records is None:
+            return explained
+        held = len(selector.xpath("/html/body/div/*"))
+        line = f"   records `{safe(self.records)}` → {held} element(s) in the page's record store"
+        return Explanation([line, *explained.lines], explained.found)
 
     def explain_kept(self, kept: list[Entry]) -> list[str]:
         return explain_title_and_date(self.list, kept)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,10 @@ from storage.db import transaction
 from storage.models import NEWS, Item, ReportIssue, ReportReference, ReportStory
 
 
-def store(session: Session, report: Report) -> tuple[ReportIssue, bool]:
-    """Insert or replace the issue of ``report.published``; True when it is new."""
+def store(session: Session, report: Report, key: Callable[[str], str] = canonical_url) -> tuple[ReportIssue, bool]:
+    """Insert or replace the issue of ``report.published``; True when it is new. ``key`` gives a
+    cited URL the canonical URL its item would be stored under (the crawler's, with the watching
+    source's alias hosts folded: ``crawler.coverage.stored_key``)."""
     issue = session.scalar(select(ReportIssue).where(ReportIssue.published == report.published))
     created = issue is None
     if issue is None:
@@ -34,24 +37,24 @@ def store(session: Session, report: Report) -> tuple[ReportIssue, bool]:
     position = 0
     for story in report.stories:
         position += 1
-        issue.stories.append(_story(position, False, story.section, story.category, story.number, story.headline, story.event_date, story.references))
+        issue.stories.append(_story(position, False, story.section, story.category, story.number, story.headline, story.event_date, story.references, key))
     for brief in report.briefs:
         position += 1
         # A brief cites its outlet by URL only (its headline is Korean, not a Chinese title).
         refs = ([Reference(title="", url=brief.url, outlet=brief.outlet, date=brief.date)] if brief.url else [])
         refs += [r for r in brief.references if r.url != brief.url]
-        issue.stories.append(_story(position, True, "단신동향", None, brief.number, brief.headline, brief.date, refs))
+        issue.stories.append(_story(position, True, "단신동향", None, brief.number, brief.headline, brief.date, refs, key))
     session.flush()
     return issue, created
 
 
 def _story(position: int, is_brief: bool, section: str, category: str | None, number: int | None, headline: str,
-           event_date: dt.date | None, references: list[Reference]) -> ReportStory:
+           event_date: dt.date | None, references: list[Reference], key: Callable[[str], str]) -> ReportStory:
     story = ReportStory(position=position, is_brief=is_brief, section=section, category=category, number=number,
                         headline=headline, event_date=event_date)
     story.references = [
         ReportReference(title=ref.title, title_key=diff.title_key(ref.title)[:500], url=ref.url,
-                        canonical_url=canonical_url(ref.url) if ref.url.startswith("http") else "", outlet=ref.outlet)
+                        canonical_url=key(ref.url) if ref.url.startswith("http") else "", outlet=ref.outlet)
         for ref in references
     ]
     return story

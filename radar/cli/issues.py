@@ -12,6 +12,8 @@ from rich.table import Table
 
 from common.dates import parse_date
 from common.markup import safe
+from common.settings import Settings
+from crawler.watchlist import SourceBase
 from radar.cli._common import database, err, out, settings, watched_sources
 
 issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
@@ -25,10 +27,12 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
     from desk import issues
     from desk.tagging import TaxonomyError
     from desk.tagging.learned import retrain_with_topics
+    from crawler import coverage
     from storage.db import transaction
 
     config = settings()
     url, failed, imported = database(config), 0, 0
+    sources = _sources_for_keys(config)
     for file in files:
         try:
             report = parse_report(read_report_text(file), str(file))
@@ -37,7 +41,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
             failed += 1
             continue
         with transaction(url) as session:
-            issue, created = issues.store(session, report)
+            issue, created = issues.store(session, report, lambda cited: coverage.stored_key(cited, sources))
         covered = issues.mark_covered(url, issue.id)
         refs = sum(len(s.references) for s in issue.stories)
         out.print(f"{'imported' if created else 're-imported'} {issue.published}: {len(report.stories)} stories, "
@@ -55,6 +59,18 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
             out.print(f"tagging model retrained on {fit.examples} example(s)" if fit else f"no topics file at {safe(config.topics_file)}: tagging model not retrained")
     if failed:
         raise typer.Exit(1)
+
+
+def _sources_for_keys(config: Settings) -> list[SourceBase]:
+    """The sources whose alias hosts give cited URLs their stored keys; importing an issue
+    must not wait for a broken watchlist, so then none (and a warning saying so)."""
+    from crawler.watchlist import WatchlistError, configured_sources
+
+    try:
+        return configured_sources(config)
+    except WatchlistError:
+        err.print("[yellow]The watchlists have errors (see `crawl check`): cited URLs are keyed without alias hosts.[/yellow]")
+        return []
 
 
 @issues_app.command("list")
