@@ -124,3 +124,12 @@ def test_a_post_list_is_crawled_for_both_editions_at_the_url_it_names(
     with transaction(database_url) as session:
         stored = sorted(item.canonical_url for item in session.scalars(select(Item)))
     assert stored == ["https://epaper.example.cn/a/1.html", "https://epaper.example.cn/a/2.html"]
+
+
+def test_cnipas_column_is_asked_for_by_the_form_public_scrapers_post() -> None:
+    source = load_source(Path(__file__).resolve().parent.parent / "watchlists" / "sources" / "cnipa.yml")
+    [wanted] = source.list_requests(None)
+    assert (wanted.method, wanted.url) == ("POST", "https://www.cnipa.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15")
+    form = parse_qs(wanted.payload()[0].decode())
+    assert form["columnid"] == ["75"] and form["webname"] == ["国家知识产权局"] and form["path"] == ["https://www.cnipa.gov.cn/"]
+    assert not source.enabled  # until Hanweb CDATA rows are read (see the watchlist)
