@@ -99,31 +99,33 @@ def test_a_bad_post_field_is_refused_naming_file_line_and_field(tmp_path: Path, 
     assert "postlist.yml:" in message and f"field `{field}`" in message and complaint in message, message
 
 
-def test_a_post_list_is_crawled_for_both_editions_at_the_url_it_names(
+def test_a_post_list_is_crawled_for_both_editions_at_the_url_it_names_each_page_with_its_body(
     radar: Radar, sites: Path, internet: FakeInternet, watchlists: Path, database_url: str
 ) -> None:
     site = sites / "epaper.example.cn"
     (site / "api").mkdir(parents=True)
-    records = [{"url": f"/a/{n}.html", "title": f"科技成果转化第{n}条"} for n in (1, 2)]
-    (site / "api" / "list.json").write_text(json.dumps({"list": records}, ensure_ascii=False), encoding="utf-8")
     (site / "a").mkdir()
-    for n in (1, 2):
+    for page, numbers in (("list.json", (1, 2)), ("list_2.json", (3,))):
+        records = [{"url": f"/a/{n}.html", "title": f"科技成果转化第{n}条"} for n in numbers]
+        (site / "api" / page).write_text(json.dumps({"list": records}, ensure_ascii=False), encoding="utf-8")
+    for n in (1, 2, 3):
         text = "加强基础研究，推动科技成果转化。" * 20
         (site / "a" / f"{n}.html").write_text(ARTICLE.format(title=f"科技成果转化第{n}条", text=text), encoding="utf-8")
-    write(watchlists / "sources", JSON_SOURCE)
+    write(watchlists / "sources", JSON_SOURCE + "pagination: {url: 'list_{n}.json', first: 2, max_pages: 2}\n")
 
     done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(now=RUN_AT.isoformat())], env=radar.env, cwd=radar.cwd,
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "ok", done.stderr[-2000:]
 
-    posts = [(url, kind.split(";")[0], json.loads(body)) for url, kind, body in internet.posted]
-    assert posts == [
-        ("https://epaper.example.cn/api/list.json", "application/json", {"code": "KJRB", "periodTime": day, "page": 1})
-        for day in ("2026-11-30", "2026-11-29")
-    ]
+    # Both editions' first pages, and each one's second page with the same body (their order is Scrapy's).
+    posts = sorted((url, kind.split(";")[0], body) for url, kind, body in internet.posted)
+    assert posts == sorted(
+        (f"https://epaper.example.cn/api/{page}", "application/json", json.dumps({"code": "KJRB", "periodTime": day, "page": 1}, separators=(",", ":")).encode())
+        for day in ("2026-11-30", "2026-11-29") for page in ("list.json", "list_2.json")
+    )
     with transaction(database_url) as session:
         stored = sorted(item.canonical_url for item in session.scalars(select(Item)))
-    assert stored == ["https://epaper.example.cn/a/1.html", "https://epaper.example.cn/a/2.html"]
+    assert stored == [f"https://epaper.example.cn/a/{n}.html" for n in (1, 2, 3)]
 
 
 def test_cnipas_column_is_asked_for_by_the_form_public_scrapers_post() -> None:
