@@ -55,15 +55,14 @@ class SourceSpider(scrapy.Spider):
         if page == 1 and self.source.list_is_shell and "callback" not in extra:
             # The shell never changes when items are added: fetch it unconditionally.
             extra |= {"callback": self.parse_shell, "role": SHELL}
-        payload, content_type = sent.payload() if sent is not None else (b"", None)
-        headers = self.source.politeness.headers | ({"Content-Type": content_type} if content_type else {})
+        fields = (sent or ListRequest(url)).scrapy_fields()
+        headers = self.source.politeness.headers | fields.pop("headers") | extra.pop("headers", {})
         return scrapy.Request(
             url,
-            method=sent.method if sent is not None else "GET",
-            body=payload or None,
+            **fields,
             callback=extra.pop("callback", self.parse_list),
             errback=self.failed,
-            headers=headers | extra.pop("headers", {}) or None,
+            headers=headers or None,
             meta={"radar_role": extra.pop("role", LIST), "list_url": list_url, "page": page, "list_sent": sent},
             # Never let Scrapy's duplicate filter swallow a list page (say, a redirect back to a
             # URL already seen): a list that is not read must count as an error, not vanish.

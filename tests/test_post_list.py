@@ -47,6 +47,12 @@ CRAWL_AT = (
     "config = get_settings(); chosen = [s for s in configured_sources(config) if s.name == 'postlist']; "
     "print(crawl(chosen, config, RunOptions(now=datetime.fromisoformat({now!r})))[0].status)"
 )
+DOCTOR_AT = (
+    "from datetime import datetime; from common.settings import get_settings; "
+    "from crawler.doctor import diagnose; from crawler.watchlist import configured_sources; "
+    "config = get_settings(); chosen = [s for s in configured_sources(config) if s.name == 'postlist']; "
+    "print(chr(10).join(diagnose(chosen[0], config, now=datetime.fromisoformat({now!r}))))"
+)
 ARTICLE = "<html><head><title>{title}</title></head><body><h1>{title}</h1><p>{text}</p></body></html>"
 
 
@@ -135,3 +141,17 @@ def test_cnipas_column_is_asked_for_by_the_form_public_scrapers_post() -> None:
     form = parse_qs(wanted.payload()[0].decode())
     assert form["columnid"] == ["75"] and form["webname"] == ["国家知识产权局"] and form["path"] == ["https://www.cnipa.gov.cn/"]
     assert not source.enabled  # until Hanweb CDATA rows are read (see the watchlist)
+
+
+def test_the_doctor_asks_for_a_post_list_as_the_crawl_does(radar: Radar, sites: Path, internet: FakeInternet, watchlists: Path) -> None:
+    site = sites / "epaper.example.cn"
+    (site / "api").mkdir(parents=True)
+    (site / "api" / "list.json").write_text(json.dumps({"list": [{"url": "/a/1.html", "title": "一"}]}), encoding="utf-8")
+    write(watchlists / "sources", JSON_SOURCE)
+    doctor = DOCTOR_AT.format(now=RUN_AT.isoformat())
+    done = subprocess.run([sys.executable, "-c", doctor], env=radar.env, cwd=radar.cwd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 record(s) with a link" in done.stdout and "/a/1.html" in done.stdout, done.stdout
+    [(url, kind, body)] = internet.posted[:1]  # the list; the article (missing here) is a GET
+    assert url.endswith("/api/list.json") and kind.startswith("application/json")
+    assert json.loads(body)["periodTime"] == "2026-11-30"  # today's edition in Beijing at the caller's time

@@ -91,6 +91,12 @@ class ListRequest:
         """What tells two list requests apart: a POST's payload as well as its URL."""
         return (self.method, self.url, self.payload()[0].decode("utf-8"))
 
+    def scrapy_fields(self) -> dict[str, Any]:
+        """The method, body and Content-Type header of a Scrapy request for this list page
+        (the crawl's spider and the doctor build it alike)."""
+        payload, content_type = self.payload()
+        return {"method": self.method, "body": payload or None, "headers": {"Content-Type": content_type} if content_type else {}}
+
     def payload(self) -> tuple[bytes, str | None]:
         """The bytes sent and their Content-Type (nothing for a GET)."""
         if self.form is not None:
