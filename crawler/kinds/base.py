@@ -175,15 +175,9 @@ class ListUrl(Strict):
         """True when the URL (or what a POST sends) changes with each edition of the paper."""
         return any(EDITION.search(text) for text in [self.url, *json_strings(self.form), *json_strings(self.body)])
 
-    def for_edition(self, day: datetime.date) -> str:
-        """The URL of ``day``'s edition."""
-        return fill_edition(self.url, day)
-
     def request(self, day: datetime.date | None = None) -> ListRequest:
-        """What to fetch for this list (``day``'s edition where it is dated)."""
-        def fill(text: str) -> str:
-            return fill_edition(text, day) if day is not None else text
-
+        """What to fetch for this list: ``day``'s edition where it is dated, as written where not."""
+        fill = functools.partial(fill_edition, day=day) if day is not None else str
         return ListRequest(fill(self.url), self.method, map_strings(self.form, fill), map_strings(self.body, fill))
 
 
