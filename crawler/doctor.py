@@ -29,6 +29,7 @@ from crawler import netguard
 from common.settings import Settings
 from crawler.extract.encoding import decide_encoding
 from crawler.extract import extract_article
+from crawler.kinds.list_request import ListRequest
 from crawler.listings import Entry
 from common.markup import safe
 from crawler.spiders import ARTICLE, LIST
@@ -71,11 +72,13 @@ def check_list_url(source: SourceBase, url: str) -> str:
     return url
 
 
-def fetch(url: str, config: Settings, source: SourceBase, referer: str | None = None, role: str = LIST) -> Fetched:
-    """One request through Scrapy, in a child process, with the crawl's settings for ``source``."""
+def fetch(url: str, config: Settings, source: SourceBase, referer: str | None = None, role: str = LIST,
+          sent: ListRequest | None = None) -> Fetched:
+    """One request through Scrapy, in a child process, with the crawl's settings for ``source``
+    (a list read by POST: ``sent`` says what is sent)."""
     with tempfile.TemporaryDirectory(prefix="radar-doctor-") as folder:
         order, answer = Path(folder) / "order.pickle", Path(folder) / "answer.pickle"
-        order.write_bytes(pickle.dumps((url, config, source, referer, role)))
+        order.write_bytes(pickle.dumps((url, config, source, referer, role, sent)))
         # Retries, redirects and a slow robots.txt all fit; a hung child does not hang the doctor.
         timeout = config.download_timeout * 6 + 60
         try:
@@ -89,7 +92,8 @@ def fetch(url: str, config: Settings, source: SourceBase, referer: str | None = 
         return Fetched(**pickle.loads(answer.read_bytes()))  # written by our own child, just now
 
 
-def _fetch_in_this_process(url: str, config: Settings, source: SourceBase, referer: str | None, role: str) -> Fetched:
+def _fetch_in_this_process(url: str, config: Settings, source: SourceBase, referer: str | None, role: str,
+                           sent: ListRequest | None) -> Fetched:
     import scrapy
     from scrapy.crawler import Crawler, CrawlerProcess
 
@@ -106,8 +110,9 @@ def _fetch_in_this_process(url: str, config: Settings, source: SourceBase, refer
             self.source = source
 
         async def start(self) -> Any:
-            headers = source.politeness.headers | ({"Referer": referer} if referer else {})
-            yield scrapy.Request(url, callback=self.got, errback=self.failed, headers=headers or None,
+            fields = (sent or ListRequest(url)).scrapy_fields()
+            headers = source.politeness.headers | fields.pop("headers") | ({"Referer": referer} if referer else {})
+            yield scrapy.Request(url, **fields, callback=self.got, errback=self.failed, headers=headers or None,
                                  meta={"radar_role": role}, dont_filter=True)
 
         def got(self, response: Any) -> None:
@@ -140,7 +145,9 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None, 
     ``now`` (the caller's clock) picks the edition of a dated list URL."""
     lines: list[str] = []
     url = check_list_url(source, list_url) if list_url else source.list_urls(now)[0]
-    page = fetch(url, config, source)
+    # The list as the crawl asks for it (a POST with its form); a page named by --url is plainly fetched.
+    sent = None if list_url else next(wanted for wanted in source.list_requests(now) if wanted.url == url)
+    page = fetch(url, config, source, sent=sent)
     lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))
     if page.error:

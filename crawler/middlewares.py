@@ -151,8 +151,8 @@ class ConditionalGetMiddleware:
                 self.validators[url] = (state.etag, state.last_modified)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if request.meta.get("radar_role") != LIST or self.refresh:
-            return
+        if request.meta.get("radar_role") != LIST or self.refresh or request.method != "GET":
+            return  # a POST is never conditional: its answer depends on what is sent, not only the URL
         etag, modified = self.validators.get(request.url, (None, None))
         if etag or modified:
             request.meta["handle_httpstatus_list"] = [304]  # let the 304 reach the spider, not an error

@@ -75,6 +75,7 @@ class FakeInternet:
         self.roots = [Path(r) for r in roots] or [SITES]
         self.faults: dict[str, Fault] = {}
         self.hits: Counter[str] = Counter()
+        self.posted: list[tuple[str, str, bytes]] = []  # (URL, Content-Type, body) of each POST, in order
         self._lock = threading.Lock()
         self._tls: dict[str, ssl.SSLContext] = {}
         self._ca = None
@@ -121,6 +122,10 @@ class FakeInternet:
     def record(self, url: str) -> None:
         with self._lock:
             self.hits[_key(url)] += 1
+
+    def record_post(self, url: str, content_type: str, body: bytes) -> None:
+        with self._lock:
+            self.posted.append((url, content_type, body))
 
     def locate(self, host: str, path: str, query: str) -> tuple[Path, dict] | None:
         for root in self.roots:
@@ -209,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        self.server.internet.record_post(self._url(), self.headers.get("Content-Type", ""), self.rfile.read(length))
         self.do_GET()
 
     def do_GET(self) -> None:

@@ -24,6 +24,7 @@ from crawler.extract import Article, extract_article
 from crawler.items import ArticleItem
 from crawler.kinds import KINDS
 from crawler.kinds.base import Listing
+from crawler.kinds.list_request import ListRequest
 from crawler.listings import Entry, RuleTally
 from crawler.netguard import RefusedRequest
 from crawler.kinds.base import SourceBase
@@ -45,19 +46,24 @@ class SourceSpider(scrapy.Spider):
         self.max_pages = max_pages or (source.pagination.max_pages if source.pagination else 1)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.source.list_urls(self.now):
-            yield self.list_request(url, url, page=1)
+        for wanted in self.source.list_requests(self.now):
+            yield self.list_request(wanted.url, wanted.url, page=1, sent=wanted)
 
-    def list_request(self, url: str, list_url: str, page: int, **extra: Any) -> scrapy.Request:
+    def list_request(self, url: str, list_url: str, page: int, sent: ListRequest | None = None, **extra: Any) -> scrapy.Request:
+        """A request for a list page; ``sent`` says what a list read by POST sends, on every
+        page of it (pagination changes the URL, not the form)."""
         if page == 1 and self.source.list_is_shell and "callback" not in extra:
             # The shell never changes when items are added: fetch it unconditionally.
             extra |= {"callback": self.parse_shell, "role": SHELL}
+        fields = (sent or ListRequest(url)).scrapy_fields()
+        headers = self.source.politeness.headers | fields.pop("headers") | extra.pop("headers", {})
         return scrapy.Request(
             url,
+            **fields,
             callback=extra.pop("callback", self.parse_list),
             errback=self.failed,
-            headers=self.source.politeness.headers | extra.pop("headers", {}) or None,
-            meta={"radar_role": extra.pop("role", LIST), "list_url": list_url, "page": page},
+            headers=headers or None,
+            meta={"radar_role": extra.pop("role", LIST), "list_url": list_url, "page": page, "list_sent": sent},
             # Never let Scrapy's duplicate filter swallow a list page (say, a redirect back to a
             # URL already seen): a list that is not read must count as an error, not vanish.
             dont_filter=True,
@@ -90,7 +96,7 @@ class SourceSpider(scrapy.Spider):
         yield from self.follow(entries, listing)
         next_url = self.next_page(response) if entries else None  # an empty page ends the list
         if next_url:
-            yield self.list_request(next_url, response.meta["list_url"], response.meta["page"] + 1)
+            yield self.list_request(next_url, response.meta["list_url"], response.meta["page"] + 1, response.meta.get("list_sent"))
 
     def follow(self, entries: list[Entry], listing: Listing) -> Iterator[Any]:
         """Request each entry's article, or take the article the list carries."""

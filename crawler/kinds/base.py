@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
 
 from common.dates import CHINA, parse_duration
 from common.yamlfile import compiled_regex
+from crawler.kinds.list_request import EDITION, ListRequest, check_placeholders, fill_edition, form_values, json_strings, map_strings
 from crawler.listings import Entry, RuleTally
 from parsel import Selector
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 if TYPE_CHECKING:
     from crawler.extract.page import Article
@@ -140,37 +141,45 @@ class Expectations(Strict):
         return value
 
 
-# A dated list URL (an e-paper's page of one day's edition) names the edition date as
-# `{edition:FORMAT}`, FORMAT made of strftime's %Y %y %m %d %j and literal characters.
-EDITION = re.compile(r"\{edition:([^{}]+)\}")
-EDITION_FORMAT = re.compile(r"^(?:%[Yymdj]|[^%{}])+$")
-EDITION_HELP = "write an edition date as `{edition:%Y%m/%d}` (strftime codes %Y %y %m %d %j only)"
-
-
 class ListUrl(Strict):
     url: str
     label: str | None = None
+    # A list served only to a POST: `method: POST` with a `form` (sent urlencoded) or a JSON
+    # object (`body`), whose strings may name the edition date as the URL does.
+    method: Literal["GET", "POST"] = "GET"
+    form: Annotated[dict[str, str] | None, BeforeValidator(form_values)] = None
+    body: dict[str, Any] | None = None
 
     @field_validator("url")
     @classmethod
     def _absolute(cls, value: str) -> str:
         if not re.match(r"^https?://[^/{}]+/", value + "/"):
             raise ValueError("must be an absolute http(s) URL (an edition date goes in the path, not the host)")
-        for found in EDITION.finditer(value):
-            if not EDITION_FORMAT.match(found.group(1)):
-                raise ValueError(f"`{found.group(0)}`: {EDITION_HELP}")
-        if "{" in EDITION.sub("", value) or "}" in EDITION.sub("", value):
-            raise ValueError(f"a brace outside an edition placeholder; {EDITION_HELP}")
+        check_placeholders(value)
+        return value
+
+    @field_validator("form", "body")
+    @classmethod
+    def _sent_by_post(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        if info.data.get("method") != "POST":
+            raise ValueError("is sent with `method: POST` only")
+        if info.field_name == "body" and info.data.get("form") is not None:
+            raise ValueError("give `form` (sent as a form) or `body` (sent as JSON), not both")
+        for text in json_strings(value):
+            check_placeholders(text)
         return value
 
     @property
     def dated(self) -> bool:
-        """True when the URL changes with each edition of the paper."""
-        return EDITION.search(self.url) is not None
+        """True when the URL (or what a POST sends) changes with each edition of the paper."""
+        return any(EDITION.search(text) for text in [self.url, *json_strings(self.form), *json_strings(self.body)])
 
-    def for_edition(self, day: datetime.date) -> str:
-        """The URL of ``day``'s edition."""
-        return EDITION.sub(lambda found: day.strftime(found.group(1)), self.url)
+    def request(self, day: datetime.date | None = None) -> ListRequest:
+        """What to fetch for this list: ``day``'s edition where it is dated, as written where not."""
+        fill = functools.partial(fill_edition, day=day) if day is not None else str
+        return ListRequest(fill(self.url), self.method, map_strings(self.form, fill), map_strings(self.body, fill))
 
 
 def edition_dates(now: datetime.datetime) -> list[datetime.date]:
@@ -355,16 +364,22 @@ class SourceBase(Strict):
 
     def list_urls(self, now: datetime.datetime | None) -> list[str]:
         """The list URLs a crawl at ``now`` fetches, dated ones for each edition it covers;
-        ``now`` (the caller's clock) may be None only when no list URL is dated."""
-        urls: list[str] = []
+        ``now`` (the caller's clock) may be None only when no list is dated."""
+        return list(dict.fromkeys(wanted.url for wanted in self.list_requests(now)))
+
+    def list_requests(self, now: datetime.datetime | None) -> list[ListRequest]:
+        """The list pages a crawl at ``now`` fetches (URL, and what a POST sends), dated ones
+        for each edition it covers; ``now`` may be None only when no list is dated."""
+        wanted: dict[tuple[str, str, str], ListRequest] = {}
         for entry in self.lists:
             if not entry.dated:
-                urls.append(entry.url)
+                requests = [entry.request()]
             elif now is None:
                 raise ValueError(f"{self.name}: the list {entry.url} is dated; the crawl needs the run's time")
             else:
-                urls.extend(entry.for_edition(day) for day in edition_dates(now))
-        return list(dict.fromkeys(urls))
+                requests = [entry.request(day) for day in edition_dates(now)]
+            wanted.update((request.key, request) for request in requests)
+        return list(wanted.values())
 
     # -- what each kind answers (see the kind modules) -------------------------------
     # The first list page is a JavaScript shell naming the real list (see `read_shell`).
