@@ -92,3 +92,20 @@ def test_the_doctor_says_how_many_records_the_store_held(tmp_path: Path) -> None
     explained = source.explain_list(page, lambda url, referer: (page, ""))
     assert "2 element(s) in the page's record store" in explained.lines[0]
     assert [e.url.rsplit("/", 1)[1] for e in explained.found] == ["art_1_2.html", "art_1_1.html"]
+
+
+DATAPROXY_ANSWER = """<?xml version="1.0" encoding="UTF-8"?>
+<datastore><nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1"></a>]]></nextgroup>
+<recordset>
+<record><![CDATA[<li><a href="/art/2025/6/10/art_1_2.html" title="第二条">第二条</a><span>2025-06-10</span></li>]]></record>
+<record><![CDATA[<li><a href="/art/2025/6/9/art_1_1.html" title="第一条">第一条</a><span>2025-06-09</span></li>]]></record>
+</recordset></datastore>"""
+
+
+def test_the_records_of_a_dataproxy_answer_are_read_as_a_document_of_their_own() -> None:
+    for text in (DATAPROXY_ANSWER, DATAPROXY_ANSWER.split("\n", 1)[1]):  # with and without the XML declaration
+        for parsed_as in ("html", "xml"):  # as the site labels it: text/html or text/xml
+            fragment = record_fragment(Selector(text=text, type=parsed_as), "recordset", text)
+            assert fragment is not None
+            assert fragment.css("li a::attr(href)").getall() == ["/art/2025/6/10/art_1_2.html", "/art/2025/6/9/art_1_1.html"]
+    assert record_fragment(Selector(text=HANWEB_PAGE), "recordset", HANWEB_PAGE) is None  # a column page keeps them in a script

@@ -36,7 +36,7 @@ class HtmlListSource(SourceBase):
         and whether the records were there (always true without `records`)."""
         if self.records is None:
             return page.selector, page.text, True
-        fragment = record_fragment(page.selector, self.records)
+        fragment = record_fragment(page.selector, self.records, page.text)
         document = fragment or Selector(text="<div></div>")
         return document, document.get(), fragment is not None
 
