@@ -23,18 +23,19 @@ not found (the count never falls below one).
 
 Short titles. A title split by marks into short runs has few trigrams, and what the edits and
 SLACK may break is most of them: 《消费端碳排放研究报告（2024）》发布 has eight with weight, one
-required. The index counts how many items hold each trigram, and one held by more than
-storage.search.COMMON items is left out, the count lowered for it; when that would leave
-nothing required, the common trigrams are all left out and one of the title's uncommon ones is
-required: the assumption is that a reprint keeps at least one of them whole (here one of the
-eight of 消费端碳排放研究报告: losing all eight takes three characters changed inside those ten,
-the most INSIDE_EDITS and SLACK allow together, placed two apart — such a reprint is not
-found). What it costs stays bounded by the issue: an uncommon trigram names at most COMMON
-items. A title whose every trigram is common keeps its whole count, and the database counts
-each item's shared trigrams, so only the items holding that many come back — no assumption
-beyond the ones above; what it costs is each trigram's list of items, read by the index, and
-the items holding enough, confirmed one by one. For a short title that count is one, so every
-item holding any of its trigrams is confirmed: that grows with the archive (bench/NOTES.md).
+required of a title (four of a lead). The index counts how many items hold each trigram, and
+one held by more than storage.search.COMMON items is left out, the count lowered for it; when
+that would leave nothing required, the common trigrams are all left out and one of the
+title's uncommon ones is required: the assumption is that a reprint keeps at least one of them
+whole (here one of the eight of 消费端碳排放研究报告: losing all eight takes three characters
+changed inside those ten, the most INSIDE_EDITS and SLACK allow together, placed two apart —
+such a reprint is not found). What it costs stays bounded by the issue: an uncommon trigram
+names at most COMMON items. A title whose every trigram is common keeps its whole count, and
+the database counts each item's shared trigrams, so only the items holding that many come back
+— no assumption beyond the ones above; what it costs is each trigram's list of items, read by
+the index, and the items holding enough, confirmed one by one. For a short title that count is
+one in a title, so every item holding any of its trigrams is confirmed: that grows with the archive
+(bench/NOTES.md).
 
 The stored text is raw where the key is normalised, so the trigrams are taken within the
 title's runs of letters (never across a mark the key drops), in simplified characters and
