@@ -166,8 +166,9 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
     left out and the count required lowered by one for it (an item may hold it uncounted). When
     that would require nothing, every common trigram is left out and one of the uncommon ones
-    required — the caller's assumption (desk.issues.lookup) that a match keeps one; a title
-    whose trigrams are all common has its commonest left out down to one required.
+    required — the caller's assumption (desk.issues.lookup) that a match keeps one. When every
+    trigram is common nothing is left out and the count is kept: the database counts each
+    item's shared trigrams (HAVING), so only the items holding enough of them come back.
     """
     kind = backend(session)
     if kind == "like" or not groups:
@@ -178,13 +179,10 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:
     conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
     counts = _counts(session, conditions, common)
-    frequent = sorted((n for n, count in enumerate(counts) if count > common), key=lambda n: -counts[n])
-    if len(frequent) < len(conditions) and at_least <= len(frequent):
-        left_out, at_least = set(frequent), 1
-    else:
-        left_out = set(frequent[:max(at_least - 1, 0)])
-        at_least -= len(left_out)
-    conditions = [c for n, c in enumerate(conditions) if n not in left_out]
+    frequent = {n for n, count in enumerate(counts) if count > common}
+    if len(frequent) < len(conditions):  # the uncommon ones bound the lookup
+        conditions = [c for n, c in enumerate(conditions) if n not in frequent]
+        at_least = max(at_least - len(frequent), 1)
     ids = union_all(*conditions).subquery("holders")
     return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
 

@@ -15,17 +15,27 @@ of them the worst case and this assumption require the same. A body is asked onl
 lead (the start the index holds, storage.search.LEAD_SQL), which must hold at least half of the
 trigrams (``required_in_lead``).
 
+Digits. A trigram of digits alone (202, 024 of a year, 201 of a document number) has no
+weight: it is in a large part of any archive and says nothing of the story, so it is not
+asked and the count is lowered by one for each (``asked``). Marks never make a trigram: the
+runs lie between them. A reprint that keeps none of the title's lettered trigrams whole is
+not found (the count never falls below one).
+
 Short titles. A title split by marks into short runs has few trigrams, and what the edits and
-SLACK may break is most of them: 《消费端碳排放研究报告（2024）》发布 has ten, one required, so
-any item holding 202 or 024 — a year in every other headline — would be read. The index
-counts how many items hold each trigram, and one held by more than storage.search.COMMON items
-is left out, the count lowered for it; when that would leave nothing required, the common
-trigrams are all left out and one of the title's uncommon ones is required: the assumption is
-that a reprint keeps at least one of them whole (here one of the eight of 消费端碳排放研究报告:
-losing all eight takes three characters changed inside those ten, the most INSIDE_EDITS and
-SLACK allow together, placed two apart — such a reprint is not found). What
-it costs stays bounded by the issue: an uncommon trigram names at most COMMON items. A title
-whose every trigram is common is looked up as before (its commonest left out down to one).
+SLACK may break is most of them: 《消费端碳排放研究报告（2024）》发布 has eight with weight, one
+required of a title (four of a lead). The index counts how many items hold each trigram, and
+one held by more than storage.search.COMMON items is left out, the count lowered for it; when
+that would leave nothing required, the common trigrams are all left out and one of the
+title's uncommon ones is required: the assumption is that a reprint keeps at least one of them
+whole (here one of the eight of 消费端碳排放研究报告: losing all eight takes three characters
+changed inside those ten, the most INSIDE_EDITS and SLACK allow together, placed two apart —
+such a reprint is not found). What it costs stays bounded by the issue: an uncommon trigram
+names at most COMMON items. A title whose every trigram is common keeps its whole count, and
+the database counts each item's shared trigrams, so only the items holding that many come back
+— no assumption beyond the ones above; what it costs is each trigram's list of items, read by
+the index, and the items holding enough, confirmed one by one. For a short title that count is
+one in a title, so every item holding any of its trigrams is confirmed: that grows with the archive
+(bench/NOTES.md).
 
 The stored text is raw where the key is normalised, so the trigrams are taken within the
 title's runs of letters (never across a mark the key drops), in simplified characters and
@@ -61,6 +71,24 @@ def trigram_groups(title: str) -> list[list[str]]:
     return list(groups.values())
 
 
+def has_weight(trigram: str) -> bool:
+    """Whether a trigram may narrow a lookup: it holds a letter. Digits alone (202, 024: a year
+    in every other headline, a number in every document name) say nothing of the story."""
+    return any(char.isalpha() for char in trigram)
+
+
+def asked(title: str, key_length: int) -> tuple[list[list[str]], int, int]:
+    """What the index is asked for a cited title whose key has ``key_length`` characters: its
+    trigram groups that have weight, and how many of them an item's title, and its lead, must
+    hold. A match holds ``required`` of all the groups, so of these it holds that many less the
+    weightless ones, at least one (the assumption above); a lead, at least half of these
+    (``required_in_lead``). A title of digits only keeps them."""
+    groups = trigram_groups(title)
+    weighed = [group for group in groups if has_weight(group[0])] or groups
+    in_title = max(required(key_length, len(groups)) - (len(groups) - len(weighed)), 1)
+    return weighed, in_title, required_in_lead(in_title, len(weighed))
+
+
 def required(key_length: int, groups: int) -> int:
     """How many of a cited title's ``groups`` trigrams an item that matches it holds at the least."""
     ratio = similarity.TITLE_MATCH_AT
@@ -70,11 +98,12 @@ def required(key_length: int, groups: int) -> int:
     return max(groups - lost, 1)
 
 
-def required_in_lead(key_length: int, groups: int) -> int:
-    """The same for a body, whose lead (its first line) may match: a body is long and holds a
-    few trigrams of most headlines, so it must hold at least half of them — a lead that matches
-    is the headline, whole or nearly (a reprint's real headline under a generic title)."""
-    return max(required(key_length, groups), (groups + 1) // 2)
+def required_in_lead(in_title: int, groups: int) -> int:
+    """What a body's lead (its first line), which may match, holds of ``groups`` trigrams that a
+    title must hold ``in_title`` of: a body is long and holds a few trigrams of most headlines,
+    so its lead must hold at least half of them — a lead that matches is the headline, whole or
+    nearly (a reprint's real headline under a generic title)."""
+    return max(in_title, (groups + 1) // 2)
 
 
 @lru_cache(maxsize=4096)

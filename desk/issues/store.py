@@ -116,10 +116,9 @@ def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
     index = diff.TitleIndex([(key, 0) for key in titles])
     named: set[int] = set()
     for key, title in titles.items():
-        groups = lookup.trigram_groups(title)
+        groups, in_title, in_lead = lookup.asked(title, len(key))
         with transaction(url) as session:
-            found = search.sharing_trigrams(session, groups, lookup.required(len(key), len(groups)),
-                                            lookup.required_in_lead(len(key), len(groups))) if groups else None
+            found = search.sharing_trigrams(session, groups, in_title, in_lead) if groups else None
         if found is None:  # no index, or a title without three letters in a row
             log.info("issue import: no index serves the cited title %r; reading every judged item", title)
             return _matching_all(url, index, batch)
