@@ -84,13 +84,10 @@ def features(zh: str = "", body: str = "", ko: str = "") -> dict[str, float]:
     if ko:
         words = _HANGUL_WORD.findall(ko)
         found = dict.fromkeys({"k2:" + w[i : i + 2] for w in words for i in range(len(w) - 1)} | {"k:" + w for w in words}, KOREAN_WEIGHT)
-    found.update(_weighed(*title_and_lead(zh, body)))
+    title, lead = title_and_lead(zh, body)
+    found.update(dict.fromkeys(lead, BODY_WEIGHT))
+    found.update(dict.fromkeys(title, 1.0))
     return found
-
-
-def _weighed(title: set[str], lead: set[str]) -> dict[str, float]:
-    """The title's n-grams at 1 and the rest of the lead's at ``BODY_WEIGHT``."""
-    return {**dict.fromkeys(lead, BODY_WEIGHT), **dict.fromkeys(title, 1.0)}
 
 
 def title_and_lead(zh: str, body: str) -> tuple[set[str], set[str]]:
@@ -341,34 +338,46 @@ def _likelihoods(counts: np.ndarray, korean: np.ndarray) -> np.ndarray:
 
 class _EditorIndex:
     """The editors' own decisions (overrides, picks) by n-gram, so that finding the one most
-    like an item scores only those sharing an n-gram with it, not each decision in turn
-    (cosine over :func:`_shape`'s n-grams, as :meth:`TaggingModel.nearest`)."""
+    like an item costs a few array operations over the decisions sharing its n-grams, not a
+    comparison with each decision in turn (cosine over :func:`_shape`'s n-grams, as
+    :meth:`TaggingModel.nearest`). The postings are one compressed sparse table: n-gram →
+    a slice of ``decisions`` (which decision) and ``amounts`` (its weight there)."""
 
     def __init__(self, examples: list[Example]):
         self.examples = examples
-        self.norms: list[float] = []
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        for i, example in enumerate(examples):
-            vector = _shape(features(example.zh, example.body, example.ko))
-            self.norms.append(math.sqrt(sum(w * w for w in vector.values())))
+        vectors = [_shape(features(e.zh, e.body, e.ko)) for e in examples]
+        postings: dict[str, list[tuple[int, float]]] = {}
+        for i, vector in enumerate(vectors):
             for gram, weight in vector.items():
-                self.postings.setdefault(gram, []).append((i, weight))
+                postings.setdefault(gram, []).append((i, weight))
+        self.grams = {gram: row for row, gram in enumerate(postings)}
+        self.starts = np.cumsum([0] + [len(p) for p in postings.values()])
+        self.decisions = np.array([i for p in postings.values() for i, _ in p], dtype=int)
+        self.amounts = np.array([w for p in postings.values() for _, w in p])
+        norms = np.array([math.sqrt(sum(w * w for w in v.values())) for v in vectors])
+        self.norms = np.where(norms > 0, norms, np.inf)  # a decision with no n-gram of 2+ characters resembles nothing
 
     def most_like(self, title: set[str], lead: set[str]) -> Resemblance | None:
         """The decision most like an item of these n-grams (:func:`title_and_lead`), the first
         of equals; None when none shares an n-gram with it."""
         if not self.examples:
             return None
-        query = _shape(_weighed(title, lead))
-        dots: dict[int, float] = {}
-        for gram, weight in query.items():
-            for i, theirs in self.postings.get(gram, ()):
-                dots[i] = dots.get(i, 0.0) + weight * theirs
-        if not dots:
+        grams = self.grams  # of 2+ characters only, as :func:`_shape` keeps
+        rows = [grams[g] for g in title if g in grams]
+        in_title = len(rows)
+        rows += [grams[g] for g in lead if g in grams]
+        if not rows:
             return None
-        norm = math.sqrt(sum(w * w for w in query.values()))
-        similarity, best = max((dot / (norm * self.norms[i]), -i) for i, dot in dots.items())
-        return Resemblance(round(similarity, 3), self.examples[-best])
+        found = np.array(rows)
+        starts, lengths = self.starts[found], self.starts[found + 1] - self.starts[found]
+        within = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # every posting of those rows
+        weights = np.full(len(rows), BODY_WEIGHT)
+        weights[:in_title] = 1.0
+        dots = np.bincount(self.decisions[within], weights=self.amounts[within] * np.repeat(weights, lengths), minlength=len(self.examples))
+        norm = math.sqrt(sum(len(g) > 1 for g in title) + BODY_WEIGHT**2 * sum(len(g) > 1 for g in lead))
+        similarity = dots / (norm * self.norms)
+        best = int(np.argmax(similarity))
+        return Resemblance(round(float(similarity[best]), 3), self.examples[best])
 
 
 def _shape(found: dict[str, float]) -> dict[str, float]:
