@@ -12,7 +12,7 @@ from sqlalchemy import select
 from desk import issues
 from desk.tagging import Tagger, load_taxonomy
 from desk.tagging import learned
-from desk.tagging.model import Example, TaggingModel
+from desk.tagging.model import Example, TaggingModel, _cosine, _shape, features
 from storage.db import ensure_schema, transaction
 from storage.models import Item, Source, User
 from storage.models import TaggingModel as StoredModel
@@ -236,3 +236,25 @@ def test_a_model_without_two_issues_to_measure_it_on_is_used_as_fitted() -> None
     model = TaggingModel.fit([Example("region", zh="深圳出台行动方案", group="i1"), Example("statistics", zh="年度报告", group="i1")])
     assert model.sharpness == 1.0
     assert TaggingModel.from_payload(model.to_payload()).examples == model.examples  # the issue travels with the example
+
+
+def test_the_editors_decision_found_by_ngram_is_the_most_similar_one() -> None:
+    """vote() looks the editors' decisions up by n-gram instead of comparing the item with each;
+    it must find the one a comparison with each finds (cosine of the same n-grams, first of equals)."""
+    decisions = [
+        Example("region", zh="深圳市发布人工智能产业行动方案", weight=3.0, origin="override 1"),
+        Example("tech_strategy", zh="国务院印发新一代人工智能发展规划", body="规划提出到2030年人工智能理论领先", weight=3.0, origin="override 2"),
+        Example("statistics", zh="2024年全国科技经费投入统计公报", weight=2.0, origin="pick 3"),
+        Example("statistics", zh="2024年全国科技经费投入统计公报", weight=2.0, origin="pick 4"),  # its equal: the first wins
+        Example("region", zh="上海市科技创新行动方案", weight=1.0, origin="issue history"),  # not an editor's decision
+    ]
+    model = TaggingModel.fit(decisions)
+    editors = [e for e in decisions if e.weight > 1.5]
+    for title, body in [("深圳发布人工智能行动方案", ""), ("全国科技经费投入统计公报发布", "国家统计局"), ("上海市科技创新行动方案", ""), ("无关的标题", "")]:
+        query = _shape(features(title, body))
+        best = max(((_cosine(query, _shape(features(e.zh, e.body))), e) for e in editors), key=lambda se: se[0])
+        found = model.vote(title, body).editors
+        if best[0] > 0:
+            assert found is not None and found.example is best[1] and found.similarity == round(best[0], 3)
+        else:
+            assert found is None

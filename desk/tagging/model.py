@@ -84,18 +84,25 @@ def features(zh: str = "", body: str = "", ko: str = "") -> dict[str, float]:
     if ko:
         words = _HANGUL_WORD.findall(ko)
         found = dict.fromkeys({"k2:" + w[i : i + 2] for w in words for i in range(len(w) - 1)} | {"k:" + w for w in words}, KOREAN_WEIGHT)
-    if body:
-        found.update(dict.fromkeys(_chinese(normalise(body[:BODY_CHARS])), BODY_WEIGHT))
-    found.update(dict.fromkeys(_chinese(normalise(zh)), 1.0))  # the title's weight wins
+    title, lead = title_and_lead(zh, body)
+    found.update(dict.fromkeys(lead, BODY_WEIGHT))
+    found.update(dict.fromkeys(title, 1.0))
     return found
+
+
+def title_and_lead(zh: str, body: str) -> tuple[set[str], set[str]]:
+    """The Chinese n-grams of a title, and those of the body's lead the title does not have
+    (the title's weight wins): what :func:`features` weighs, as two sets."""
+    title = _chinese(normalise(zh)) if zh else set()
+    lead = _chinese(normalise(body[:BODY_CHARS])) - title if body else set()
+    return title, lead
 
 
 def _chinese(text: str) -> set[str]:
     grams: set[str] = set()
     for run in _HAN_RUN.findall(text):
-        grams.update(run)
-        grams.update([run[i : i + 2] for i in range(len(run) - 1)])
-        grams.update([run[i : i + 3] for i in range(len(run) - 2)])
+        size = len(run)
+        grams.update([run[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)])
     grams.update(["w:" + word for word in _ASCII_WORD.findall(text)])
     return grams
 
@@ -134,8 +141,15 @@ class TaggingModel:
         self.log_prior = log_prior  # (classes,)
         self.log_likelihood = log_likelihood  # (features, classes)
         self._vectors: list[dict[str, float]] | None = None
-        self.sharpness = 1.0  # set by :meth:`fit` (:func:`_sharpness`)
-        self._editors = [(_shape(features(e.zh, e.body, e.ko)), e) for e in self.examples if e.weight > EDITOR_WEIGHT]
+        self._temper(1.0)
+        self._editors = _EditorIndex([e for e in self.examples if e.weight > EDITOR_WEIGHT])
+
+    def _temper(self, sharpness: float) -> None:
+        """Set the calibration (:func:`_sharpness`) and scale the tables by it once, so that
+        scoring an item is a sum of table rows (tempered, evidence over ``TEMPERATURE``)."""
+        self.sharpness = sharpness
+        self._prior = sharpness * self.log_prior
+        self._evidence = (sharpness / TEMPERATURE) * self.log_likelihood
 
     @classmethod
     def fit(cls, examples: Iterable[Example], calibrate: bool = True) -> TaggingModel:
@@ -150,7 +164,7 @@ class TaggingModel:
             coded.append((np.array([names.setdefault(f, len(names)) for f in grams], dtype=int), np.fromiter(grams.values(), float, len(grams))))
         model = cls._fit(examples, coded, list(names))
         if calibrate:
-            model.sharpness = _sharpness(held_out(examples, coded, list(names)))
+            model._temper(_sharpness(held_out(examples, coded, list(names))))
         return model
 
     @classmethod
@@ -174,35 +188,39 @@ class TaggingModel:
 
     def predict(self, zh: str = "", body: str = "", ko: str = "") -> list[tuple[str, float]]:
         """Every category with its probability, most probable first ([] for an empty model)."""
-        return self._probabilities(*self._known(features(zh, body, ko)))
+        rows, weights = self._known(features(zh, body, ko))
+        return self._probabilities(self._log_scores(rows, weights))
 
     def vote(self, zh: str = "", body: str = "") -> Vote:
-        """:meth:`predict` of a crawled item, and the editors' most similar decision."""
-        found = features(zh, body)
-        editors = None
-        if self._editors:
-            query = _shape(found)
-            similarity, example = max(((_cosine(query, vector), e) for vector, e in self._editors), key=lambda se: se[0])
-            editors = Resemblance(round(similarity, 3), example) if similarity > 0 else None
-        rows, weights = self._known(found)
-        return Vote(self._probabilities(rows, weights), editors, len(rows), self.sharpness)
+        """:meth:`predict` of a crawled item, and the editors' most similar decision. The hot
+        path of tagging with the model: the n-grams are made once, as two sets, and each is
+        one dictionary look-up (most of a text's n-grams were never seen)."""
+        title, lead = title_and_lead(zh, body)
+        vocabulary = self.vocabulary
+        rows = [vocabulary[g] for g in title if g in vocabulary]
+        in_title = len(rows)
+        rows += [vocabulary[g] for g in lead if g in vocabulary]
+        weights = np.full(len(rows), BODY_WEIGHT)
+        weights[:in_title] = 1.0
+        editors = self._editors.most_like(title, lead)
+        return Vote(self._probabilities(self._log_scores(rows, weights)), editors, len(rows), self.sharpness)
 
-    def _probabilities(self, rows: list[int], weights: np.ndarray) -> list[tuple[str, float]]:
+    def _probabilities(self, scores: np.ndarray) -> list[tuple[str, float]]:
         if not self.classes:
             return []
-        scores = self.sharpness * self._log_scores(rows, weights)
         scores = np.exp(scores - scores.max())
-        probabilities = scores / scores.sum()
-        order = np.argsort(-probabilities, kind="stable")
-        return [(self.classes[i], round(float(probabilities[i]), 4)) for i in order]
+        probabilities = (scores / scores.sum()).tolist()
+        order = np.argsort(-scores, kind="stable").tolist()
+        return [(self.classes[i], round(probabilities[i], 4)) for i in order]
 
     def _log_scores(self, rows: list[int], weights: np.ndarray) -> np.ndarray:
-        """Each category's log prior plus the text's log-evidence over ``TEMPERATURE`` (unnormalised)."""
-        return self.log_prior + (weights @ self.log_likelihood[rows] / TEMPERATURE if rows else 0.0)
+        """Each category's tempered log prior plus the text's tempered log-evidence (unnormalised)."""
+        return self._prior + weights @ self._evidence[rows] if rows else self._prior
 
     def _known(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
-        known = found.keys() & self.vocabulary.keys()  # in C: most n-grams of a text were never seen
-        return [self.vocabulary[f] for f in known], np.array([found[f] for f in known])
+        vocabulary = self.vocabulary
+        known = [f for f in found if f in vocabulary]
+        return [vocabulary[f] for f in known], np.array([found[f] for f in known])
 
     def contributions(self, category: str, zh: str = "", body: str = "", ko: str = "", top: int = 6) -> list[tuple[str, float]]:
         """The n-grams that pulled the text toward ``category`` most: each one's log-likelihood
@@ -316,6 +334,50 @@ def _likelihoods(counts: np.ndarray, korean: np.ndarray) -> np.ndarray:
         if rows.any():
             likelihood[rows] = np.log(smoothed[rows]) - np.log(smoothed[rows].sum(axis=0))
     return likelihood
+
+
+class _EditorIndex:
+    """The editors' own decisions (overrides, picks) by n-gram, so that finding the one most
+    like an item costs a few array operations over the decisions sharing its n-grams, not a
+    comparison with each decision in turn (cosine over :func:`_shape`'s n-grams, as
+    :meth:`TaggingModel.nearest`). The postings are one compressed sparse table: n-gram →
+    a slice of ``decisions`` (which decision) and ``amounts`` (its weight there)."""
+
+    def __init__(self, examples: list[Example]):
+        self.examples = examples
+        vectors = [_shape(features(e.zh, e.body, e.ko)) for e in examples]
+        postings: dict[str, list[tuple[int, float]]] = {}
+        for i, vector in enumerate(vectors):
+            for gram, weight in vector.items():
+                postings.setdefault(gram, []).append((i, weight))
+        self.grams = {gram: row for row, gram in enumerate(postings)}
+        self.starts = np.cumsum([0] + [len(p) for p in postings.values()])
+        self.decisions = np.array([i for p in postings.values() for i, _ in p], dtype=int)
+        self.amounts = np.array([w for p in postings.values() for _, w in p])
+        norms = np.array([math.sqrt(sum(w * w for w in v.values())) for v in vectors])
+        self.norms = np.where(norms > 0, norms, np.inf)  # a decision with no n-gram of 2+ characters resembles nothing
+
+    def most_like(self, title: set[str], lead: set[str]) -> Resemblance | None:
+        """The decision most like an item of these n-grams (:func:`title_and_lead`), the first
+        of equals; None when none shares an n-gram with it."""
+        if not self.examples:
+            return None
+        grams = self.grams  # of 2+ characters only, as :func:`_shape` keeps
+        rows = [grams[g] for g in title if g in grams]
+        in_title = len(rows)
+        rows += [grams[g] for g in lead if g in grams]
+        if not rows:
+            return None
+        found = np.array(rows)
+        starts, lengths = self.starts[found], self.starts[found + 1] - self.starts[found]
+        within = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # every posting of those rows
+        weights = np.full(len(rows), BODY_WEIGHT)
+        weights[:in_title] = 1.0
+        dots = np.bincount(self.decisions[within], weights=self.amounts[within] * np.repeat(weights, lengths), minlength=len(self.examples))
+        norm = math.sqrt(sum(len(g) > 1 for g in title) + BODY_WEIGHT**2 * sum(len(g) > 1 for g in lead))
+        similarity = dots / (norm * self.norms)
+        best = int(np.argmax(similarity))
+        return Resemblance(round(float(similarity[best]), 3), self.examples[best])
 
 
 def _shape(found: dict[str, float]) -> dict[str, float]:
