@@ -160,6 +160,19 @@ def test_what_is_not_a_stored_model_is_refused_by_name() -> None:
     assert TaggingModel.fit([]).predict("任何标题") == []
 
 
+def test_a_stored_model_of_the_first_format_reads_and_a_later_one_is_refused_by_format() -> None:
+    import json
+    import zlib
+
+    def payload(fmt: int, example: dict) -> bytes:
+        return zlib.compress(json.dumps({"format": fmt, "examples": [example]}).encode("utf-8"))
+
+    first = TaggingModel.from_payload(payload(1, {"category": "region", "zh": "深圳出台行动方案"}))  # before `group`
+    assert first.examples[0].group == ""
+    with pytest.raises(ValueError, match="format 3"):
+        TaggingModel.from_payload(payload(3, {"category": "region", "zh": "深圳", "field_of_later_code": 1}))
+
+
 def test_crawl_tag_explains_with_the_model_after_issues_import(radar, database_url: str) -> None:  # type: ignore[no-untyped-def]
     imported = radar("issues", "import", *(str(p) for p in sorted(REPORTS.glob("*.txt")))).stdout
     assert "tagging model retrained on" in imported

@@ -47,7 +47,8 @@ import numpy as np
 
 from desk.tagging.matcher import normalise
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: examples carry `group` (their issue); a format-1 payload reads with none
+READABLE_FORMATS = (1, 2)
 ALPHA = 1.0  # Laplace smoothing, chosen a priori: a smaller one made an n-gram a class never cited nearly veto it (overconfident)
 BODY_WEIGHT = 0.25  # an n-gram of the body's lead counts this much of one in the title
 BODY_CHARS = 200  # the lead: the same length the rules call `lead_chars`
@@ -264,11 +265,11 @@ class TaggingModel:
         """The model whose :meth:`to_payload` gave ``payload``; ValueError when it is not one."""
         try:
             data: dict[str, Any] = json.loads(zlib.decompress(payload).decode("utf-8"))
+            if isinstance(data, dict) and data.get("format") not in READABLE_FORMATS:  # checked first: a newer format may add fields
+                raise ValueError(f"stored tagging model has format {data.get('format')!r}, this code reads {READABLE_FORMATS}")
             examples = [Example(**e) for e in data["examples"]]
         except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
             raise ValueError(f"not a stored tagging model ({error})") from error
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"stored tagging model has format {data.get('format')!r}, this code reads {FORMAT_VERSION}")
         return cls.fit(examples)
 
 
