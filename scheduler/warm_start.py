@@ -20,6 +20,7 @@ RADAR_CRAWL_START=spawn (common/settings.py) turns this off: a plain child proce
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -44,6 +45,10 @@ WARM_MODULES = [
     "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "psycopg",
     "protego", "scrapy.utils.engine", "scrapy.spidermiddlewares.referer",
 ]
+# A child's exit status is sent once by the server, and a second reader would find the stream
+# ended and report 255. Process.start() reads the status of every earlier child (its clean-up of
+# finished ones), so starts and status reads of all forked crawls take turns on one lock.
+_STATUS_LOCK = threading.Lock()
 STDERR_TAIL = 8192  # bytes of a child's stderr kept for the daemon's log (which shows the last 800 characters)
 
 
@@ -53,20 +58,7 @@ class CrawlChild(Protocol):
     pid: int
 
     @property
-    def returncode(self) -> int | None:
-        """The exit status; -N when killed by signal N; None while running."""
-        with self._status_lock:
-            return self._process.exitcode
-
-    def wait(self, timeout: float | None = None) -> int:
-        # Waiting happens outside the lock: the daemon's crawl thread waits for hours while
-        # stop_children() waits its grace period. Only reading the status, which the server
-        # sends once, is under it — a second reader would find the stream ended and report 255.
-        if not multiprocessing.connection.wait([self._process.sentinel], timeout):
-            raise subprocess.TimeoutExpired(self._argv, timeout or 0)
-        with self._status_lock:
-            self._process.join()
-            return self._process.exitcode  # type: ignore[return-value]
+    def returncode(self) -> int | None: ...
 
     def communicate(self, timeout: float | None = None) -> tuple[object, str | None]: ...
 
@@ -93,11 +85,11 @@ class ForkedCrawl:
         descriptor, self._stderr_path = tempfile.mkstemp(prefix="radar-crawl-", suffix=".stderr")
         self._stderr = os.fdopen(descriptor, "rb")
         self._argv = argv
-        self._status_lock = threading.Lock()
         self._process = _context().Process(target=run_in_child, args=(argv, dict(os.environ), self._stderr_path),
                                            name=f"crawl {' '.join(argv)}")
         try:
-            self._process.start()
+            with _STATUS_LOCK:
+                self._process.start()
         except BaseException:
             self._release()
             raise
@@ -106,13 +98,17 @@ class ForkedCrawl:
     @property
     def returncode(self) -> int | None:
         """The exit status; -N when killed by signal N; None while running."""
-        return self._process.exitcode
+        with _STATUS_LOCK:
+            return self._process.exitcode
 
     def wait(self, timeout: float | None = None) -> int:
-        self._process.join(timeout)
-        if self._process.exitcode is None:
+        # Waiting happens outside the lock (the daemon's crawl thread waits for hours while
+        # stop_children() waits its grace period); only reading the status is under it.
+        if not multiprocessing.connection.wait([self._process.sentinel], timeout):
             raise subprocess.TimeoutExpired(self._argv, timeout or 0)
-        return self._process.exitcode
+        with _STATUS_LOCK:
+            self._process.join()
+            return self._process.exitcode  # type: ignore[return-value]
 
     def communicate(self, timeout: float | None = None) -> tuple[None, str]:
         """Wait for the child; return (None, the tail of its stderr)."""
@@ -148,7 +144,12 @@ def run_in_child(argv: list[str], environ: dict[str, str], stderr_path: str) -> 
     os.environ.update(environ)
     time.tzset()
     sys.argv = ["crawl", *argv]
-    runpy.run_module("radar", run_name="__main__", alter_sys=True)
+    try:
+        runpy.run_module("radar", run_name="__main__", alter_sys=True)
+    finally:
+        # multiprocessing ends a child with os._exit: run what an interpreter's exit runs
+        # (logging's flush, weakref finalizers, filelock's release of tldextract's cache lock).
+        atexit._run_exitfuncs()
 
 
 def _point(stream: int, path: str) -> None:
