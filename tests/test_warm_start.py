@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -118,3 +120,17 @@ def test_sigterm_during_a_crawl_interrupts_it_and_leaves_its_run_closed(mode: st
 def _stored(database_url: str) -> int:
     with transaction(database_url) as session:
         return session.scalar(select(func.count(Item.id))) or 0
+
+
+@pytest.mark.usefixtures("in_process")
+def test_a_forked_crawl_waits_with_a_timeout_and_dies_by_kill_like_a_popen(internet: FakeInternet) -> None:
+    for entry in expected_articles("ndrc"):
+        internet.inject(entry["url"], fault("delay", 30))
+    child = warm_start.ForkedCrawl(["run", "--source", "ndrc"])
+    with pytest.raises(subprocess.TimeoutExpired):
+        child.wait(timeout=1)
+    assert child.returncode is None
+    child.kill()
+    assert child.wait(timeout=30) == -signal.SIGKILL == child.returncode
+    stdout, stderr = child.communicate()
+    assert stdout is None and isinstance(stderr, str)
