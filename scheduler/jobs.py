@@ -27,10 +27,10 @@ from sqlalchemy import and_, delete, or_, select, update
 from common.settings import Settings
 from scheduler import digest as digests
 from scheduler import scrapyd
-from scheduler.warm_start import CrawlChild, ForkedCrawl
 from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
+from scheduler.warm_start import CrawlChild, ForkedCrawl
 from storage import queries
 from storage.db import ensure_schema, refresh_statistics, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, RUN_COUNTERS, Source, utcnow
