@@ -1,4 +1,9 @@
-"""Daemon footprint: `python -m radar daemon` with every source scheduled, sampled while idle."""
+"""Daemon footprint: `python -m radar daemon` with every source scheduled, sampled while idle;
+then the CPU one unchanged crawl costs the daemon, with crawl children forked from the warm
+server (RADAR_CRAWL_START=fork) and spawned afresh (spawn), measured alternately.
+
+    python bench/daemon_idle.py [--quick]     (quick: 10 s idle window, 8 sources, one round)
+"""
 
 from __future__ import annotations
 
@@ -107,5 +112,102 @@ def run(quick: bool) -> dict:
     }
 
 
+def _tree_cpu(daemon) -> dict[str, float]:  # noqa: ANN001 - a psutil.Process
+    """CPU seconds of the daemon, of the crawl children it has reaped (spawn), of the fork
+    server itself and of the crawl children the server has reaped (fork); the daemon's and the
+    server's resident memory."""
+    def own(times) -> float:  # noqa: ANN001
+        return times.user + times.system
+
+    def reaped(times) -> float:  # noqa: ANN001
+        return times.children_user + times.children_system
+
+    cpu = {"daemon": own(daemon.cpu_times()), "spawned_children": reaped(daemon.cpu_times()), "server": 0.0, "forked_children": 0.0,
+           "server_rss_mb": 0.0, "daemon_rss_mb": daemon.memory_info().rss / 2**20}
+    for child in daemon.children():
+        if "multiprocessing.forkserver" in " ".join(child.cmdline()):
+            cpu["server"], cpu["forked_children"] = own(child.cpu_times()), reaped(child.cpu_times())
+            cpu["server_rss_mb"] = child.memory_info().rss / 2**20
+    return cpu
+
+
+def _crawls_in_flight(daemon) -> int:  # noqa: ANN001
+    """Crawl children still alive (the fork server and multiprocessing's resource tracker are not crawls)."""
+    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    return sum(1 for p in daemon.children(recursive=True) if not any(h in " ".join(p.cmdline()) for h in helpers))
+
+
+def _finished_runs(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("select count(*) from crawl_runs where finished_at is not null").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _fixture_watchlists(tmp: Path, hosts: set[str], limit: int | None) -> list[str]:
+    """A copy of the watchlists keeping (the first ``limit`` of) the sources the fake internet serves; their names."""
+    from crawler.watchlist import load_sources
+
+    watchlists = tmp / "watchlists"
+    shutil.copytree(WATCHLISTS, watchlists)
+    served = [s for s in load_sources(watchlists / "sources") if s.enabled and s.hosts <= hosts][:limit]
+    kept = {Path(s.file).name for s in served}
+    for path in (watchlists / "sources").glob("*.y*ml"):
+        if path.name not in kept:
+            path.unlink()
+    return [s.name for s in served]
+
+
+def unchanged_crawls(mode: str, quick: bool) -> dict:
+    """One round of unchanged crawls started by the daemon (RADAR_CRAWL_ON_START) after a first
+    `crawl run` stored everything; the CPU they cost, per crawl."""
+    import psutil
+
+    from crawler.replay import FakeInternet
+
+    tmp = temp_dir(f"daemon-{mode}")
+    try:
+        with FakeInternet() as internet:
+            sources = _fixture_watchlists(tmp, set(internet.hosts()), 8 if quick else None)
+            db = tmp / "radar.sqlite"
+            env = radar_env(tmp, f"sqlite:///{db}", tmp / "watchlists", internet.address, RADAR_STATUS_ADDR="",
+                            RADAR_CRAWL_ON_START="true", RADAR_CRAWL_START=mode)
+            subprocess.run(crawl_command("run", *[a for name in sources for a in ("--source", name)]), env=env, cwd=tmp,
+                           capture_output=True, check=False, timeout=1800)
+            first = _finished_runs(db)
+            with open(tmp / "daemon.log", "w") as out:
+                started = time.perf_counter()
+                child = subprocess.Popen(crawl_command("daemon"), env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
+                daemon = psutil.Process(child.pid)
+                while child.poll() is None and time.perf_counter() - started < 900 and (
+                        _finished_runs(db) < first + len(sources) or _crawls_in_flight(daemon)):
+                    time.sleep(0.5)
+                wall = time.perf_counter() - started
+                cpu = _tree_cpu(daemon) if child.poll() is None else None
+                child.send_signal(signal.SIGTERM)
+                child.wait(timeout=120)
+            if cpu is None:
+                raise RuntimeError(f"daemon exited {child.returncode}: {(tmp / 'daemon.log').read_text()[-2000:]}")
+    finally:
+        cleanup(tmp)
+    crawls = cpu["spawned_children"] + cpu["forked_children"]
+    return {
+        "mode": mode,
+        "crawls": len(sources),
+        "cpu_per_unchanged_crawl_s": round(crawls / len(sources), 3),
+        "fork_server_startup_cpu_s": round(cpu["server"], 2),
+        "daemon_own_cpu_s": round(cpu["daemon"], 2),
+        "daemon_rss_mb": round(cpu["daemon_rss_mb"], 1),
+        "fork_server_rss_mb": round(cpu["server_rss_mb"], 1),
+        "wall_until_all_crawled_s": round(wall, 1),
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(run("--quick" in sys.argv), ensure_ascii=False, indent=1))
+    quick = "--quick" in sys.argv
+    report = {"idle": run(quick), "unchanged_crawls": []}
+    for _ in range(1 if quick else 3):
+        for mode in ("spawn", "fork"):  # alternately, so both see the same load on a shared machine
+            report["unchanged_crawls"].append(unchanged_crawls(mode, quick))
+    print(json.dumps(report, ensure_ascii=False, indent=1))

@@ -7,9 +7,11 @@ data directory that is created on first use, and the watchlists are the project'
 from __future__ import annotations
 
 import ipaddress
+import multiprocessing
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -29,6 +31,10 @@ DEFAULT_USER_AGENT = (
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "cnst-radar"
+
+
+def _default_crawl_start() -> str:
+    return "fork" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -51,9 +57,7 @@ def parse_networks(text: str | None) -> list[Network]:
 class Settings(BaseSettings):
     """All knobs an operator can turn. Read once per process via :func:`get_settings`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="RADAR_", toml_file=os.environ.get("RADAR_CONFIG", "radar.toml"), extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="RADAR_", extra="ignore")
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     database_url: str | None = None
@@ -87,6 +91,10 @@ class Settings(BaseSettings):
     # the extracted item stays. The largest table by far: without this the database grows for ever.
     raw_retention_days: int = 30
     crawl_on_start: bool = False  # a new daemon crawls every source at once instead of after one interval
+    # How the daemon starts a crawl child: "fork" from a server that imported the crawl code once
+    # (scheduler/warm_start.py; the default where the platform has a fork server), or "spawn" a
+    # fresh `python -m radar run`, paying Python's and Scrapy's start-up every time.
+    crawl_start: Literal["fork", "spawn"] = Field(default_factory=_default_crawl_start)  # type: ignore[assignment]
     status_addr: str = "127.0.0.1:9180"  # the daemon's /healthz and /metrics; empty to disable
     # Scrapyd nodes (base URLs, separated by spaces or commas) that crawl for the daemon: each due
     # crawl goes to the least busy one (scheduler/scrapyd.py). Empty: a local child process.
@@ -115,7 +123,9 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments > environment > radar.toml > defaults.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # RADAR_CONFIG is read here, not when this module is imported: a crawl forked from the warm
+        # server (scheduler/warm_start.py) imported it long before, under another environment.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, os.environ.get("RADAR_CONFIG", "radar.toml")))
 
     @property
     def effective_database_url(self) -> str:

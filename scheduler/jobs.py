@@ -4,8 +4,9 @@ with a fake clock and the daemon with the real one.
 Crawls run in a child process (`python -m radar run --source NAME`): Twisted's reactor
 cannot be restarted, so a second CrawlerProcess in the daemon would fail with
 ReactorNotRestartable; a child also isolates memory growth and crashes from the daemon,
-which only records the outcome. The cost — a second of start-up per crawl — is nothing
-next to a polite crawl.
+which only records the outcome. By default the child is forked from a server that has
+imported the crawl code once (scheduler/warm_start.py), so an unchanged check does not pay
+Python's and Scrapy's start-up each time; RADAR_CRAWL_START=spawn starts a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from scheduler import scrapyd
 from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
+from scheduler.warm_start import CrawlChild, ForkedCrawl
 from storage import queries
 from storage.db import ensure_schema, refresh_statistics, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, RUN_COUNTERS, Source, utcnow
@@ -36,7 +38,7 @@ from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage,
 log = logging.getLogger(__name__)
 EDITORS, OPS = "editors", "ops"  # Apprise tags: who reads digests, who fixes sources
 RETRY_BACKOFF = (timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6))
-_children: set[subprocess.Popen] = set()
+_children: set[CrawlChild] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()  # set once the daemon stops: no new crawls, no retries
 
@@ -49,13 +51,12 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
         status = scrapyd.crawl_on_a_node(config, name, stopping=_stopping)
         after_crawl(config, now or utcnow())
         return status
-    command = [sys.executable, "-m", "radar", "run", "--source", name]
     before = _last_run_id(config, name)  # so a child that died before recording is not judged by an older run
     with _children_lock:  # so stop_children() sees every child started before it
         if _stopping.is_set():
             return "interrupted"
         log.info("crawl %s: starting", name)
-        child = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = start_crawl_child(config, ["run", "--source", name])
         _children.add(child)
     try:
         _, stderr = child.communicate(timeout=6 * 3600)
@@ -75,6 +76,15 @@ def crawl_source(config: Settings, name: str, now: datetime | None = None) -> st
         log.warning("crawl %s (exit %s) said: %s", name, child.returncode, (stderr or "").strip()[-800:])
     after_crawl(config, now or utcnow())
     return status
+
+
+def start_crawl_child(config: Settings, argv: list[str]) -> CrawlChild:
+    """`python -m radar ARGV`, forked warm or spawned afresh as RADAR_CRAWL_START says; its
+    stdout discarded, its stderr kept for the warning line of a crawl that went wrong."""
+    if config.crawl_start == "fork":
+        return ForkedCrawl(argv)
+    command = [sys.executable, "-m", "radar", *argv]
+    return subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def _log_run(name: str, run: CrawlRun | None, exit_code: int | None) -> None:

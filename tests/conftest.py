@@ -118,6 +118,8 @@ class Radar:
 def base_env(tmp_path: Path, watchlists: Path) -> dict[str, str]:
     """An environment with nothing of the developer's: own home, own watchlists, no proxy."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RADAR_") and k.lower() not in ("http_proxy", "https_proxy")}
+    # The one setting kept: RADAR_CRAWL_START=spawn runs the daemon's tests with plain crawl children.
+    env |= {k: v for k, v in os.environ.items() if k == "RADAR_CRAWL_START"}
     return env | {
         "HOME": str(tmp_path / "home"),
         "XDG_DATA_HOME": str(tmp_path / "home" / "data"),
