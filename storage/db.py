@@ -49,7 +49,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # In WAL mode NORMAL is crash-safe (a power cut may lose the last commits, never corrupt)
     # and saves an fsync per stored article.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # 30 s: with 10 s, two daemon crawls storing at once on a starved host (load 12 on 2 cores)
+    # failed with "database is locked", and a store that gives up loses its article to a
+    # "partial" run; a writer waiting longer costs nothing but that wait.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
