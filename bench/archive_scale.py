@@ -55,51 +55,56 @@ SEARCH = "人工智能"
 
 # -- building ---------------------------------------------------------------------------
 def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
-    """An archive of ``size`` items ending at ``now``; returns build figures."""
+    """An archive of ``size`` items ending at ``now``; returns build figures. Rows go in through
+    bench/bulk_load.py (triggers and secondary indexes away during the load, rebuilt once), and
+    the schema afterwards must be the one ``ensure_schema`` made, definition for definition."""
     import numpy as np
     from sqlalchemy import insert
 
+    from bulk_load import BulkLoader, schema_objects
     from desk import similarity
     from fixture import sentence_pool
-    from storage.db import ensure_schema, get_engine
+    from storage.db import ensure_schema, get_engine, refresh_statistics
     from storage.models import Item, ItemBand, ItemSignature, Source
 
     started = time.perf_counter()
     ensure_schema(url)
+    fresh_schema = schema_objects(url)
     rng, np_rng = random.Random(seed), np.random.default_rng(seed)
     sentences = sentence_pool()
     bases = np.stack([similarity.signature("", " ".join(rng.sample(sentences, 8))) for _ in range(FAMILIES)])
-    engine = get_engine(url)
-    with engine.begin() as conn:
+    with get_engine(url).begin() as conn:
         conn.execute(insert(Source), [{"name": f"source{n}", "label": f"Source {n}", "kind": "html_list", "health": "ok"} for n in range(30)])
-    for low in range(0, size, CHUNK):
-        high = min(low + CHUNK, size)
-        items, signatures, bands = [], [], []
-        fresh = np_rng.exponential(2**32 / 1500, size=(high - low, similarity.NUM_PERM)).astype(np.uint64)
-        keep = np_rng.random((high - low, similarity.NUM_PERM)) < KEEP
-        values = np.where(keep, bases[np.arange(low, high) % FAMILIES], fresh)
-        for offset, n in enumerate(range(low, high)):
-            item_id = n + 1
-            seen = now - timedelta(days=(size - n) / PER_DAY)
-            url_n = f"https://archive.example.cn/{item_id:08d}.html"
-            items.append({
-                "id": item_id, "source_id": 1 + n % 30, "url": url_n, "canonical_url": url_n, "title": _title(rng, sentences, n),
-                "body": "".join(rng.sample(sentences, 4)), "published_at": seen, "first_seen_at": seen, "updated_at": seen,
-                "content_hash": f"{item_id:064x}", "status": STATUS_MIX[n % len(STATUS_MIX)], "score": rng.random(), "language": "zh",
-            })
-            signatures.append({"item_id": item_id, "minhash": similarity.pack(values[offset])})
-            bands.extend({"band": band, "item_id": item_id} for band in similarity.band_keys(values[offset]))
-        with engine.begin() as conn:
-            conn.execute(insert(Item), items)
-            conn.execute(insert(ItemSignature), signatures)
-            conn.execute(insert(ItemBand), bands)
+    tables = [Item.__table__, ItemSignature.__table__, ItemBand.__table__]
+    with BulkLoader(url, tables) as load:
+        for low in range(0, size, CHUNK):
+            high = min(low + CHUNK, size)
+            fresh = np_rng.exponential(2**32 / 1500, size=(high - low, similarity.NUM_PERM)).astype(np.uint64)
+            keep = np_rng.random((high - low, similarity.NUM_PERM)) < KEEP
+            values = np.where(keep, bases[np.arange(low, high) % FAMILIES], fresh)
+            load.rows(tables[0], ITEM_COLUMNS, [_item_row(rng, sentences, n, size, now) for n in range(low, high)])
+            load.rows(tables[1], ("item_id", "minhash"), [(n + 1, similarity.pack(values[n - low])) for n in range(low, high)])
+            load.rows(tables[2], ("band", "item_id"), [(band, n + 1) for n in range(low, high) for band in similarity.band_keys(values[n - low])])
+    loaded = time.perf_counter() - started
     _desk_history(url, size, now, rng)
     _fix_sequences(url)
-    with engine.begin() as conn:
-        from storage.db import refresh_statistics
-
+    with get_engine(url).begin() as conn:
         refresh_statistics(conn)
-    return {"build_seconds": round(time.perf_counter() - started, 1)}
+    if schema_objects(url) != fresh_schema:
+        raise RuntimeError(f"the bulk load left a schema unlike ensure_schema's: {sorted(set(schema_objects(url).items()) ^ set(fresh_schema.items()))}")
+    return {"build_seconds": round(time.perf_counter() - started, 1), "bulk_load_seconds": round(loaded, 1)}
+
+
+ITEM_COLUMNS = ("id", "source_id", "url", "canonical_url", "title", "body", "published_at", "first_seen_at", "updated_at", "content_hash",
+                "status", "score", "language")
+
+
+def _item_row(rng: random.Random, sentences: list[str], n: int, size: int, now: datetime) -> tuple:
+    """Item ``n`` (0-based) of ``size``, in ITEM_COLUMNS' order: seen PER_DAY a day up to ``now``."""
+    item_id, seen = n + 1, now - timedelta(days=(size - n) / PER_DAY)
+    link = f"https://archive.example.cn/{item_id:08d}.html"
+    return (item_id, 1 + n % 30, link, link, _title(rng, sentences, n), "".join(rng.sample(sentences, 4)), seen, seen, seen,
+            f"{item_id:064x}", STATUS_MIX[n % len(STATUS_MIX)], rng.random(), "zh")
 
 
 def _title(rng: random.Random, sentences: list[str], n: int) -> str:
