@@ -266,26 +266,35 @@ def _backends(tmp: Path) -> list[tuple[str, str, object]]:
 
 
 def _one(backend: str, url: str, size: int, tmp: Path, import_only: bool = False) -> dict:
+    now = datetime.now(timezone.utc)
+    figures = {"backend": backend, "items": size} | build(url, size, now)
+    return figures | _measured(url, tmp, pages=not import_only)
+
+
+def _measured(url: str, tmp: Path, issue_import: bool = True, pages: bool = True) -> dict:
+    """The database's size, then the issue import and the editor pages (each unless told not)."""
     from storage.db import get_engine, transaction
     from storage.stats import database_bytes
 
-    now = datetime.now(timezone.utc)
-    figures = {"backend": backend, "items": size} | build(url, size, now)
+    figures: dict = {}
     with transaction(url) as session:
         figures["database_mb"] = round((database_bytes(session) or 0) / 2**20, 1)
     get_engine(url).dispose()
     env = radar_env(tmp, url, ROOT / "watchlists", RADAR_DATA_DIR=str(tmp / "data"))
-    imported = run_measured(crawl_command("issues", "import", str(REPORTS[-1])), env, tmp)
-    if imported.returncode != 0:
-        raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
-    figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
-    if import_only:
-        return figures
+    if issue_import:
+        imported = run_measured(crawl_command("issues", "import", str(REPORTS[-1])), env, tmp)
+        if imported.returncode != 0:
+            raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
+        figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
+    return figures | _pages(url, tmp, env) if pages else figures
+
+
+def _pages(url: str, tmp: Path, env: dict[str, str]) -> dict:
     out = tmp / "measured.json"
     child = run_measured([sys.executable, __file__, "--measure", url, str(tmp / "data"), str(out)], env, tmp)
     if child.returncode != 0:
         raise RuntimeError(f"measure failed:\n{child.stderr[-3000:]}")
-    return figures | json.loads(out.read_text())
+    return json.loads(out.read_text())
 
 
 def _reset(backend: str, url: str) -> None:
@@ -323,6 +332,27 @@ def run(sizes: list[int], import_only: bool = False) -> dict:
                     drop()  # type: ignore[operator]
     finally:
         cleanup(tmp)
+    return _report(results)
+
+
+def run_existing(urls: list[str], with_import: bool) -> dict:
+    """Measure archives built earlier (``--build``), in the order given, without rebuilding."""
+    from storage.db import transaction
+    from storage.models import Item
+
+    tmp, results = temp_dir("archive"), []
+    try:
+        for url in urls:
+            with transaction(url) as session:
+                size = session.query(Item).count()
+            results.append({"backend": url.split(":", 1)[0], "items": size} | _measured(url, tmp, issue_import=with_import))
+            print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+    finally:
+        cleanup(tmp)
+    return _report(results)
+
+
+def _report(results: list[dict]) -> dict:
     growth = []
     for before, after in zip(results, results[1:]):
         if before["backend"] == after["backend"]:
@@ -341,8 +371,16 @@ if __name__ == "__main__":
         parser.add_argument("--quick", action="store_true", help="10⁴ and 10⁵ items only")
         parser.add_argument("--sizes", help="comma-separated archive sizes, e.g. 1000000 (overrides --quick)")
         parser.add_argument("--only", choices=["import"], help="measure only `crawl issues import`, not the editor pages")
+        parser.add_argument("--build", metavar="URL", help="build one archive (--sizes, one size) at URL, keep it, measure nothing")
+        parser.add_argument("--existing", metavar="URL", action="append", help="measure this archive as it is (repeatable, smallest first)")
+        parser.add_argument("--no-import", action="store_true", help="with --existing: the pages only, not `crawl issues import`")
         options = parser.parse_args()
         sizes = [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000]
         if options.sizes:
             sizes = [int(size) for size in options.sizes.split(",")]
-        print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))
+        if options.build:
+            print(json.dumps(build(options.build, sizes[0], datetime.now(timezone.utc))))
+        elif options.existing:
+            print(json.dumps(run_existing(options.existing, not options.no_import), ensure_ascii=False, indent=1))
+        else:
+            print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))
