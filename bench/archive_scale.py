@@ -2,7 +2,9 @@
 
 For each size (10⁴, 10⁵, 10⁶ items; --quick: 10⁴ and 10⁵) and each backend (SQLite; PostgreSQL
 when RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL names a server we may create
-databases on) an archive is written in bulk (executemany) through the project's schema:
+databases on) an archive is written in bulk through the project's schema (bench/bulk_load.py:
+triggers and secondary indexes rebuilt once after the load, the schema then checked against
+``ensure_schema``'s):
 
 - items: headline-sized pieces of the recorded articles' sentences, numbered apart, bodies
   drawn from the same sentences; a constant ~300 items a day, so a larger archive is
@@ -21,7 +23,9 @@ the `items --new` query (storage.queries.find_items), the Sources page (GET /sou
 the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
 
 `--sizes 1000000` picks the sizes (comma-separated); `--only import` measures the issue import
-alone (the build still costs what it costs: ~6 min per 10⁴ items on a loaded 2-core machine).
+alone (the build still costs what it costs: 7.7 s CPU per 10⁴ items, 86 s wall at load 15).
+`--build URL --sizes N` builds one archive and keeps it; `--existing URL` (repeatable, smallest
+first; `--no-import` for the pages alone) measures kept archives, with growth ratios.
 Figures, and what they were measured on: bench/NOTES.md.
 """
 
