@@ -66,7 +66,10 @@ class BulkLoader:
 
             self.engine.dispose()  # leaving WAL mode needs the only connection to the file
             self.conn = sqlite3.connect(sqlite_file(str(self.engine.url)), isolation_level=None)
-            for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-400000", "foreign_keys=OFF", "temp_store=MEMORY"):
+            # mmap: FTS5's 'optimize' of a 10⁶-item index read its segments a 4 KB pread at a time
+            # through a cache smaller than them (92 GB read, half the time in the kernel).
+            for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-400000", "mmap_size=17179869184", "foreign_keys=OFF",
+                           "temp_store=MEMORY"):
                 self.conn.execute(f"PRAGMA {pragma}")
         else:
             import psycopg
