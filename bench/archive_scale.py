@@ -2,7 +2,9 @@
 
 For each size (10⁴, 10⁵, 10⁶ items; --quick: 10⁴ and 10⁵) and each backend (SQLite; PostgreSQL
 when RADAR_BENCH_POSTGRES_URL or RADAR_TEST_POSTGRES_URL names a server we may create
-databases on) an archive is written in bulk (executemany) through the project's schema:
+databases on) an archive is written in bulk through the project's schema (bench/bulk_load.py:
+triggers and secondary indexes rebuilt once after the load, the schema then checked against
+``ensure_schema``'s):
 
 - items: headline-sized pieces of the recorded articles' sentences, numbered apart, bodies
   drawn from the same sentences; a constant ~300 items a day, so a larger archive is
@@ -21,7 +23,9 @@ the `items --new` query (storage.queries.find_items), the Sources page (GET /sou
 the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
 
 `--sizes 1000000` picks the sizes (comma-separated); `--only import` measures the issue import
-alone (the build still costs what it costs: ~6 min per 10⁴ items on a loaded 2-core machine).
+alone (the build still costs what it costs: 7.7 s CPU per 10⁴ items, 86 s wall at load 15).
+`--build URL --sizes N` builds one archive and keeps it; `--existing URL` (repeatable, smallest
+first; `--no-import` for the pages alone) measures kept archives, with growth ratios.
 Figures, and what they were measured on: bench/NOTES.md.
 """
 
@@ -55,51 +59,56 @@ SEARCH = "人工智能"
 
 # -- building ---------------------------------------------------------------------------
 def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
-    """An archive of ``size`` items ending at ``now``; returns build figures."""
+    """An archive of ``size`` items ending at ``now``; returns build figures. Rows go in through
+    bench/bulk_load.py (triggers and secondary indexes away during the load, rebuilt once), and
+    the schema afterwards must be the one ``ensure_schema`` made, definition for definition."""
     import numpy as np
     from sqlalchemy import insert
 
+    from bulk_load import BulkLoader, schema_objects
     from desk import similarity
     from fixture import sentence_pool
-    from storage.db import ensure_schema, get_engine
+    from storage.db import ensure_schema, get_engine, refresh_statistics
     from storage.models import Item, ItemBand, ItemSignature, Source
 
     started = time.perf_counter()
     ensure_schema(url)
+    fresh_schema = schema_objects(url)
     rng, np_rng = random.Random(seed), np.random.default_rng(seed)
     sentences = sentence_pool()
     bases = np.stack([similarity.signature("", " ".join(rng.sample(sentences, 8))) for _ in range(FAMILIES)])
-    engine = get_engine(url)
-    with engine.begin() as conn:
+    with get_engine(url).begin() as conn:
         conn.execute(insert(Source), [{"name": f"source{n}", "label": f"Source {n}", "kind": "html_list", "health": "ok"} for n in range(30)])
-    for low in range(0, size, CHUNK):
-        high = min(low + CHUNK, size)
-        items, signatures, bands = [], [], []
-        fresh = np_rng.exponential(2**32 / 1500, size=(high - low, similarity.NUM_PERM)).astype(np.uint64)
-        keep = np_rng.random((high - low, similarity.NUM_PERM)) < KEEP
-        values = np.where(keep, bases[np.arange(low, high) % FAMILIES], fresh)
-        for offset, n in enumerate(range(low, high)):
-            item_id = n + 1
-            seen = now - timedelta(days=(size - n) / PER_DAY)
-            url_n = f"https://archive.example.cn/{item_id:08d}.html"
-            items.append({
-                "id": item_id, "source_id": 1 + n % 30, "url": url_n, "canonical_url": url_n, "title": _title(rng, sentences, n),
-                "body": "".join(rng.sample(sentences, 4)), "published_at": seen, "first_seen_at": seen, "updated_at": seen,
-                "content_hash": f"{item_id:064x}", "status": STATUS_MIX[n % len(STATUS_MIX)], "score": rng.random(), "language": "zh",
-            })
-            signatures.append({"item_id": item_id, "minhash": similarity.pack(values[offset])})
-            bands.extend({"band": band, "item_id": item_id} for band in similarity.band_keys(values[offset]))
-        with engine.begin() as conn:
-            conn.execute(insert(Item), items)
-            conn.execute(insert(ItemSignature), signatures)
-            conn.execute(insert(ItemBand), bands)
+    tables = [Item.__table__, ItemSignature.__table__, ItemBand.__table__]
+    with BulkLoader(url, tables) as load:
+        for low in range(0, size, CHUNK):
+            high = min(low + CHUNK, size)
+            fresh = np_rng.exponential(2**32 / 1500, size=(high - low, similarity.NUM_PERM)).astype(np.uint64)
+            keep = np_rng.random((high - low, similarity.NUM_PERM)) < KEEP
+            values = np.where(keep, bases[np.arange(low, high) % FAMILIES], fresh)
+            load.rows(tables[0], ITEM_COLUMNS, [_item_row(rng, sentences, n, size, now) for n in range(low, high)])
+            load.rows(tables[1], ("item_id", "minhash"), [(n + 1, similarity.pack(values[n - low])) for n in range(low, high)])
+            load.rows(tables[2], ("band", "item_id"), [(band, n + 1) for n in range(low, high) for band in similarity.band_keys(values[n - low])])
+    loaded = time.perf_counter() - started
     _desk_history(url, size, now, rng)
     _fix_sequences(url)
-    with engine.begin() as conn:
-        from storage.db import refresh_statistics
-
+    with get_engine(url).begin() as conn:
         refresh_statistics(conn)
-    return {"build_seconds": round(time.perf_counter() - started, 1)}
+    if schema_objects(url) != fresh_schema:
+        raise RuntimeError(f"the bulk load left a schema unlike ensure_schema's: {sorted(set(schema_objects(url).items()) ^ set(fresh_schema.items()))}")
+    return {"build_seconds": round(time.perf_counter() - started, 1), "bulk_load_seconds": round(loaded, 1)}
+
+
+ITEM_COLUMNS = ("id", "source_id", "url", "canonical_url", "title", "body", "published_at", "first_seen_at", "updated_at", "content_hash",
+                "status", "score", "language")
+
+
+def _item_row(rng: random.Random, sentences: list[str], n: int, size: int, now: datetime) -> tuple:
+    """Item ``n`` (0-based) of ``size``, in ITEM_COLUMNS' order: seen PER_DAY a day up to ``now``."""
+    item_id, seen = n + 1, now - timedelta(days=(size - n) / PER_DAY)
+    link = f"https://archive.example.cn/{item_id:08d}.html"
+    return (item_id, 1 + n % 30, link, link, _title(rng, sentences, n), "".join(rng.sample(sentences, 4)), seen, seen, seen,
+            f"{item_id:064x}", STATUS_MIX[n % len(STATUS_MIX)], rng.random(), "zh")
 
 
 def _title(rng: random.Random, sentences: list[str], n: int) -> str:
@@ -261,26 +270,35 @@ def _backends(tmp: Path) -> list[tuple[str, str, object]]:
 
 
 def _one(backend: str, url: str, size: int, tmp: Path, import_only: bool = False) -> dict:
+    now = datetime.now(timezone.utc)
+    figures = {"backend": backend, "items": size} | build(url, size, now)
+    return figures | _measured(url, tmp, pages=not import_only)
+
+
+def _measured(url: str, tmp: Path, issue_import: bool = True, pages: bool = True) -> dict:
+    """The database's size, then the issue import and the editor pages (each unless told not)."""
     from storage.db import get_engine, transaction
     from storage.stats import database_bytes
 
-    now = datetime.now(timezone.utc)
-    figures = {"backend": backend, "items": size} | build(url, size, now)
+    figures: dict = {}
     with transaction(url) as session:
         figures["database_mb"] = round((database_bytes(session) or 0) / 2**20, 1)
     get_engine(url).dispose()
     env = radar_env(tmp, url, ROOT / "watchlists", RADAR_DATA_DIR=str(tmp / "data"))
-    imported = run_measured(crawl_command("issues", "import", str(REPORTS[-1])), env, tmp)
-    if imported.returncode != 0:
-        raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
-    figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
-    if import_only:
-        return figures
+    if issue_import:
+        imported = run_measured(crawl_command("issues", "import", str(REPORTS[-1])), env, tmp)
+        if imported.returncode != 0:
+            raise RuntimeError(f"issues import failed:\n{imported.stderr[-3000:]}")
+        figures |= {"import_seconds": round(imported.seconds, 2), "import_cpu_seconds": round(imported.cpu, 2), "import_peak_mb": round(imported.max_rss_mb, 1)}
+    return figures | _pages(url, tmp, env) if pages else figures
+
+
+def _pages(url: str, tmp: Path, env: dict[str, str]) -> dict:
     out = tmp / "measured.json"
     child = run_measured([sys.executable, __file__, "--measure", url, str(tmp / "data"), str(out)], env, tmp)
     if child.returncode != 0:
         raise RuntimeError(f"measure failed:\n{child.stderr[-3000:]}")
-    return figures | json.loads(out.read_text())
+    return json.loads(out.read_text())
 
 
 def _reset(backend: str, url: str) -> None:
@@ -318,6 +336,27 @@ def run(sizes: list[int], import_only: bool = False) -> dict:
                     drop()  # type: ignore[operator]
     finally:
         cleanup(tmp)
+    return _report(results)
+
+
+def run_existing(urls: list[str], with_import: bool) -> dict:
+    """Measure archives built earlier (``--build``), in the order given, without rebuilding."""
+    from storage.db import transaction
+    from storage.models import Item
+
+    tmp, results = temp_dir("archive"), []
+    try:
+        for url in urls:
+            with transaction(url) as session:
+                size = session.query(Item).count()
+            results.append({"backend": url.split(":", 1)[0], "items": size} | _measured(url, tmp, issue_import=with_import))
+            print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+    finally:
+        cleanup(tmp)
+    return _report(results)
+
+
+def _report(results: list[dict]) -> dict:
     growth = []
     for before, after in zip(results, results[1:]):
         if before["backend"] == after["backend"]:
@@ -336,8 +375,16 @@ if __name__ == "__main__":
         parser.add_argument("--quick", action="store_true", help="10⁴ and 10⁵ items only")
         parser.add_argument("--sizes", help="comma-separated archive sizes, e.g. 1000000 (overrides --quick)")
         parser.add_argument("--only", choices=["import"], help="measure only `crawl issues import`, not the editor pages")
+        parser.add_argument("--build", metavar="URL", help="build one archive (--sizes, one size) at URL, keep it, measure nothing")
+        parser.add_argument("--existing", metavar="URL", action="append", help="measure this archive as it is (repeatable, smallest first)")
+        parser.add_argument("--no-import", action="store_true", help="with --existing: the pages only, not `crawl issues import`")
         options = parser.parse_args()
         sizes = [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000]
         if options.sizes:
             sizes = [int(size) for size in options.sizes.split(",")]
-        print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))
+        if options.build:
+            print(json.dumps(build(options.build, sizes[0], datetime.now(timezone.utc))))
+        elif options.existing:
+            print(json.dumps(run_existing(options.existing, not options.no_import), ensure_ascii=False, indent=1))
+        else:
+            print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))

@@ -97,6 +97,12 @@ def test_results_are_ranked_best_match_first(database_url: str) -> None:
     assert found(database_url, "人工智能") == ["人工智能 人工智能 专题", "一般新闻"]
 
 
+def test_hits_are_counted_whatever_the_case_of_a_latin_term(database_url: str) -> None:
+    add_items(database_url, dict(title="芯片新闻", body="Chiplet 技术。", score=9.0),
+              dict(title="CHIPLET 与 chiplet 专题", body="Chiplet", score=1.0))
+    assert found(database_url, "chiplet") == ["CHIPLET 与 chiplet 专题", "芯片新闻"]
+
+
 def test_snippets_mark_the_hit_after_escaping_hostile_text(database_url: str) -> None:
     [hostile] = add_items(database_url, dict(title=HOSTILE, body="<img src=x onerror=alert(1)> 人工智能的算力 <i>"))
     with transaction(database_url) as session:
