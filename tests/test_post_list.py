@@ -140,7 +140,7 @@ def test_cnipas_column_is_asked_for_by_the_form_public_scrapers_post() -> None:
     assert (wanted.method, wanted.url) == ("POST", "https://www.cnipa.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=45&perpage=15")
     form = parse_qs(wanted.payload()[0].decode())
     assert form["columnid"] == ["75"] and form["webname"] == ["国家知识产权局"] and form["path"] == ["https://www.cnipa.gov.cn/"]
-    assert not source.enabled  # until Hanweb CDATA rows are read (see the watchlist)
+    assert source.enabled and source.records == "recordset"  # the answer is the record store itself (crawler/kinds/records.py)
 
 
 def test_the_doctor_asks_for_a_post_list_as_the_crawl_does(radar: Radar, sites: Path, internet: FakeInternet, watchlists: Path) -> None:
