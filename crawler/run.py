@@ -58,7 +58,7 @@ def crawl(
         if on_finished:
             crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
         crawlers.append(crawler)
-        process.crawl(crawler, source=source, max_pages=options.max_pages, now=options.now, opened_run=opened[source.name])
+        process.crawl(crawler, sources=[source], max_pages=options.max_pages, now=options.now, opened_runs={source.name: opened[source.name]})
     process.start()
     return _runs(url, crawlers)
 
@@ -71,16 +71,16 @@ def _reporter(on_finished: Callable[[str, CrawlRun], None]) -> Callable[..., Non
 
 
 def _runs(url: str, crawlers: list[Crawler]) -> list[CrawlRun]:
-    ids = [_run_id(crawler) for crawler in crawlers]
+    ids = [run_id for crawler in crawlers for run_id in _run_ids(crawler)]
     with transaction(url) as session:
         # Each run's source loaded with it while the session is open: one query, not one per source.
-        wanted = select(CrawlRun).where(CrawlRun.id.in_([i for i in ids if i])).options(selectinload(CrawlRun.source))
+        wanted = select(CrawlRun).where(CrawlRun.id.in_(ids)).options(selectinload(CrawlRun.source))
         return sorted(session.scalars(wanted), key=lambda r: r.id)
 
 
-def _run_id(crawler: Crawler) -> int | None:
+def _run_ids(crawler: Crawler) -> list[int]:
     try:
         ledger = crawler.get_extension(RunLedger)
     except RuntimeError:  # the crawler failed before its extensions were built: no run
-        return None
-    return ledger.run_id if ledger else None
+        return []
+    return ledger.run_ids if ledger else []
