@@ -15,8 +15,8 @@ urlwatch is not a dependency of the project: install it anywhere (`python3 -m ve
 /tmp/uw/bin/pip install urlwatch`) and pass `--urlwatch /tmp/uw/bin/urlwatch`, or put it on PATH.
 Without it only cnst-radar's side is printed.
 
-Last figures, what was cut and what cnst-radar's CPU is still spent on (imports ~2 s, a Scrapy
-crawler per source, the reactor ~1 s): bench/NOTES.md, "An unchanged check next to urlwatch".
+Last figures, what was cut and what cnst-radar's CPU is still spent on (imports ~2 s, then one
+Scrapy crawler for all sources): bench/NOTES.md, "An unchanged check next to urlwatch".
 """
 
 from __future__ import annotations

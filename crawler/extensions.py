@@ -8,14 +8,19 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from scrapy import Spider, signals
+from scrapy import signals
+from scrapy.core.downloader import Slot as DownloaderSlot
 from scrapy.crawler import Crawler
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from crawler import health
+from crawler.flow import source_settled
+from crawler.items import ArticleItem
 from crawler.middlewares import ConditionalGetMiddleware, IncrementalMiddleware
+from crawler.spiders import SourceSpider
 from crawler.watchlist import SourceBase
 from storage import queries
 from storage.db import transaction
@@ -52,16 +57,19 @@ def open_runs(database_url: str, sources: Collection[SourceBase]) -> dict[str, O
 
 
 class RunLedger:
-    """Opens a CrawlRun row when the spider opens (or takes the one :func:`open_runs` opened,
-    passed as the spider's ``opened_run``) and closes it, with the run's counters and health,
-    when it closes; then sends :data:`run_finished`."""
+    """Keeps each source's CrawlRun row: takes the rows :func:`open_runs` opened (passed as the
+    spider's ``opened_runs``, or opened here when the spider opens), and closes each source's,
+    with its counters and health, once that source's last request has settled (or, at the
+    latest, when the spider closes); then sends :data:`run_finished` for it."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
         self.list_pages = ListPageStates(crawler)
-        self.opened_run: OpenedRun | None = None
+        self.opened_runs: dict[str, OpenedRun] = {}
+        self.open: set[str] = set()  # sources whose run is not closed yet
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.settled, signal=source_settled)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
@@ -69,43 +77,52 @@ class RunLedger:
         return cls(crawler)
 
     @property
-    def run_id(self) -> int | None:
-        return self.opened_run.run.id if self.opened_run else None
+    def run_ids(self) -> list[int]:
+        return [opened.run.id for opened in self.opened_runs.values()]
 
-    @property
-    def source_id(self) -> int | None:
-        return self.opened_run.source.id if self.opened_run else None
+    def source_id(self, source: str) -> int:
+        return self.opened_runs[source].source.id
 
-    def opened(self, spider: Spider) -> None:
-        source = spider.source  # type: ignore[attr-defined]
-        opened = getattr(spider, "opened_run", None) or open_runs(self.database_url, [source])[source.name]
-        self.opened_run = opened
-        self.list_pages.load(opened.list_states)
+    def opened(self, spider: SourceSpider) -> None:
+        sources = spider.sources.values()
+        self.opened_runs = getattr(spider, "opened_runs", None) or open_runs(self.database_url, sources)
+        self.open = set(spider.sources)
+        for name, opened in self.opened_runs.items():
+            self.list_pages.load(name, opened.list_states)
 
-    def closed(self, spider: Spider, reason: str) -> None:
-        assert self.opened_run is not None
-        stats = self.crawler.stats
-        counters = {name: int(stats.get_value(f"radar/{name}", 0)) for name in COUNTERS}
-        requests = int(stats.get_value("downloader/request_count", 0))
+    def settled(self, source: str) -> None:
+        if source in self.open:  # a run is closed once, whatever comes after
+            self.close(source, "finished")
+
+    def closed(self, spider: SourceSpider, reason: str) -> None:
+        for source in list(spider.sources):
+            if source in self.open:
+                self.close(source, reason)
+
+    def close(self, name: str, reason: str) -> None:
+        """Record ``name``'s run with its counters and health, and announce it."""
+        self.open.discard(name)
+        spider: SourceSpider = self.crawler.spider  # type: ignore[assignment]
+        stats, opened = spider.stats_of(name), self.opened_runs[name]
+        counters = {counter: int(stats.get_value(f"radar/{counter}", 0)) for counter in COUNTERS}
         status = _status(counters, reason)
         with transaction(self.database_url) as session:
             # Merged unread: the rows are as this run opened them, and only this run writes them.
-            run = session.merge(self.opened_run.run, load=False)
-            for name, value in counters.items():
-                setattr(run, name, value)
-            run.requests, run.status, run.finished_at = requests, status, utcnow()
+            run = session.merge(opened.run, load=False)
+            for counter, value in counters.items():
+                setattr(run, counter, value)
+            run.requests, run.status, run.finished_at = stats.requests, status, utcnow()
             run.error_summary = stats.get_value("radar/last_error") if counters["errors"] else None
-            radar_stats = {k: v for k, v in stats.get_stats().items() if k.startswith("radar/")}
-            run.stats = {k: v for k, v in radar_stats.items() if isinstance(v, int)}
-            row = session.merge(self.opened_run.source, load=False)
-            _record_health(session, spider.source, run, row, radar_stats)  # type: ignore[attr-defined]
-            self.list_pages.save(session, run)
+            run.stats = {k: v for k, v in stats.values.items() if isinstance(v, int)}
+            row = session.merge(opened.source, load=False)
+            _record_health(session, spider.sources[name], run, row, stats.values)
+            self.list_pages.save(session, name, run)
         log.info(
             "%s: run %s — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
-            spider.name, status, *(counters[n] for n in ("list_pages", "articles_found", "new", "updated", "skipped", "errors")),
-            extra={"radar": {"event": "crawl_run", "source": spider.name, "status": status, "requests": requests, **counters}},
+            name, status, *(counters[n] for n in ("list_pages", "articles_found", "new", "updated", "skipped", "errors")),
+            extra={"radar": {"event": "crawl_run", "source": name, "status": status, "requests": stats.requests, **counters}},
         )
-        self.crawler.signals.send_catch_log(run_finished, source=spider.name, run=run)
+        self.crawler.signals.send_catch_log(run_finished, source=name, run=run)
 
 
 class ListPageStates:
@@ -120,12 +137,12 @@ class ListPageStates:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
 
-    def load(self, states: dict[str, ListPageState]) -> None:
-        self._conditional().load(states)
-        self._incremental().read_before = set(states)
+    def load(self, source: str, states: dict[str, ListPageState]) -> None:
+        self._conditional().load(source, states)
+        self._incremental().read_before[source] = set(states)
 
-    def save(self, session: Session, run: CrawlRun) -> None:
-        for url, ((etag, modified), entries) in self._incremental().list_results.items():
+    def save(self, session: Session, source: str, run: CrawlRun) -> None:
+        for url, ((etag, modified), entries) in self._incremental().list_results[source].items():
             if run.errors or run.health == health.BROKEN:
                 queries.forget_list_state(session, url)
             else:
@@ -147,36 +164,48 @@ class CallbackErrors:
     named, so the run is not `ok` and the source's health can say what broke."""
 
     def __init__(self, crawler: Crawler):
-        self.stats = crawler.stats
+        self.crawler = crawler
         crawler.signals.connect(self.raised, signal=signals.spider_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CallbackErrors:
         return cls(crawler)
 
-    def raised(self, failure: Failure, response: Response, spider: Spider) -> None:
+    def raised(self, failure: Failure, response: Response, **_: object) -> None:
+        spider: SourceSpider = self.crawler.spider  # type: ignore[assignment]
         exception = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self.stats.inc_value("radar/errors")
-        self.stats.inc_value("radar/exceptions")
-        self.stats.set_value("radar/last_exception", exception)
-        self.stats.set_value("radar/last_error", f"{response.meta.get('radar_role', 'page')} {response.url}: {exception}")
+        stats = spider.stats_of(response.meta["radar_source"])
+        stats.inc_value("radar/errors")
+        stats.inc_value("radar/exceptions")
+        stats.set_value("radar/last_exception", exception)
+        stats.set_value("radar/last_error", f"{response.meta.get('radar_role', 'page')} {response.url}: {exception}")
+        spider.outstanding.settle(response.meta)  # what it yielded before raising is counted on its own
 
 
 class ExtractedCount:
     """Counts articles that made it through extraction (stored, updated or already known):
-    health tells a layout change (nothing extracted) from a few failing pages by it."""
+    health tells a layout change (nothing extracted) from a few failing pages by it. Each
+    item's outcome also settles it (see :class:`crawler.flow.Outstanding`)."""
 
     def __init__(self, crawler: Crawler):
-        self.stats = crawler.stats
+        self.crawler = crawler
         crawler.signals.connect(self.extracted, signal=signals.item_scraped)
         crawler.signals.connect(self.extracted, signal=signals.item_dropped)
+        crawler.signals.connect(self.failed, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractedCount:
         return cls(crawler)
 
-    def extracted(self, item: object, spider: Spider, **_: object) -> None:
-        self.stats.inc_value("radar/extracted")
+    def extracted(self, item: ArticleItem, **_: object) -> None:
+        self._spider().stats_of(item.source).inc_value("radar/extracted")
+        self._spider().outstanding.done(item.source)
+
+    def failed(self, item: ArticleItem, **_: object) -> None:
+        self._spider().outstanding.done(item.source)
+
+    def _spider(self) -> SourceSpider:
+        return self.crawler.spider  # type: ignore[return-value]
 
 
 def _record_health(session: Session, source: SourceBase, run: CrawlRun, row: Source, stats: dict) -> None:
@@ -197,3 +226,21 @@ def _status(counters: dict[str, int], reason: str) -> str:
     if counters["errors"] or reason != "finished":
         return "partial"
     return "ok"
+
+
+class HostThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, which never brings a host below the delay its sources ask for.
+
+    AutoThrottle's floor is the crawl's DOWNLOAD_DELAY; in one crawl of many sources that is
+    the operator's default, and a source's own ``politeness.delay`` lives in its hosts'
+    download slots (DOWNLOAD_SLOTS): that is the floor for those hosts.
+    """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.floors = {host: slot["delay"] for host, slot in crawler.settings.getdict("DOWNLOAD_SLOTS").items() if "delay" in slot}
+
+    def _adjust_delay(self, slot: DownloaderSlot, latency: float, response: Response) -> None:
+        super()._adjust_delay(slot, latency, response)
+        host = response.request.meta.get("download_slot") if response.request else None
+        slot.delay = max(slot.delay, self.floors.get(host, 0.0))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from common.urls import canonical_url
 from crawler.extensions import RunLedger
+from crawler.flow import SourceStats
 from crawler.items import ArticleItem
 from crawler.spiders import source_aliases
 from storage import queries
@@ -35,7 +36,7 @@ class NormalizePipeline:
         return cls(crawler)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        item.canonical_url = canonical_url(item.url, source_aliases(self.crawler))
+        item.canonical_url = canonical_url(item.url, source_aliases(self.crawler, item.source))
         article = item.article
         fingerprint = "\n".join([article.title or "", article.body])
         item.content_hash = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()
@@ -66,7 +67,6 @@ class StorePipeline:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.stats = crawler.stats
         self.database_url = crawler.settings.get("RADAR_DATABASE_URL")
         self._habits = None  # (learned model, pick signal): see _editors_habits
 
@@ -102,9 +102,9 @@ class StorePipeline:
         except (SQLAlchemyError, ValueError) as error:  # e.g. text PostgreSQL refuses
             self._failed(item, error)
         if outcome == "unchanged":
-            self.stats.inc_value("radar/skipped")
+            self._stats(item).inc_value("radar/skipped")
             raise DropItem(f"already stored: {item.canonical_url}")
-        self.stats.inc_value(f"radar/{outcome}")
+        self._stats(item).inc_value(f"radar/{outcome}")
         log.info("%s: %s %s — %s", item.source, outcome, item.canonical_url, item.article.title)
         return item
 
@@ -113,7 +113,7 @@ class StorePipeline:
         existing = queries.item_by_url(session, item.canonical_url)
         if existing is None:
             row = self._insert(session, item)
-            self._judge(session, row)
+            self._judge(session, row, item)
             self._tag(session, row, item)
             return "new"
         if existing.content_hash != item.content_hash:
@@ -124,18 +124,18 @@ class StorePipeline:
 
     def _insert(self, session: Session, item: ArticleItem) -> Item:
         # The source's row is opened with the run (RunLedger), before the first item arrives.
-        source_id = self.crawler.get_extension(RunLedger).source_id
+        source_id = self.crawler.get_extension(RunLedger).source_id(item.source)
         row = Item(source_id=source_id, url=item.url, canonical_url=item.canonical_url, first_seen_at=utcnow())
         _update_item(row, item)
         session.add(row)
         session.flush()  # the verdict looks the row up by id
         return row
 
-    def _judge(self, session: Session, row: Item) -> None:
+    def _judge(self, session: Session, row: Item, item: ArticleItem) -> None:
         from desk import verdicts  # see tagger above: loaded with the first new article
 
         verdict = verdicts.judge(session, row, self.authority)
-        self.stats.inc_value(f"radar/verdict/{verdict.status}")
+        self._stats(item).inc_value(f"radar/verdict/{verdict.status}")
 
     def _tag(self, session: Session, row: Item, item: ArticleItem) -> None:
         """Tag with the report's sections and categories (watchlists/topics.yml); a story many
@@ -162,6 +162,9 @@ class StorePipeline:
             self._habits = (learned.current_model(session, resolve), picks.current(session, resolve))
         return self._habits
 
+    def _stats(self, item: ArticleItem) -> SourceStats:
+        return self.crawler.spider.stats_of(item.source)  # type: ignore[union-attr]
+
     def _stored(self, item: ArticleItem) -> bool:
         with transaction(self.database_url) as session:
             return queries.item_by_url(session, item.canonical_url) is not None
@@ -171,9 +174,10 @@ class StorePipeline:
         run is partial and its list pages are read again next time (see ListPageStates)."""
         reason = str(getattr(error, "orig", None) or error).splitlines()[0][:300]
         log.error("%s: could not store %s: %s", item.source, item.canonical_url, reason)
+        stats = self._stats(item)
         for name in ("radar/errors", "radar/errors/store"):
-            self.stats.inc_value(name)
-        self.stats.set_value("radar/last_error", f"store {item.canonical_url}: {reason}")
+            stats.inc_value(name)
+        stats.set_value("radar/last_error", f"store {item.canonical_url}: {reason}")
         raise DropItem(f"not stored: {item.canonical_url}: {reason}")
 
 

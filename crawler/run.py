@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from common.settings import Settings
 from crawler import download
 from crawler.extensions import RunLedger, open_runs, run_finished
-from crawler.settings import DEFAULTS, scrapy_settings
-from crawler.spiders import SPIDERS
+from crawler.settings import DEFAULTS, crawl_settings
+from crawler.spiders import SourceSpider
 from crawler.watchlist import SourceBase
 from storage.db import ensure_schema, transaction
 from storage.models import CrawlRun
@@ -37,8 +37,8 @@ def crawl(
     options: RunOptions | None = None,
     on_finished: Callable[[str, CrawlRun], None] | None = None,
 ) -> list[CrawlRun]:
-    """Crawl ``sources`` concurrently (one Scrapy crawler each) and return their run records;
-    ``on_finished(source name, run)`` is called as each source's run ends.
+    """Crawl ``sources`` concurrently (one Scrapy crawler for all of them) and return their run
+    records; ``on_finished(source name, run)`` is called as each source's run ends.
 
     Twisted's reactor cannot be restarted, so this can be called once per process; the
     daemon runs each crawl in a child process for that reason.
@@ -47,20 +47,19 @@ def crawl(
     sources = list({source.name: source for source in sources}.values())  # one run per source, named twice or not
     url = config.effective_database_url
     ensure_schema(url)
+    if not sources:
+        return []
     process = CrawlerProcess(DEFAULTS | {"LOG_INSTALL_ROOT_HANDLER": False})
     opened = open_runs(url, sources)
-    crawlers = []
-    for index, source in enumerate(sources):
-        since = options.since.isoformat() if options.since else None
-        settings = scrapy_settings(config, source, refresh=options.refresh, since=since)
-        settings.set("DOWNLOAD_HANDLERS", {"http": download.HANDLER, "https": download.HANDLER}, priority="cmdline")
-        crawler = Crawler(SPIDERS[source.kind], settings, init_reactor=index == 0)
-        if on_finished:
-            crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
-        crawlers.append(crawler)
-        process.crawl(crawler, source=source, max_pages=options.max_pages, now=options.now, opened_run=opened[source.name])
+    since = options.since.isoformat() if options.since else None
+    settings = crawl_settings(config, sources, refresh=options.refresh, since=since)
+    settings.set("DOWNLOAD_HANDLERS", {"http": download.HANDLER, "https": download.HANDLER}, priority="cmdline")
+    crawler = Crawler(SourceSpider, settings, init_reactor=True)
+    if on_finished:
+        crawler.signals.connect(_reporter(on_finished), signal=run_finished, weak=False)
+    process.crawl(crawler, sources=sources, max_pages=options.max_pages, now=options.now, opened_runs=opened)
     process.start()
-    return _runs(url, crawlers)
+    return _runs(url, crawler)
 
 
 def _reporter(on_finished: Callable[[str, CrawlRun], None]) -> Callable[..., None]:
@@ -70,17 +69,17 @@ def _reporter(on_finished: Callable[[str, CrawlRun], None]) -> Callable[..., Non
     return report
 
 
-def _runs(url: str, crawlers: list[Crawler]) -> list[CrawlRun]:
-    ids = [_run_id(crawler) for crawler in crawlers]
+def _runs(url: str, crawler: Crawler) -> list[CrawlRun]:
+    ids = _run_ids(crawler)
     with transaction(url) as session:
         # Each run's source loaded with it while the session is open: one query, not one per source.
-        wanted = select(CrawlRun).where(CrawlRun.id.in_([i for i in ids if i])).options(selectinload(CrawlRun.source))
+        wanted = select(CrawlRun).where(CrawlRun.id.in_(ids)).options(selectinload(CrawlRun.source))
         return sorted(session.scalars(wanted), key=lambda r: r.id)
 
 
-def _run_id(crawler: Crawler) -> int | None:
+def _run_ids(crawler: Crawler) -> list[int]:
     try:
         ledger = crawler.get_extension(RunLedger)
     except RuntimeError:  # the crawler failed before its extensions were built: no run
-        return None
-    return ledger.run_id if ledger else None
+        return []
+    return ledger.run_ids if ledger else []
