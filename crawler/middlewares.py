@@ -244,7 +244,8 @@ class IncrementalMiddleware:
         # Article requests, or (for full-text feeds) finished items: both name an article URL.
         articles = [o for o in outputs if _is_article(o)]
         others = [o for o in outputs if not _is_article(o)]
-        keys = {id(o): canonical_url(o.url, source_aliases(self.crawler, source)) for o in articles}
+        aliases = source_aliases(self.crawler, source)
+        keys = {id(o): canonical_url(o.url, aliases) for o in articles}
         stats = _spider(self.crawler).stats_of(source)
         stats.inc_value("radar/articles_found", len(articles))
         self.list_results[source][response.url] = (response.meta.get("radar_validators", (None, None)), sorted(set(keys.values())))
