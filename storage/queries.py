@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import NEWS, CrawlRun, DaemonState, Item, ItemTally, ListPageState, ReportIssue, Source, Triage, User, utcnow
@@ -244,3 +244,11 @@ def users_by_name(session: Session) -> list[User]:
 def triage_counts(session: Session) -> dict[int, int]:
     """How many triage actions each user (by id) has taken."""
     return dict(session.execute(select(Triage.user_id, func.count(Triage.id)).group_by(Triage.user_id)).all())
+
+
+def current_triage_ids(newest: int | None = None) -> Select:
+    """The ids of each triaged item's current decision (rows are never updated: an item's
+    latest row is its decision); with ``newest``, of the ``newest`` most recently decided items only."""
+    latest = func.max(Triage.id)
+    query = select(latest).group_by(Triage.item_id)
+    return query if newest is None else query.order_by(latest.desc()).limit(newest)

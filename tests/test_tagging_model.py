@@ -12,7 +12,7 @@ from sqlalchemy import select
 from desk import issues
 from desk.tagging import Tagger, load_taxonomy
 from desk.tagging import learned
-from desk.tagging.model import Example, TaggingModel, _cosine, _shape, features
+from desk.tagging.model import BODY_CHARS, Example, TaggingModel, _cosine, _shape, features
 from storage.db import ensure_schema, transaction
 from storage.models import Item, Source, User
 from storage.models import TaggingModel as StoredModel
@@ -271,3 +271,29 @@ def test_the_editors_decision_found_by_ngram_is_the_most_similar_one() -> None:
             assert found is not None and found.example is best[1] and found.similarity == round(best[0], 3)
         else:
             assert found is None
+
+
+def test_the_workspace_teaches_from_its_newest_decisions_and_reads_only_the_lead(database_url: str, tagger: Tagger) -> None:
+    from storage.models import Triage
+
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        editor = User(username="editor", password_hash="x", feed_token="t" * 32)
+        session.add(editor)
+        source = Source(name="most")
+        session.add(source)
+        session.flush()
+        items = []
+        for n in range(3):
+            url = f"https://www.most.gov.cn/{n}.html"
+            item = Item(source_id=source.id, url=url, canonical_url=url, title=f"科技部通知{n}", body="政策" * 500,
+                        content_hash=f"{n}" * 64, topics={"category": "strategy"})
+            session.add(item)
+            items.append(item)
+        session.flush()
+        for item in items + [items[0]]:  # the first item decided again, last: it is among the newest now
+            session.add(Triage(item_id=item.id, decision="pick", user_id=editor.id))
+            session.flush()
+        examples = learned.workspace_examples(session, tagger.taxonomy.resolve, newest=2)
+    assert [e.zh for e in examples] == ["科技部通知2", "科技部通知0"]
+    assert all(len(e.body) == BODY_CHARS for e in examples)

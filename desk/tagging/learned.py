@@ -22,8 +22,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from desk.tagging.cache import PerDatabase
-from desk.tagging.model import FORMAT_VERSION, Example, TaggingModel
+from desk.tagging.model import BODY_CHARS, FORMAT_VERSION, Example, TaggingModel
 from desk.tagging.taxonomy import Taxonomy, load_taxonomy
+from storage import queries
 from storage.models import Item, ReportIssue, ReportReference, ReportStory, Triage
 from storage.models import TaggingModel as StoredModel
 
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 # Editors' workspace decisions are this team's current habit: they count above history.
 OVERRIDE_WEIGHT = 3.0
 PICK_WEIGHT = 2.0
+# The habit is read from the newest decisions only: a year or two of a team's picks, skips and
+# overrides, so the fit (and every process that loads it) stays the same size as the archive grows.
+HABIT_WINDOW = 5_000
 KEPT_FITS = 5  # older rows are deleted when a new fit is stored
 
 Resolve = Callable[[str], "str | None"]  # a CONTENTS label or id → a category id of topics.yml
@@ -77,9 +81,11 @@ def story_examples(category: str, korean: str, cited: list[tuple[str, str]], ori
 
 
 def _stored_bodies(session: Session) -> dict[str, str]:
-    """Canonical URL → stored body, for the items the imported issues cite."""
+    """Canonical URL → the lead of the stored body (all the model reads), for the items the
+    imported issues cite."""
     cited = select(ReportReference.canonical_url).where(ReportReference.canonical_url != "")
-    return dict(session.execute(select(Item.canonical_url, Item.body).where(Item.canonical_url.in_(cited))).all())
+    lead = func.substr(Item.body, 1, BODY_CHARS)
+    return dict(session.execute(select(Item.canonical_url, lead).where(Item.canonical_url.in_(cited))).all())
 
 
 def _subheadline(structure: dict | None, headline: str) -> str:
@@ -89,21 +95,24 @@ def _subheadline(structure: dict | None, headline: str) -> str:
     return ""
 
 
-def workspace_examples(session: Session, resolve: Resolve) -> list[Example]:
-    """Each item's current triage: a category override (any decision) or a pick of the
-    category it was tagged with. Skips without an override say nothing about the category."""
-    latest = select(func.max(Triage.id)).group_by(Triage.item_id)
-    query = select(Triage, Item).join(Item, Item.id == Triage.item_id).where(Triage.id.in_(latest)).order_by(Triage.id)
+def workspace_examples(session: Session, resolve: Resolve, newest: int = HABIT_WINDOW) -> list[Example]:
+    """Each of the ``newest`` decided items' current triage: a category override (any
+    decision) or a pick of the category it was tagged with. Skips without an override say
+    nothing about the category. Only the body's lead is read: the model uses no more."""
+    query = (select(Triage.decision, Triage.category_override, Item.id, Item.title, Item.topics["category"].as_string(),
+                    func.substr(Item.body, 1, BODY_CHARS))
+             .join(Item, Item.id == Triage.item_id)
+             .where(Triage.id.in_(queries.current_triage_ids(newest))).order_by(Triage.id))
     examples = []
-    for row, item in session.execute(query):
-        if row.category_override:
-            category, weight, how = resolve(row.category_override), OVERRIDE_WEIGHT, "editor's override"
-        elif row.decision == "pick":
-            category, weight, how = resolve((item.topics or {}).get("category") or ""), PICK_WEIGHT, "editor's pick"
+    for decision, override, item_id, title, tagged, lead in session.execute(query):
+        if override:
+            category, weight, how = resolve(override), OVERRIDE_WEIGHT, "editor's override"
+        elif decision == "pick":
+            category, weight, how = resolve(tagged or ""), PICK_WEIGHT, "editor's pick"
         else:
             continue
         if category is not None:  # "brief" and retired categories are no category
-            examples.append(Example(category, zh=item.title, body=item.body, weight=weight, origin=f"{how}, item {item.id}: {item.title}"))
+            examples.append(Example(category, zh=title, body=lead or "", weight=weight, origin=f"{how}, item {item_id}: {title}"))
     return examples
 
 

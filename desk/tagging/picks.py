@@ -12,8 +12,8 @@ category (briefs have none, but their hosts count). An item's signal is the mean
 host's rate and its category's rate (0 for a host or category never chosen).
 
 Hosts rather than source names, because an issue cites URLs: ``www.`` is dropped, so
-``ndrc.gov.cn`` and ``www.ndrc.gov.cn`` are one host. The rates come from three queries (a
-row per triaged item, a row per cited reference: both bounded by what editors did) and are
+``ndrc.gov.cn`` and ``www.ndrc.gov.cn`` are one host. The rates come from two queries (a row
+per item of the newest ``learned.HABIT_WINDOW`` decided, a row per cited reference) and are
 kept per process and database (desk/tagging/cache.py), as the learned model is; a new
 triage row or a (re-)imported issue makes them stale. A database where nobody has chosen
 anything gives no signal at all (:meth:`PickSignal.value` is None), so the relevance score
@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from common.urls import host_of
 from desk.tagging.cache import PerDatabase
-from desk.tagging.learned import PICK_WEIGHT, Resolve
+from desk.tagging.learned import HABIT_WINDOW, PICK_WEIGHT, Resolve
+from storage import queries
 from storage.models import Item, ReportReference, ReportStory, Triage
 
 PRIOR = 5.0  # pseudo-items nobody chose, per host and per category
@@ -93,9 +94,10 @@ def host_name(url: str | None) -> str:
 
 
 def gather(session: Session, resolve: Resolve) -> PickSignal:
-    """Count every editor's current pick or skip and every story of every imported issue."""
+    """Count the editors' current picks and skips (of the newest ``HABIT_WINDOW`` decided items,
+    as the model does) and every story of every imported issue."""
     signal = PickSignal()
-    latest = select(func.max(Triage.id)).group_by(Triage.item_id)
+    latest = queries.current_triage_ids(HABIT_WINDOW)
     triaged = (select(Triage.decision, Triage.category_override, Item.url, Item.topics["category"].as_string())
                .join(Item, Item.id == Triage.item_id).where(Triage.id.in_(latest), Triage.decision.in_(("pick", "skip"))))
     for decision, override, url, tagged in session.execute(triaged):

@@ -26,6 +26,7 @@ from common.dates import CHINA, format_published
 from scheduler.candidates import (
     BRIEF, BRIEF_SECTION, Category, Entry, Group, Outlet, add_outlets, entry_of, group_of, outlets_of, report_order,
 )
+from storage import queries
 from storage.models import NEWS, CrawlRun, Item, ReportIssue, ReportStory, Source, Triage, User
 from storage.search import matching, snippets
 
@@ -66,7 +67,7 @@ def _categories(path: str, _stamp: float) -> list[Category]:
 # -- triage ------------------------------------------------------------------------------
 def current_triage(session: Session, item_ids: list[int] | None = None) -> dict[int, Triage]:
     """The latest triage row per item (all items, or these)."""
-    latest = select(func.max(Triage.id)).group_by(Triage.item_id)
+    latest = queries.current_triage_ids()
     if item_ids is not None:
         if not item_ids:
             return {}
