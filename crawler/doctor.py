@@ -144,9 +144,9 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None, 
     """Step-by-step explanation, as lines of Rich markup (everything fetched or configured is escaped);
     ``now`` (the caller's clock) picks the edition of a dated list URL."""
     lines: list[str] = []
-    url = check_list_url(source, list_url) if list_url else source.list_urls(now)[0]
     # The list as the crawl asks for it (a POST with its form); a page named by --url is plainly fetched.
-    sent = None if list_url else next(wanted for wanted in source.list_requests(now) if wanted.url == url)
+    sent = None if list_url else source.list_requests(now)[0]
+    url = check_list_url(source, list_url) if list_url else sent.url
     page = fetch(url, config, source, sent=sent)
     lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))
