@@ -21,7 +21,7 @@ from crawler.flow import SourceStats
 from crawler.extract.encoding import MIXED, decide_encoding, mixture
 from crawler.items import ArticleItem
 from crawler.kinds.base import SourceBase
-from crawler.spiders import ARTICLE, LIST, SourceSpider, source_aliases
+from crawler.spiders import ARTICLE, LIST, RefusedRequest, SourceSpider, source_aliases
 from common.settings import parse_networks
 from common.urls import canonical_url
 from storage import queries
@@ -78,7 +78,7 @@ class FetchGuardMiddleware:
             stats = _stats_of(self.crawler, request)
             stats.inc_value("radar/refused")
             stats.inc_value(f"radar/refused/{kind}")
-            raise netguard.RefusedRequest(request.url, reason)
+            raise RefusedRequest(request.url, reason)
         if source is not None:
             self.last_asker[urlsplit(request.url).netloc] = source.name
 

@@ -21,22 +21,11 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 
-from scrapy.exceptions import IgnoreRequest
-
 from common.settings import Network
 from common.urls import host_key
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LOCALHOST = re.compile(r"(?:^|\.)localhost\.?$", re.I)  # RFC 6761: always loopback, whoever resolves it
-
-
-class RefusedRequest(IgnoreRequest):
-    """A request the fetch policy refused; ``reason`` says why, in a few words."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"refused {url}: {reason}")
-        self.url = url
-        self.reason = reason
 
 
 def literal_address(host: str) -> Address | None:

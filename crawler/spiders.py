@@ -27,7 +27,6 @@ from crawler.kinds import KINDS
 from crawler.kinds.base import Listing
 from crawler.kinds.list_request import ListRequest
 from crawler.listings import Entry, RuleTally
-from crawler.netguard import RefusedRequest
 from crawler.kinds.base import SourceBase
 
 log = logging.getLogger(__name__)
@@ -35,6 +34,16 @@ log = logging.getLogger(__name__)
 # Request roles, read by the middlewares.
 LIST, ARTICLE, SHELL = "list", "article", "shell"
 ARTICLE_FIELDS = {"article.title": "title", "article.published": "published_at", "article.origin": "origin", "article.body": "body"}
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the fetch policy (crawler.netguard, applied by the middlewares) refused;
+    ``reason`` says why, in a few words."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"refused {url}: {reason}")
+        self.url = url
+        self.reason = reason
 
 
 class SourceSpider(scrapy.Spider):

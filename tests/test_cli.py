@@ -177,3 +177,14 @@ def test_closing_the_connection_pool_gives_up_waiting_only_on_connections_still_
     hanging: Deferred[None] = Deferred()
     stop_waiting(hanging)
     assert hanging.called
+
+
+def test_commands_that_do_not_crawl_do_not_load_scrapy() -> None:
+    """Scrapy and Twisted cost ~0.5 s of every command's start; reading the watchlists (what
+    `crawl issues import`, `crawl check` and `crawl sources` do) needs neither."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv = ['crawl', 'issues', 'import']\n"
+         "import radar.cli, crawler.watchlist, crawler.coverage, desk.issues\n"
+         "print(sorted({name.split('.')[0] for name in sys.modules} & {'scrapy', 'twisted'}))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
