@@ -56,6 +56,10 @@ class RulesRecord:
         self.mistakes: Counter[str] = Counter()  # the editors' categories where the rules chose another
         for first, counts in self.filed.items():
             self.mistakes.update({c: n for c, n in counts.items() if c != first})
+        self.accuracy = self.right / self.total if self.total else 0.0
+        wrong = sum(self.mistakes.values())
+        self._mistaken = {c: (1 - self.accuracy) * n / wrong for c, n in self.mistakes.items()} if wrong else {}
+        self._likelihoods: dict[str, dict[str, float]] = {}  # per first choice, made when first asked (tagging's hot path)
 
     def __len__(self) -> int:
         return self.total
@@ -63,13 +67,15 @@ class RulesRecord:
     def likelihoods(self, rules_first: str) -> dict[str, float]:
         """P(editors' category | the rules chose ``rules_first``): its own row, backed off to the
         whole record (right as often as the rules have been; when wrong, as the mistakes fell)."""
-        own = self.filed.get(rules_first, Counter())
-        accuracy = self.right / self.total if self.total else 0.0
-        wrong = sum(self.mistakes.values())
-        backoff = {c: (1 - accuracy) * n / wrong for c, n in self.mistakes.items()} if wrong else {}
-        backoff[rules_first] = backoff.get(rules_first, 0.0) + accuracy
-        size = sum(own.values())
-        return {c: (own.get(c, 0) + BACKOFF * backoff.get(c, 0.0)) / (size + BACKOFF) for c in set(own) | set(backoff)}
+        found = self._likelihoods.get(rules_first)
+        if found is None:
+            own = self.filed.get(rules_first, Counter())
+            backoff = dict(self._mistaken)
+            backoff[rules_first] = backoff.get(rules_first, 0.0) + self.accuracy
+            size = sum(own.values())
+            found = {c: (own.get(c, 0) + BACKOFF * backoff.get(c, 0.0)) / (size + BACKOFF) for c in set(own) | set(backoff)}
+            self._likelihoods[rules_first] = found
+        return found
 
     def second(self, rules_first: str | None, first: str, tiebreak: Mapping[str, float]) -> Second | None:
         """The likeliest editors' category other than ``first`` (the chosen one) when the rules
