@@ -21,27 +21,27 @@ def tagger() -> Tagger:
 
 def test_the_second_is_what_the_editors_filed_when_the_rules_chose_the_same() -> None:
     record = RulesRecord([("talent", "strategy"), ("talent", "strategy"), ("talent", "talent"), ("statistics", "statistics")])
-    second = record.second("talent", "talent", {})
+    second = record.second("talent", "talent")
     assert second is not None and (second.category, second.filed, second.of) == ("strategy", 2, 3)
     assert "2 of the 3 titles" in second.describe(str)
 
 
 def test_a_first_choice_the_record_lacks_backs_off_to_where_the_rules_mistakes_were_filed() -> None:
     record = RulesRecord([("materials", "materials"), ("materials", "materials"), ("talent", "strategy"), ("enterprise", "strategy"), ("quantum", "machinery")])
-    second = record.second("materials", "materials", {})  # materials was never wrong: the mistakes decide
+    second = record.second("materials", "materials")  # materials was never wrong: the mistakes decide
     assert second is not None and (second.category, second.filed) == ("strategy", 0)
-    unseen = record.second("bio", "bio", {})
+    unseen = record.second("bio", "bio")
     assert unseen is not None and unseen.category == "strategy"
-    overruled = record.second("ict", "materials", {})  # the model chose materials over the rules' ict:
+    overruled = record.second("ict", "materials")  # the model chose materials over the rules' ict:
     assert overruled is not None and overruled.category == "ict"  # the rules are right as often as they have been
 
 
 def test_equals_are_told_apart_by_the_model_and_an_empty_record_says_nothing() -> None:
     record = RulesRecord([("talent", "strategy"), ("talent", "region")])
-    assert record.second("talent", "talent", {"region": 0.3, "strategy": 0.1}).category == "region"  # type: ignore[union-attr]
-    assert record.second("talent", "talent", {"region": 0.1, "strategy": 0.3}).category == "strategy"  # type: ignore[union-attr]
-    assert RulesRecord([]).second("talent", "talent", {}) is None
-    assert record.second(None, "talent", {}) is None  # the rules chose nothing: nothing to condition on
+    assert record.second("talent", "talent", [("region", 0.3), ("strategy", 0.1)]).category == "region"  # type: ignore[union-attr]
+    assert record.second("talent", "talent", [("strategy", 0.3), ("region", 0.1)]).category == "strategy"  # type: ignore[union-attr]
+    assert RulesRecord([]).second("talent", "talent") is None
+    assert record.second(None, "talent") is None  # the rules chose nothing: nothing to condition on
 
 
 def test_blend_puts_the_records_choice_second_and_says_so() -> None:

@@ -21,7 +21,7 @@ Pure: the tagger calls :func:`decide` with what it counted and what the model vo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from desk.tagging.model import Resemblance, Vote
 from desk.tagging.record import RulesRecord, Second
@@ -53,10 +53,11 @@ def decide(
     rule_top = rule_ranked[0][0] if rule_ranked else None
     if record is None or decision.category is None:
         return decision
-    second = record.second(rule_top, decision.category, dict(vote.ranked) if vote.speaks else {})
+    second = record.second(rule_top, decision.category, vote.ranked if vote.speaks else ())
     if second is None:
         return decision
-    return replace(decision, ranked=_second_opinion(decision.ranked, second.category), second=second)
+    ranked = _second_opinion(decision.ranked, second.category)
+    return Decision(decision.category, decision.decided_by, decision.confidence, ranked, decision.why, second)
 
 
 def _first(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_points: dict[str, float], vote: Vote) -> Decision:

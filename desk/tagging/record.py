@@ -20,7 +20,7 @@ on issues the rules were tuned on and honest on issues imported since.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 BACKOFF = 1.0  # pseudo-titles of the overall record behind each first choice's own row
@@ -59,7 +59,7 @@ class RulesRecord:
         self.accuracy = self.right / self.total if self.total else 0.0
         wrong = sum(self.mistakes.values())
         self._mistaken = {c: (1 - self.accuracy) * n / wrong for c, n in self.mistakes.items()} if wrong else {}
-        self._likelihoods: dict[str, dict[str, float]] = {}  # per first choice, made when first asked (tagging's hot path)
+        self._ranked: dict[str, list[tuple[float, str]]] = {}  # per first choice: its likelihoods, likeliest first
 
     def __len__(self) -> int:
         return self.total
@@ -67,25 +67,29 @@ class RulesRecord:
     def likelihoods(self, rules_first: str) -> dict[str, float]:
         """P(editors' category | the rules chose ``rules_first``): its own row, backed off to the
         whole record (right as often as the rules have been; when wrong, as the mistakes fell)."""
-        found = self._likelihoods.get(rules_first)
-        if found is None:
-            own = self.filed.get(rules_first, Counter())
-            backoff = dict(self._mistaken)
-            backoff[rules_first] = backoff.get(rules_first, 0.0) + self.accuracy
-            size = sum(own.values())
-            found = {c: (own.get(c, 0) + BACKOFF * backoff.get(c, 0.0)) / (size + BACKOFF) for c in set(own) | set(backoff)}
-            self._likelihoods[rules_first] = found
-        return found
+        own = self.filed.get(rules_first, Counter())
+        backoff = dict(self._mistaken)
+        backoff[rules_first] = backoff.get(rules_first, 0.0) + self.accuracy
+        size = sum(own.values())
+        return {c: (own.get(c, 0) + BACKOFF * backoff.get(c, 0.0)) / (size + BACKOFF) for c in set(own) | set(backoff)}
 
-    def second(self, rules_first: str | None, first: str, tiebreak: Mapping[str, float]) -> Second | None:
+    def second(self, rules_first: str | None, first: str, model: Sequence[tuple[str, float]] = ()) -> Second | None:
         """The likeliest editors' category other than ``first`` (the chosen one) when the rules
-        chose ``rules_first``; equals by ``tiebreak`` (the model's probabilities). None when the
-        record has nothing to say (no imported title, or the rules chose nothing)."""
+        chose ``rules_first``; equals by the ``model``'s probabilities, then by name. None when
+        the record has nothing to say (no imported title, or the rules chose nothing)."""
         if rules_first is None or not self.total:
             return None
-        scores = {c: p for c, p in self.likelihoods(rules_first).items() if c != first and p > 0}
-        if not scores:
+        ranked = self._ranked.get(rules_first)
+        if ranked is None:  # once per first choice: this is on tagging's hot path
+            likely = self.likelihoods(rules_first)
+            ranked = self._ranked[rules_first] = sorted(((p, c) for c, p in likely.items() if p > 0), key=lambda pc: (-pc[0], pc[1]))
+        others = [(p, c) for p, c in ranked if c != first]
+        if not others:
             return None
-        best = max(sorted(scores), key=lambda c: (scores[c], tiebreak.get(c, 0.0)))
+        equals = [c for p, c in others if p == others[0][0]]
+        best = equals[0]
+        if len(equals) > 1:
+            probability = dict(model)
+            best = max(equals, key=lambda c: probability.get(c, 0.0))
         own = self.filed.get(rules_first, Counter())
         return Second(best, rules_first, own.get(best, 0), sum(own.values()))
