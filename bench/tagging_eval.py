@@ -108,8 +108,8 @@ takes): before → after, two runs each, alternating, in the same minutes (rules
 650 / 488; 2 KB 604 / 436 / 353 and 654 / 474 / 383 → 709 / 500 / 402 and 553 / 392 / 325;
 5 KB 336 / 273 / 236 and 422 / 339 / 292 → 379 / 308 / 264 and 390 / 315 / 269. As shares
 of the rules' items/s: +model 63 %, 72 %, 80–81 % before, 60–62 %, 71 %, 81 % after; +picks
-46–47 %, 58–59 %, 69–70 % before, 45–46 %, 57–59 %, 69–70 % after — at most a point or two on
-short bodies, inside the spread between runs.
+46–47 %, 58–59 %, 69–70 % before, 45–46 %, 57–59 %, 69–70 % after: at most a point or two
+lower on short bodies, none on 5 KB ones.
 
 *Throughput*: the tagger, rules alone, rules with a model fitted on every labelled story, and
 rules with that model plus editors' picks (every other corpus item, picked in the category the
