@@ -73,7 +73,11 @@ Second round (issue 17), same leave-one-out, combined top-1 / top-2 of 31 titles
 23 / 26 before it. Adopted: the second choice from the rules' record (above): 23 / 29, the
 same with the back-off at 0.5, 1, 2 or 5 pseudo-titles (1 kept, a priori). It fixes 药械创新
 (first 통계, second now 기술전략), AI+算力 国家队 (기술전략; 지역) and 专精特新 小巨人 (기업; 기술전략):
-the editors' 기술전략 is where the rules' mistakes go. Looked at, not adopted:
+the editors' 기술전략 is where the rules' mistakes go. The 지역 of AI+算力 is thin: in its
+fold the rules' mistakes other than 기술전략 are one 지역 (深圳's 全国前三, which the rules
+call 인공지능 without its URL) and one 기계/로봇, a tie the model's probability breaks; with
+the issues imported from their text (crawl issues import) the 深圳 title is 지역 and the
+second is 기계/로봇. Count it as 28/31 with a coin's luck. Looked at, not adopted:
 the record without the back-off to the rules' accuracy (mistakes only): 23 / 28 (it dropped
 the rules' own first where the model had overruled it); the record only when rules and model
 agree, else the other side's first (with or without the back-off): 23 / 27; record × the

@@ -26,7 +26,7 @@ def test_the_second_is_what_the_editors_filed_when_the_rules_chose_the_same() ->
     record = RulesRecord([("talent", "strategy"), ("talent", "strategy"), ("talent", "talent"), ("statistics", "statistics")])
     second = record.second("talent", "talent")
     assert second is not None and (second.category, second.filed, second.of) == ("strategy", 2, 3)
-    assert "2 of the 3 titles" in second.describe(str)
+    assert "the editors filed 2 of 3 under strategy" in second.describe(str)
 
 
 def test_a_first_choice_the_record_lacks_backs_off_to_where_the_rules_mistakes_were_filed() -> None:
@@ -37,6 +37,7 @@ def test_a_first_choice_the_record_lacks_backs_off_to_where_the_rules_mistakes_w
     assert unseen is not None and unseen.category == "strategy"
     overruled = record.second("ict", "materials")  # the model chose materials over the rules' ict:
     assert overruled is not None and overruled.category == "ict"  # the rules are right as often as they have been
+    assert "the rules' first" in overruled.describe(str) and "right on 2 of 5" in overruled.describe(str)
 
 
 def test_equals_are_told_apart_by_the_model_and_an_empty_record_says_nothing() -> None:

@@ -34,14 +34,18 @@ class Second:
     rules_first: str
     filed: int  # titles the rules put first under ``rules_first`` and the editors filed under ``category``
     of: int  # titles the rules put first under ``rules_first``
+    right: int  # titles the rules got right, of ``total`` imported titles
+    total: int
 
     def describe(self, label: Callable[[str], str]) -> str:
         """One line for ``crawl tag --explain``."""
         second, first = label(self.category), label(self.rules_first)
+        row = f"of the imported titles the rules put first under {first}, the editors filed {self.filed} of {self.of} under {second}"
+        if self.category == self.rules_first:
+            return f"second: {second}, the rules' first — {row}; the rules were right on {self.right} of {self.total} imported titles"
         if self.filed:
-            return f"second: {second} — on imported issues, {self.filed} of the {self.of} titles the rules put first under {first} were filed under it"
-        return (f"second: {second} — the rules' mistakes on imported issues were filed under it most often "
-                f"(none of the {self.of} titles they put first under {first} was)")
+            return f"second: {second} — {row}"
+        return f"second: {second} — where the rules were wrong on imported titles, the editors filed under it most often ({row})"
 
 
 class RulesRecord:
@@ -92,4 +96,4 @@ class RulesRecord:
             probability = dict(model)
             best = max(equals, key=lambda c: probability.get(c, 0.0))
         own = self.filed.get(rules_first, Counter())
-        return Second(best, rules_first, own.get(best, 0), sum(own.values()))
+        return Second(best, rules_first, own.get(best, 0), sum(own.values()), self.right, self.total)
