@@ -44,7 +44,8 @@ How a result is reached (the YAML header says the same for editors):
 
 5. With a learned model (``tagger.tag(..., model=learned.current_model(session))``),
    :mod:`~desk.tagging.blend` decides between rules and model and the result says who did
-   (``decided_by``: rules / model / both).
+   (``decided_by``: rules / model / both); the second choice is the likeliest by the rules'
+   record on the imported issues the model learned from (:mod:`~desk.tagging.record`).
 
 Everything is deterministic: ties are broken by the order of the YAML file, and the only
 clock (freshness in the relevance ``score``) can be fixed with ``Tagger(..., now=...)``.
@@ -55,6 +56,7 @@ YAML file, and :class:`~desk.tagging.schema.Authority`, the one table of source 
 :mod:`~desk.tagging.matcher` (steps 1–2), :mod:`~desk.tagging.tagger` (steps 3–4 and the
 relevance score), :mod:`~desk.tagging.result` (what comes out, and its explanation),
 :mod:`~desk.tagging.model` (the learned classifier, pure), :mod:`~desk.tagging.blend` (step 5),
+:mod:`~desk.tagging.record` (the rules' record on imported issues: the second choice),
 :mod:`~desk.tagging.learned` (its examples, storage and per-process cache) and
 :mod:`~desk.tagging.picks` (the editors' past choices, a part of the relevance score).
 """

@@ -8,10 +8,13 @@
   much as their confidence, plus the model's probability for the rest. The model breaks ties
   and covers items no rule names (alone it must reach ``MODEL_ALONE``). A model that knows
   none of the item's n-grams (``Vote.speaks``) is silent: the rules alone decide and rank.
-* The ranking's first two are the chosen category and, when rules and model disagree, the
-  other side's first choice (:func:`_second_opinion`): they are two independent witnesses,
-  and the one that lost is still the likeliest alternative. Fixed on principle, not fitted
-  (three issues cannot fit a constant without fitting their titles).
+* The ranking's second is what the editors filed, on the imported issues, the titles whose
+  first choice by the rules was this item's (:mod:`desk.tagging.record`): a second choice
+  matters when the first is wrong, and the record says what the rules' mistakes have been.
+  Without a record (nothing imported), it is the other side's first choice when rules and
+  model disagree (:func:`_second_opinion`): two independent witnesses, the one that lost
+  still the likeliest alternative. Fixed on principle, not fitted (three issues cannot fit a
+  constant without fitting their titles).
 
 Pure: the tagger calls :func:`decide` with what it counted and what the model voted.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desk.tagging.model import Resemblance, Vote
+from desk.tagging.record import RulesRecord, Second
 
 STRONG_TITLE_POINTS = 9.0
 NEAR_EDITORS = 0.8  # cosine of n-grams: a re-post, a reworded headline of the same notice
@@ -36,11 +40,28 @@ class Decision:
     confidence: float
     ranked: list[tuple[str, float]]  # blended scores, chosen first
     why: str
+    second: Second | None = None  # when the rules' record chose the second (:mod:`desk.tagging.record`)
 
 
-def decide(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_points: dict[str, float], vote: Vote) -> Decision:
+def decide(
+    rule_ranked: list[tuple[str, float]], rule_confidence: float, title_points: dict[str, float], vote: Vote, record: RulesRecord | None = None,
+) -> Decision:
     """The category of an item from the rules' ranking (chosen first), their confidence, the
-    points each category got from title terms, and the model's vote."""
+    points each category got from title terms, and the model's vote; its second choice from
+    the rules' ``record`` on the imported issues when there is one."""
+    decision = _first(rule_ranked, rule_confidence, title_points, vote)
+    rule_top = rule_ranked[0][0] if rule_ranked else None
+    if record is None or decision.category is None:
+        return decision
+    second = record.second(rule_top, decision.category, vote.ranked if vote.speaks else ())
+    if second is None:
+        return decision
+    ranked = _second_opinion(decision.ranked, second.category)
+    return Decision(decision.category, decision.decided_by, decision.confidence, ranked, decision.why, second)
+
+
+def _first(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_points: dict[str, float], vote: Vote) -> Decision:
+    """:func:`decide` but for the record: the first choice, and the second as the other side's first."""
     rule_top = rule_ranked[0][0] if rule_ranked else None
     model_ranked = vote.ranked if vote.speaks else []  # a silent model neither votes nor ranks
     model_top, model_p = model_ranked[0] if model_ranked else (None, 0.0)
@@ -79,7 +100,7 @@ def _blend(rule_ranked: list[tuple[str, float]], trust: float, model_ranked: lis
 
 def _second_opinion(ranked: list[tuple[str, float]], other: str | None) -> list[tuple[str, float]]:
     """``ranked`` with ``other`` (the first choice of the side that did not decide) second."""
-    if other is None or len(ranked) < 2 or ranked[0][0] == other:
+    if other is None or not ranked or ranked[0][0] == other:
         return ranked
     found = dict(ranked)
     return [ranked[0], (other, found.get(other, 0.0))] + [cv for cv in ranked[1:] if cv[0] != other]

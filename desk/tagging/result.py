@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from desk.tagging.model import TaggingModel
+from desk.tagging.record import Second
 from desk.tagging.taxonomy import Taxonomy
 
 
@@ -34,10 +35,13 @@ class Learned:
     fitted: TaggingModel = dc_field(repr=False, compare=False)
     title: str = dc_field(repr=False, default="")
     body: str = dc_field(repr=False, default="")
+    second: Second | None = None  # when the rules' record on imported issues chose the second
 
     def explain(self, label: Callable[[str], str]) -> list[str]:
         """The decision, the n-grams behind the model's choice, the past stories it resembles."""
         lines = [f"decided by: {self.decided_by} — {self.why}"]
+        if self.second is not None:
+            lines.append(self.second.describe(label))
         sharpness = self.fitted.sharpness
         calibrated = f"; tempered ×{sharpness:.2f}, as measured on held-out issues" if sharpness < 1 else ""
         lines.append("model: " + ", ".join(f"{label(c)} {p:.0%}" for c, p in self.model) + f"  ({len(self.fitted)} examples{calibrated})")

@@ -1,0 +1,154 @@
+"""Leave one issue out, for bench/tagging_eval.py (which says what it measures and what was
+tried): the labelled stories as folds, the examples a fold's model learns from, each fold's
+titles tagged by rules, model and both, and the printed figures and confusion tables."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from desk.tagging import Tagger, Taxonomy
+from desk.tagging.learned import story_examples
+from desk.tagging.model import Example, TaggingModel
+
+METHODS = ("rules", "model", "combined")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _canonical(url: str) -> str:
+    try:
+        from common.urls import canonical_url
+
+        return canonical_url(url)
+    except Exception:
+        return url
+
+def confusion(tax: Taxonomy, rows: list[dict[str, Any]]) -> str:
+    labelled = [r for r in rows if r["expected"]]
+    truth = [c for c in tax.categories if any(r["expected"] == c for r in labelled)]
+    predicted = [c for c in tax.categories if any(r["category"] == c for r in labelled)]
+    if any(r["category"] is None for r in labelled):
+        predicted.append(None)
+    counts = Counter((r["expected"], r["category"]) for r in labelled)
+    name = lambda c: tax.label(c) if c else "(none)"  # noqa: E731
+    width = max(len(name(c)) for c in truth) + 2
+    cols = [name(c)[:7] for c in predicted]
+    lines = ["editors ↓ / tagger →".ljust(width) + " ".join(f"{c:>7}" for c in cols) + "   n"]
+    for t in truth:
+        cells = " ".join(f"{(counts[(t, p)] or '.'):>7}" for p in predicted)
+        lines.append(name(t).ljust(width) + cells + f"  {sum(counts[(t, p)] for p in predicted):>2}")
+    return "\n".join(lines)
+
+# ─── leave one issue out ──────────────────────────────────────────────────────────────────────
+
+
+def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path | None) -> list[dict[str, Any]]:
+    """Every categorised story as {fold, category, headline, refs: [(title, url)]}: the sample
+    issues (fold = issue), then the KOSTEC items when their file exists (fold = the issue
+    they came from, else the month of their first reference)."""
+    found = []
+    for story in stories:
+        category = tax.resolve(story["category"]) if story["category"] else None
+        if category:
+            found.append({"fold": str(story["issue"]), "category": category, "headline": story["headline"],
+                          "refs": [(r["title"], r["url"]) for r in story["references"]]})
+    if kostec is not None and kostec.is_file():
+        loaded = yaml.safe_load(kostec.read_text(encoding="utf-8")) or []
+        entries = loaded.get("items", []) if isinstance(loaded, dict) else loaded
+        before = len(found)
+        for item in entries:
+            category = tax.resolve(str(item.get("category") or ""))
+            refs = [(r.get("title") or "", r.get("url") or "") for r in item.get("references") or [] if r.get("title")]
+            if category is None or not refs:
+                continue
+            first = str((item.get("references") or [{}])[0].get("date") or "")
+            fold = str(item.get("issue") or item.get("date") or first)[:7] or "undated"
+            found.append({"fold": f"kostec {fold}", "category": category, "headline": item.get("headline") or "", "refs": refs})
+        print(f"({kostec.name}: {len(found) - before} of {len(entries)} items have a known category and a cited title)", file=sys.stderr)
+    return found
+
+
+def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any]]) -> list[Example]:
+    """What `crawl issues import` would teach the model: each story's Korean headline, and each
+    cited title with the cited article's body where it is recorded (crawler/sites/)."""
+    examples: list[Example] = []
+    for story in stories:
+        cited = [(t, bodies.get(_canonical(u), {}).get("body", "")) for t, u in story["refs"]]
+        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}", group=story["fold"])
+    return examples
+
+
+def leave_one_out(
+    tagger: Tagger, labelled: list[dict[str, Any]], hosts: dict[str, str], bodies: dict[str, dict[str, Any]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, float], dict[str, tuple[int, int]]]:
+    """Per fold: fit the model on every other fold (it calibrates itself on those alone), then
+    tag each distinct reference title of this fold (title, URL, source name) by rules alone,
+    model alone, and both. Also, per fold: the model's calibration (the factor its
+    log-probabilities are tempered by), and the rules' record on the training issues (titles
+    right, titles), which gives the combined second choice (desk/tagging/record.py)."""
+    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    shares: dict[str, float] = {}
+    records: dict[str, tuple[int, int]] = {}
+    for fold in sorted({s["fold"] for s in labelled}):
+        model = TaggingModel.fit(fold_examples([s for s in labelled if s["fold"] != fold], bodies))
+        shares[fold] = model.sharpness
+        record = tagger.record_of(model)
+        records[fold] = (record.right, len(record))
+        for story in (s for s in labelled if s["fold"] == fold):
+            for title, url in dict(story["refs"]).items():
+                source = hosts.get(urlsplit(url).hostname or "")
+                rules = tagger.tag(title, url=url, source=source)
+                combined = tagger.tag(title, url=url, source=source, model=model)
+                predicted = model.predict(title)
+                rankings = {
+                    "rules": [c for c, _ in rules.categories],
+                    "model": [c for c, _ in predicted],
+                    "combined": [c for c, _ in combined.learned.blended] if combined.learned else [c for c, _ in combined.categories],
+                }
+                chosen = {"rules": rules.category, "model": (rankings["model"] or [None])[0], "combined": combined.category}
+                for method in METHODS:
+                    rows[method].append({
+                        "fold": fold, "title": title, "expected": story["category"], "category": chosen[method],
+                        "ranked": rankings[method][:3], "top1": chosen[method] == story["category"],
+                        "top2": story["category"] in list(dict.fromkeys([chosen[method], *rankings[method]]))[:2],
+                        "decided_by": combined.decided_by, "model_p": predicted[0][1] if predicted else 0.0,
+                        "second_by_record": bool(combined.learned and combined.learned.second),
+                    })
+    return rows, shares, records
+
+
+def loo_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    return {"items": n, "top1": sum(r["top1"] for r in rows) / n if n else 0.0, "top2": sum(r["top2"] for r in rows) / n if n else 0.0,
+            "top1_count": sum(r["top1"] for r in rows), "top2_count": sum(r["top2"] for r in rows),
+            "model_mean_p": sum(r["model_p"] for r in rows) / n if n else 0.0}
+
+
+def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[str, list[dict[str, Any]]], stories: int, kostec: Path) -> None:
+    extra = f" + {kostec.relative_to(ROOT) if kostec.is_relative_to(ROOT) else kostec}" if kostec.is_file() else " (no KOSTEC items file)"
+    print("\nLEAVE ONE ISSUE OUT — the model never sees the issue it is tested on; the rules were tuned on the three sample issues")
+    print(f"labelled: {stories} stories in {figures['folds']} folds (sample issues{extra}); per distinct reference title, title+url")
+    for method in METHODS:
+        f = figures[method]
+        print(f"  {method:<9} top-1 {f['top1']:.0%} ({f['top1_count']}/{f['items']})   top-2 {f['top2']:.0%} ({f['top2_count']}/{f['items']})")
+    print(f"  calibration: the model's mean probability for its first choice is {figures['model']['model_mean_p']:.0%}, "
+          f"its top-1 accuracy {figures['model']['top1']:.0%} (equal when calibrated; above it, overconfident)")
+    print("  the model's calibration (its log-probabilities tempered by), measured by each fold's model on its own training issues: "
+          + ", ".join(f"{fold} ×{share:.2f}" for fold, share in figures["text_share"].items()))
+    print("  the rules' record on each fold's training issues (it picks the combined second choice; in-sample: the rules were tuned on them): "
+          + ", ".join(f"{fold} {right}/{total}" for fold, (right, total) in figures["rules_record"].items())
+          + f"; second choice by the record on {sum(r['second_by_record'] for r in loo['combined'])} of {len(loo['combined'])} titles")
+    print("  combined decided by: " + ", ".join(f"{k} {v}" for k, v in sorted(figures["decided_by"].items())))
+    for method in ("model", "combined"):
+        print(f"\nconfusion, leave one out, {method} (rows: editors' category, columns: {method}):")
+        print(confusion(taxonomy, loo[method]))
+    print("\nmisses, leave one out, combined (~: the editors' category second; first three of the ranking):")
+    for r in loo["combined"]:
+        if not r["top1"]:
+            ranked = ", ".join(str(taxonomy.label(c)) for c in r["ranked"])
+            print(f"  {'~' if r['top2'] else '✗'} {r['fold']:<12} want {taxonomy.label(r['expected']):<8} {r['title'][:40]}  | {ranked}")
