@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from sqlalchemy import func, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
 from desk import similarity
@@ -101,13 +102,21 @@ def _band_sharers(session: Session, item: Item, bands: list[str]) -> list[int]:
     """The items sharing the most bands with ``item`` — the likeliest duplicates — among the
     newest PER_BAND of each band: reprints follow within days, and a band that thousands of
     boilerplate-only pages share must not be read whole on every insert."""
-    newest = [
-        select(ItemBand.item_id).where(ItemBand.band == band, ItemBand.item_id != item.id)
-        .order_by(ItemBand.id.desc()).limit(PER_BAND).subquery()
-        for band in bands
-    ]
-    shared = Counter(session.scalars(union_all(*(select(sub.c.item_id) for sub in newest))))
+    values = {"item_id": item.id} | {f"band_{n}": band for n, band in enumerate(bands)}
+    shared = Counter(session.scalars(_newest_per_band(len(bands)), values))
     return [item_id for item_id, _ in shared.most_common(CANDIDATES)]
+
+
+@lru_cache(maxsize=4)
+def _newest_per_band(bands: int) -> CompoundSelect:
+    """:func:`_band_sharers`' query for ``bands`` bands, made once: building sixteen subqueries
+    for every stored item cost more than running them."""
+    newest = [
+        select(ItemBand.item_id).where(ItemBand.band == bindparam(f"band_{n}"), ItemBand.item_id != bindparam("item_id"))
+        .order_by(ItemBand.id.desc()).limit(PER_BAND).subquery()
+        for n in range(bands)
+    ]
+    return union_all(*(select(sub.c.item_id) for sub in newest))
 
 
 def index(session: Session, item: Item, minhash: np.ndarray) -> None:
