@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ def crawl(
     Twisted's reactor cannot be restarted, so this can be called once per process; the
     daemon runs each crawl in a child process for that reason.
     """
+    # What is loaded by now (modules, settings, watchlists) lives as long as the process: out of
+    # the collector's walks from here on. `crawl run` kept the collector off until now (radar.cli).
+    gc.freeze()
+    gc.enable()
     options = options or RunOptions()
     sources = list({source.name: source for source in sources}.values())  # one run per source, named twice or not
     url = config.effective_database_url
