@@ -1,4 +1,4 @@
-"""Run `python -m radar ARGS` under pyinstrument and write its hotspots as JSON.
+"""Run `python -m radar ARGS` (the `crawl` command) under pyinstrument and write its hotspots as JSON.
 
 Usage: python bench/_profile_crawl.py OUT.json crawl-args...   (used by bench/pipeline.py)
 
@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 IDLE = ("selectors.py", "threading.py")
-PROJECT = ("crawler/", "storage/", "scheduler/")
+PROJECT = ("crawler/", "storage/", "scheduler/", "radar/", "common/", "desk/")
+ROOT = str(Path(__file__).resolve().parent.parent) + "/"  # this checkout: its files are the project's
 
 
 def _where(frame) -> str:  # type: ignore[no-untyped-def]
@@ -34,7 +35,7 @@ def _where(frame) -> str:  # type: ignore[no-untyped-def]
 
 def _short(frame) -> str:  # type: ignore[no-untyped-def]
     path = frame.file_path or "?"
-    for marker in ("site-packages/", "/work/main/", "/lib/python3.11/"):
+    for marker in ("site-packages/", ROOT, "/lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
@@ -59,7 +60,7 @@ def analyse(root) -> dict:  # type: ignore[no-untyped-def]
         own = frame.total_self_time
         self_time[key] = self_time.get(key, 0.0) + own
         packages[_where(frame)] = packages.get(_where(frame), 0.0) + own
-        if key not in active and any(f"/work/main/{p}" in (frame.file_path or "") for p in PROJECT):
+        if key not in active and any((frame.file_path or "").startswith(ROOT + p) for p in PROJECT):
             inclusive[key] = inclusive.get(key, 0.0) + frame.time
         for child in frame.children:
             walk(child, active | {key})
@@ -85,11 +86,11 @@ def main() -> None:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
 
     out = Path(sys.argv[1])
-    sys.argv = ["crawler", *sys.argv[2:]]
+    sys.argv = ["crawl", *sys.argv[2:]]
     profiler = Profiler(interval=0.001, async_mode="disabled")
     profiler.start()
     try:
-        runpy.run_module("crawler", run_name="__main__", alter_sys=True)
+        runpy.run_module("radar", run_name="__main__", alter_sys=True)
     except SystemExit:
         pass
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from scrapy import signals
 from scrapy.core.downloader import Slot as DownloaderSlot
@@ -41,6 +42,7 @@ class OpenedRun:
     run: CrawlRun
     source: Source
     list_states: dict[str, ListPageState]
+    last_new: datetime | None  # the source's newest item when the run opened
 
 
 def open_runs(database_url: str, sources: Collection[SourceBase]) -> dict[str, OpenedRun]:
@@ -51,9 +53,10 @@ def open_runs(database_url: str, sources: Collection[SourceBase]) -> dict[str, O
         runs = {s.name: CrawlRun(source_id=rows[s.name].id, started_at=utcnow(), status="running") for s in sources}
         session.add_all(runs.values())
         session.flush()
-        states = queries.list_states(session, [row.id for row in rows.values()])
+        source_ids = [row.id for row in rows.values()]
+        states, newest = queries.list_states(session, source_ids), queries.last_new_items(session, source_ids)
         queries.close_abandoned_runs(session, list(runs.values()))
-    return {name: OpenedRun(run, rows[name], states[run.source_id]) for name, run in runs.items()}
+    return {name: OpenedRun(run, rows[name], states[run.source_id], newest[run.source_id]) for name, run in runs.items()}
 
 
 class RunLedger:
@@ -115,7 +118,9 @@ class RunLedger:
             run.error_summary = stats.get_value("radar/last_error") if counters["errors"] else None
             run.stats = {k: v for k, v in stats.values.items() if isinstance(v, int)}
             row = session.merge(opened.source, load=False)
-            _record_health(session, spider.sources[name], run, row, stats.values)
+            # A run that stored nothing leaves the newest item as it was when the run opened.
+            last_new = queries.last_new_item(session, run.source_id) if counters["new"] else opened.last_new
+            _record_health(spider.sources[name], run, row, stats.values, last_new)
             self.list_pages.save(session, name, run)
         log.info(
             "%s: run %s — %s list pages, %s articles found, %s new, %s updated, %s skipped, %s errors",
@@ -208,10 +213,10 @@ class ExtractedCount:
         return self.crawler.spider  # type: ignore[return-value]
 
 
-def _record_health(session: Session, source: SourceBase, run: CrawlRun, row: Source, stats: dict) -> None:
+def _record_health(source: SourceBase, run: CrawlRun, row: Source, stats: dict, last_new: datetime | None) -> None:
     """Record the run's health and move the source's state (``row``, and `since`) on a change."""
     now = utcnow()
-    verdict = health.assess(source, stats, run.status, queries.last_new_item(session, run.source_id), now)
+    verdict = health.assess(source, stats, run.status, last_new, now)
     run.health, run.problems = verdict.state, verdict.problems
     if row.health != verdict.state:
         row.health, row.health_since = verdict.state, now

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import proxy_bypass_environment
+from urllib.request import getproxies_environment, proxy_bypass_environment
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -38,13 +38,14 @@ class ProxyMiddleware:
 
     def __init__(self, proxy: str | None):
         self.proxy = proxy
+        self.environment = getproxies_environment()  # read once: it walks os.environ
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProxyMiddleware:
         return cls(crawler.settings.get("RADAR_PROXY"))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.proxy and "proxy" not in request.meta and not _bypass(request.url):
+        if self.proxy and "proxy" not in request.meta and not _bypass(request.url, self.environment):
             request.meta["proxy"] = self.proxy
 
 
@@ -60,6 +61,7 @@ class FetchGuardMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.proxy = crawler.settings.get("RADAR_PROXY")
+        self.environment = getproxies_environment()  # read once: it walks os.environ
         allowed = parse_networks(crawler.settings.get("RADAR_ALLOW_PRIVATE_NETWORKS"))
         self.addresses = netguard.AddressGuard(allowed)
         self.last_asker: dict[str, str] = {}  # host → the source whose request reached it last
@@ -89,7 +91,7 @@ class FetchGuardMiddleware:
 
     def _bad_address(self, request: Request) -> str | None:
         # ProxyMiddleware (350) has not run yet on a fresh request: decide as it will.
-        proxied = bool(request.meta.get("proxy")) or (bool(self.proxy) and not _bypass(request.url))
+        proxied = bool(request.meta.get("proxy")) or (bool(self.proxy) and not _bypass(request.url, self.environment))
         return self.addresses.refusal(urlsplit(request.url).hostname or "", proxied)
 
     def _off_source(self, request: Request, source: SourceBase | None) -> str | None:
@@ -338,9 +340,10 @@ def _spider(crawler: Crawler) -> SourceSpider:
     return spider
 
 
-def _bypass(url: str) -> bool:
-    """Hosts in NO_PROXY (e.g. a feed mirror on the compose network) are reached directly."""
-    return bool(proxy_bypass_environment(urlsplit(url).hostname or ""))
+def _bypass(url: str, environment: dict[str, str]) -> bool:
+    """Hosts in NO_PROXY (e.g. a feed mirror on the compose network) are reached directly;
+    ``environment`` is urllib's reading of the proxy variables."""
+    return bool(proxy_bypass_environment(urlsplit(url).hostname or "", environment))
 
 
 def _header(response: Response, name: bytes) -> str | None:

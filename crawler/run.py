@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ def crawl(
     Twisted's reactor cannot be restarted, so this can be called once per process; the
     daemon runs each crawl in a child process for that reason.
     """
+    if not gc.isenabled():
+        # `crawl run` kept the collector off while it imported (radar.cli). What is loaded by now
+        # (modules, settings, watchlists) lives as long as the process: out of its walks from here.
+        gc.freeze()
+        gc.enable()
     options = options or RunOptions()
     sources = list({source.name: source for source in sources}.values())  # one run per source, named twice or not
     url = config.effective_database_url

@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "AUTOTHROTTLE_START_DELAY": 1.0,
     "AUTOTHROTTLE_MAX_DELAY": 30.0,
     "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+    # Scrapy starts this many tasks for each response's output, an empty one (a 304) too: 100 by
+    # default, ~10⁴ tasks for an unchanged check. The pipelines are synchronous, so items run
+    # one after another whatever this says.
+    "CONCURRENT_ITEMS": 4,
     "RETRY_TIMES": 2,
     "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,  # real articles are under 1 MB; a 50 MB page is a fault
     "DOWNLOAD_WARNSIZE": 4 * 1024 * 1024,
