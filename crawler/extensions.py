@@ -147,11 +147,14 @@ class ListPageStates:
         self._incremental().read_before[source] = set(states)
 
     def save(self, session: Session, source: str, run: CrawlRun) -> None:
-        for url, ((etag, modified), entries) in self._incremental().list_results[source].items():
-            if run.errors or run.health == health.BROKEN:
+        incremental, failed = self._incremental(), bool(run.errors) or run.health == health.BROKEN
+        for url, ((etag, modified), entries) in incremental.list_results[source].items():
+            if failed:
                 queries.forget_list_state(session, url)
             else:
                 queries.save_list_state(session, run.source_id, url, etag, modified, entries)
+        if not failed:  # a list answered 304 is as saved, and saved now: the clean-up keeps it
+            queries.refresh_list_states(session, incremental.not_modified[source])
 
     def _conditional(self) -> ConditionalGetMiddleware:
         middleware = self.crawler.get_downloader_middleware(ConditionalGetMiddleware)

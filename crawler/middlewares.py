@@ -228,6 +228,7 @@ class IncrementalMiddleware:
         self.list_results: dict[str, dict[str, tuple[tuple[str | None, str | None], list[str]]]] = defaultdict(dict)
         self.requested: dict[str, set[str]] = defaultdict(set)  # canonical URLs already asked for in this run
         self.read_before: dict[str, set[str]] = defaultdict(set)  # list pages a finished run has read (see ListPageStates)
+        self.not_modified: dict[str, set[str]] = defaultdict(set)  # list pages answered 304: their stored state still holds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -240,6 +241,8 @@ class IncrementalMiddleware:
 
     def filter(self, response: Response, outputs: list[Any]) -> Iterable[Any]:
         if response.meta.get("radar_role") != LIST or response.status != 200:
+            if response.meta.get("radar_role") == LIST and response.status == 304:
+                self.not_modified[response.meta["radar_source"]].add(response.url)
             return outputs
         source = response.meta["radar_source"]
         requested = self.requested[source]

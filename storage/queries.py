@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import NEWS, CrawlRun, DaemonState, Item, ItemTally, ListPageState, ReportIssue, Source, Triage, User, utcnow
@@ -129,10 +129,18 @@ def save_list_state(session: Session, source_id: int, url: str, etag: str | None
     state.entry_urls, state.entry_count, state.fetched_at = entries, len(entries), utcnow()
 
 
+def refresh_list_states(session: Session, urls: Collection[str]) -> None:
+    """Mark these lists' stored states as confirmed now (their server answered 304)."""
+    if urls:
+        session.execute(update(ListPageState).where(ListPageState.url.in_(urls)).values(fetched_at=utcnow()))
+
+
 def drop_stale_list_states(session: Session, fetched_before: datetime) -> int:
     """Delete the list states no successful run saved since ``fetched_before``: past editions'
-    dated pages, lists a watchlist no longer names. A list still crawled is saved every good
-    run (a 304 included), so it keeps its validators. Returns how many went."""
+    dated pages, lists a watchlist no longer names. A list still crawled is saved by every good
+    run, or confirmed when it answered 304 (:func:`refresh_list_states`), so it keeps its
+    validators; the pages behind a first page answered 304 are not asked, and age out. Returns
+    how many went."""
     result = session.execute(delete(ListPageState).where(ListPageState.fetched_at < fetched_before))
     return result.rowcount or 0
 

@@ -60,6 +60,30 @@ def test_a_second_run_fetches_only_the_list_pages_and_stores_nothing(radar: Rada
     assert (run.status, run.not_modified, run.new, run.articles_found) == ("ok", 1, 0, 0)
 
 
+NDRC_LIST = "https://www.ndrc.gov.cn/xxgk/zcfb/tz/"
+
+
+def test_a_list_answered_304_keeps_its_state_through_the_clean_up(radar: Radar, database_url: str) -> None:
+    from datetime import timedelta, timezone
+
+    from common.settings import get_settings
+    from scheduler import jobs
+    from storage.models import ListPageState
+
+    radar("run", "--source", "ndrc")
+    long_ago = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    with transaction(database_url) as session:
+        session.execute(ListPageState.__table__.update().values(fetched_at=long_ago))
+    radar("run", "--source", "ndrc")  # answered 304: the stored state is confirmed, not re-saved
+    assert last_run(database_url).not_modified == 1
+    with transaction(database_url) as session:
+        confirmed = session.scalar(select(ListPageState.fetched_at).where(ListPageState.url == NDRC_LIST))
+    assert confirmed is not None and confirmed > long_ago
+    jobs.cleanup(get_settings(database_url=database_url, raw_retention_days=30), confirmed + timedelta(days=1))
+    with transaction(database_url) as session:  # its next page, not asked behind the 304, ages out
+        assert session.scalars(select(ListPageState.url)).all() == [NDRC_LIST]
+
+
 def test_without_validators_an_unchanged_first_page_ends_the_run(radar: Radar, internet: FakeInternet, sites: Path, database_url: str) -> None:
     (sites / "www.ndrc.gov.cn" / "_site.yml").write_text("etag: false\nlast_modified: false\n")
     radar("run", "--source", "ndrc")
