@@ -40,6 +40,8 @@ KEPT_FITS = 5  # older rows are deleted when a new fit is stored
 
 Resolve = Callable[[str], "str | None"]  # a CONTENTS label or id → a category id of topics.yml
 
+_LEAD = func.substr(Item.body, 1, BODY_CHARS)  # all of a stored body the model reads
+
 _models: PerDatabase[TaggingModel | None] = PerDatabase()  # fingerprint: the row's id; None: that row could not be read
 
 
@@ -84,8 +86,7 @@ def _stored_bodies(session: Session) -> dict[str, str]:
     """Canonical URL → the lead of the stored body (all the model reads), for the items the
     imported issues cite."""
     cited = select(ReportReference.canonical_url).where(ReportReference.canonical_url != "")
-    lead = func.substr(Item.body, 1, BODY_CHARS)
-    return dict(session.execute(select(Item.canonical_url, lead).where(Item.canonical_url.in_(cited))).all())
+    return dict(session.execute(select(Item.canonical_url, _LEAD).where(Item.canonical_url.in_(cited))).all())
 
 
 def _subheadline(structure: dict | None, headline: str) -> str:
@@ -99,8 +100,7 @@ def workspace_examples(session: Session, resolve: Resolve, newest: int = HABIT_W
     """Each of the ``newest`` decided items' current triage: a category override (any
     decision) or a pick of the category it was tagged with. Skips without an override say
     nothing about the category. Only the body's lead is read: the model uses no more."""
-    query = (select(Triage.decision, Triage.category_override, Item.id, Item.title, Item.topics["category"].as_string(),
-                    func.substr(Item.body, 1, BODY_CHARS))
+    query = (select(Triage.decision, Triage.category_override, Item.id, Item.title, Item.topics["category"].as_string(), _LEAD)
              .join(Item, Item.id == Triage.item_id)
              .where(Triage.id.in_(queries.current_triage_ids(newest))).order_by(Triage.id))
     examples = []
