@@ -7,7 +7,7 @@ the loaded tables are dropped, the rows written (SQLite: executemany on the sqli
 with the journal off, synchronous off and a large cache; PostgreSQL: COPY with triggers and
 foreign-key checks off for this session), then the indexes and triggers are recreated from the
 definitions the migrations left and what the triggers would have done is done once: the FTS
-tables rebuilt from the stored rows, the item tallies recounted. ``schema_objects`` lets the
+tables (PostgreSQL: the lead table) rebuilt from the stored rows, the item tallies recounted. ``schema_objects`` lets the
 caller check that the result is the schema ``ensure_schema`` makes.
 """
 
@@ -28,6 +28,9 @@ SQLITE_FTS_REBUILD = {
     "items_fts": "INSERT INTO items_fts(items_fts) VALUES ('rebuild')",
     "items_lead_fts": f"INSERT INTO items_lead_fts(rowid, lead) SELECT id, {LEAD_SQL} FROM items",
 }
+# PostgreSQL's lead table (migration 0014): what its trigger would have written, loaded while
+# its index is away, like the loaded tables'.
+PG_DERIVED = {"item_leads": f"INSERT INTO item_leads(item_id, lead) SELECT id, {LEAD_SQL} FROM items"}
 # While rebuilding: a 64 MB in-memory term hash and no incremental merging, then one merge
 # ('optimize'): ~25 % less than the defaults' repeated merges at 2·10⁴ items. The two settings
 # are then removed from the table's config, so it is left as the migration made it.
@@ -58,6 +61,7 @@ class BulkLoader:
         self.engine = get_engine(url)
         self.sqlite = self.engine.dialect.name == "sqlite"
         self.names = [table.name for table in tables]
+        self.derived: list[str] = []  # PostgreSQL tables filled from the loaded ones (PG_DERIVED)
         self.saved: list[str] = []
 
     def __enter__(self) -> BulkLoader:
@@ -79,6 +83,8 @@ class BulkLoader:
             self.conn = psycopg.connect(self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
             self.conn.execute("SET session_replication_role = replica")  # no triggers, no FK checks: this session only
             self.conn.execute("SET maintenance_work_mem = '512MB'")
+            present = {name for (name,) in self.conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            self.derived = [name for name in PG_DERIVED if name in present and "items" in self.names]
         self._begin()
         for name, definition in self._droppable():
             self.saved.append(definition)
@@ -97,7 +103,7 @@ class BulkLoader:
         # Constraint-backed indexes (primary keys, unique) stay: COPY must still refuse duplicates.
         return self.conn.execute(
             "SELECT 'INDEX ' || indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(names),)).fetchall()
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(names) + self.derived,)).fetchall()
 
     def rows(self, table: Table, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         """Write ``rows`` (tuples in ``columns``' order) into ``table``, committed."""
@@ -123,6 +129,9 @@ class BulkLoader:
 
     def _restore(self) -> None:
         self._begin()
+        for name in self.derived:
+            self.conn.execute(f"TRUNCATE {name}")
+            self.conn.execute(PG_DERIVED[name])
         for definition in self.saved:
             self.conn.execute(definition)
         if self.sqlite:

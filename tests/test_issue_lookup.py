@@ -158,6 +158,30 @@ def test_the_lead_index_follows_the_bodies(database_url: str) -> None:
         assert search.sharing_trigrams(session, groups, in_title=1, in_lead=1) == set()
 
 
+def test_upgrading_to_0014_gives_postgresql_a_lead_for_each_stored_body(database_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import upgrade
+
+    bodies = {"blanks first": "\u3000\u3000 " + CITED + "\n正文", "long": "长" * 200, "empty": ""}
+    upgrade(database_url, "0013")
+    with transaction(database_url) as session:
+        source = Source(name="lookup")
+        session.add(source)
+        session.flush()
+        for n, body in enumerate(bodies.values()):  # the 0013 schema: through the table, as stored then
+            session.execute(Item.__table__.insert().values(source_id=source.id, url=f"https://x.example/{n}",
+                                                           canonical_url=f"https://x.example/{n}", body=body, content_hash=str(n)))
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            stored = dict(session.execute(text(f"SELECT body, lead FROM items JOIN {search.LEAD_TABLE} ON item_id = id")).all())
+            assert stored == {body: body.lstrip()[:search.LEAD_INDEXED] for body in bodies.values()}
+        groups = lookup.trigram_groups(CITED)
+        found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups))
+        assert _kinds(session, {name: ("", body) for name, body in bodies.items()}, found) == {"blanks first"}
+
+
 def test_the_lead_the_search_asks_is_the_expression_migration_0013_indexed() -> None:
     import importlib.util
 
