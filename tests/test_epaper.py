@@ -90,8 +90,8 @@ def test_the_people_paper_is_crawled_for_both_editions_without_the_editors_credi
     radar: Radar, sites: Path, database_url: str
 ) -> None:
     shutil.copytree(FIXTURES / "epaper" / "paper.people.com.cn", sites / "paper.people.com.cn")
-    done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(name='people_paper', now=RUN_AT.isoformat())], env=radar.env, cwd=radar.cwd,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(name="people_paper", now=RUN_AT.isoformat())], env=radar.env,
+                          cwd=radar.cwd, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "ok", done.stderr[-2000:]
     with transaction(database_url) as session:
         items = {item.canonical_url: item for item in session.scalars(select(Item))}
