@@ -7,8 +7,8 @@ the loaded tables are dropped, the rows written (SQLite: executemany on the sqli
 with the journal off, synchronous off and a large cache; PostgreSQL: COPY with triggers and
 foreign-key checks off for this session), then the indexes and triggers are recreated from the
 definitions the migrations left and what the triggers would have done is done once: the FTS
-tables (PostgreSQL: the lead table) rebuilt from the stored rows, the item tallies recounted. ``schema_objects`` lets the
-caller check that the result is the schema ``ensure_schema`` makes.
+tables (PostgreSQL: the lead table) rebuilt from the stored rows, the item tallies recounted.
+``schema_objects`` lets the caller check that the result is the schema ``ensure_schema`` makes.
 """
 
 from __future__ import annotations
