@@ -41,6 +41,7 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -95,15 +96,17 @@ def title_and_lead(zh: str, body: str) -> tuple[set[str], set[str]]:
     """The Chinese n-grams of a title, and those of the body's lead the title does not have
     (the title's weight wins): what :func:`features` weighs, as two sets."""
     title = _chinese(normalise(zh)) if zh else set()
-    lead = _chinese(normalise(body[:BODY_CHARS])) - title if body else set()
+    lead = _chinese(normalise(body[:BODY_CHARS])) if body else set()
+    lead.difference_update(title)  # in place: a pass over the title's few n-grams, not over the lead's many
     return title, lead
 
 
 def _chinese(text: str) -> set[str]:
     grams: set[str] = set()
-    for run in _HAN_RUN.findall(text):
-        size = len(run)
-        grams.update([run[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)])
+    for run in _HAN_RUN.findall(text):  # the hot path of tagging with the model: the n-grams are joined in C
+        chars = list(run)  # each character made once (iterating a string makes every one anew)
+        pairs = list(map(add, chars, chars[1:]))
+        grams.update(chars, pairs, map(add, pairs, chars[2:]))
     grams.update(["w:" + word for word in _ASCII_WORD.findall(text)])
     return grams
 
