@@ -263,7 +263,9 @@ def test_the_editors_decision_found_by_ngram_is_the_most_similar_one() -> None:
     ]
     model = TaggingModel.fit(decisions)
     editors = [e for e in decisions if e.weight > 1.5]
-    for title, body in [("深圳发布人工智能行动方案", ""), ("全国科技经费投入统计公报发布", "国家统计局"), ("上海市科技创新行动方案", ""), ("无关的标题", "")]:
+    cases = [("深圳发布人工智能行动方案", ""), ("全国科技经费投入统计公报发布", "国家统计局"), ("上海市科技创新行动方案", ""), ("无关的标题", "")]
+    cases.append(("ＡＩ与5G：国务院印发人工智能规划", "人工智能、AI。" * 40 + "规划提出到2030年人工智能理论领先"))  # full-width, ASCII, a lead cut at BODY_CHARS
+    for title, body in cases:
         query = _shape(features(title, body))
         best = max(((_cosine(query, _shape(features(e.zh, e.body))), e) for e in editors), key=lambda se: se[0])
         found = model.vote(title, body).editors

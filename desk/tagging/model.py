@@ -41,6 +41,8 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -95,15 +97,17 @@ def title_and_lead(zh: str, body: str) -> tuple[set[str], set[str]]:
     """The Chinese n-grams of a title, and those of the body's lead the title does not have
     (the title's weight wins): what :func:`features` weighs, as two sets."""
     title = _chinese(normalise(zh)) if zh else set()
-    lead = _chinese(normalise(body[:BODY_CHARS])) - title if body else set()
+    lead = _chinese(normalise(body[:BODY_CHARS])) if body else set()
+    lead.difference_update(title)  # in place: a pass over the title's few n-grams, not over the lead's many
     return title, lead
 
 
 def _chinese(text: str) -> set[str]:
     grams: set[str] = set()
-    for run in _HAN_RUN.findall(text):
-        size = len(run)
-        grams.update([run[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)])
+    for run in _HAN_RUN.findall(text):  # the hot path of tagging with the model: the n-grams are joined in C
+        chars = list(run)  # each character made once (iterating a string makes every one anew)
+        pairs = list(map(add, chars, chars[1:]))
+        grams.update(chars, pairs, map(add, pairs, chars[2:]))
     grams.update(["w:" + word for word in _ASCII_WORD.findall(text)])
     return grams
 
@@ -143,7 +147,7 @@ class TaggingModel:
         self.log_likelihood = log_likelihood  # (features, classes)
         self._vectors: list[dict[str, float]] | None = None
         self._temper(1.0)
-        self._editors = _EditorIndex([e for e in self.examples if e.weight > EDITOR_WEIGHT])
+        self._editors = _EditorIndex([e for e in self.examples if e.weight > EDITOR_WEIGHT], vocabulary)
 
     def _temper(self, sharpness: float) -> None:
         """Set the calibration (:func:`_sharpness`) and scale the tables by it once, so that
@@ -194,17 +198,23 @@ class TaggingModel:
 
     def vote(self, zh: str = "", body: str = "") -> Vote:
         """:meth:`predict` of a crawled item, and the editors' most similar decision. The hot
-        path of tagging with the model: the n-grams are made once, as two sets, and each is
-        one dictionary look-up (most of a text's n-grams were never seen)."""
+        path of tagging with the model: the n-grams are made once, as two sets, each is one
+        dictionary look-up (most of a text's n-grams were never seen), and the rows found
+        serve both the probabilities and the editors' index."""
         title, lead = title_and_lead(zh, body)
-        vocabulary = self.vocabulary
-        rows = [vocabulary[g] for g in vocabulary.keys() & title]  # the intersection runs in C
-        in_title = len(rows)
-        rows += [vocabulary[g] for g in vocabulary.keys() & lead]
-        weights = np.full(len(rows), BODY_WEIGHT)
-        weights[:in_title] = 1.0
-        editors = self._editors.most_like(title, lead)
+        rows, weights = self._rows(title, lead)
+        editors = self._editors.most_like(rows, weights, _shape_norm(title, lead, zh, body)) if self._editors.examples else None
         return Vote(self._probabilities(self._log_scores(rows, weights)), editors, len(rows), self.sharpness)
+
+    def _rows(self, title: set[str], lead: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The vocabulary rows of the n-grams the model knows (:func:`title_and_lead`'s sets,
+        the title's first) and the weight of each: 1, or ``BODY_WEIGHT`` in the lead."""
+        known = self.vocabulary.get
+        in_title = [row for row in map(known, title) if row is not None]
+        in_lead = [row for row in map(known, lead) if row is not None]
+        weights = np.full(len(in_title) + len(in_lead), BODY_WEIGHT)
+        weights[: len(in_title)] = 1.0
+        return np.fromiter(chain(in_title, in_lead), np.intp, len(weights)), weights  # fromiter: np.array would inspect each int
 
     def _probabilities(self, scores: np.ndarray) -> list[tuple[str, float]]:
         if not self.classes:
@@ -214,9 +224,9 @@ class TaggingModel:
         order = np.argsort(-scores, kind="stable").tolist()
         return [(self.classes[i], round(probabilities[i], 4)) for i in order]
 
-    def _log_scores(self, rows: list[int], weights: np.ndarray) -> np.ndarray:
+    def _log_scores(self, rows: Sequence[int] | np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Each category's tempered log prior plus the text's tempered log-evidence (unnormalised)."""
-        return self._prior + weights @ self._evidence[rows] if rows else self._prior
+        return self._prior + weights @ self._evidence.take(rows, axis=0) if len(rows) else self._prior
 
     def _known(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         vocabulary = self.vocabulary
@@ -341,49 +351,53 @@ class _EditorIndex:
     """The editors' own decisions (overrides, picks) by n-gram, so that finding the one most
     like an item costs a few array operations over the decisions sharing its n-grams, not a
     comparison with each decision in turn (cosine over :func:`_shape`'s n-grams, as
-    :meth:`TaggingModel.nearest`). The postings are one compressed sparse table: n-gram →
-    a slice of ``decisions`` (which decision) and ``amounts`` (its weight there)."""
+    :meth:`TaggingModel.nearest`). The postings are one compressed sparse table by the
+    model's vocabulary row, so an item's rows (:meth:`TaggingModel._rows`) are looked up
+    once for both: row → a slice of ``decisions`` (which decision) and ``amounts`` (its
+    weight there); empty for the n-grams :func:`_shape` drops and those no decision has."""
 
-    def __init__(self, examples: list[Example]):
+    def __init__(self, examples: list[Example], vocabulary: dict[str, int]):
         self.examples = examples
         vectors = [_shape(features(e.zh, e.body, e.ko)) for e in examples]
-        postings: dict[str, list[tuple[int, float]]] = {}
+        rows, decisions, amounts = [], [], []
         for i, vector in enumerate(vectors):
-            for gram, weight in vector.items():
-                postings.setdefault(gram, []).append((i, weight))
-        self.grams = {gram: row for row, gram in enumerate(postings)}
-        self.starts = np.cumsum([0] + [len(p) for p in postings.values()])
-        self.decisions = np.array([i for p in postings.values() for i, _ in p], dtype=int)
-        self.amounts = np.array([w for p in postings.values() for _, w in p])
+            for gram, weight in vector.items():  # every one is in the vocabulary: the model was fitted on these examples
+                rows.append(vocabulary[gram])
+                decisions.append(i)
+                amounts.append(weight)
+        by_row = np.argsort(np.array(rows, dtype=np.intp), kind="stable")
+        self.decisions = np.array(decisions, dtype=np.intp)[by_row]
+        self.amounts = np.array(amounts, dtype=float)[by_row]
+        self.lengths = np.bincount(np.array(rows, dtype=np.intp), minlength=len(vocabulary))
+        self.starts = np.cumsum(self.lengths) - self.lengths
         norms = np.array([math.sqrt(sum(w * w for w in v.values())) for v in vectors])
         self.norms = np.where(norms > 0, norms, np.inf)  # a decision with no n-gram of 2+ characters resembles nothing
 
-    def most_like(self, title: set[str], lead: set[str]) -> Resemblance | None:
-        """The decision most like an item of these n-grams (:func:`title_and_lead`), the first
-        of equals; None when none shares an n-gram with it."""
+    def most_like(self, rows: np.ndarray, weights: np.ndarray, norm: float) -> Resemblance | None:
+        """The decision most like an item whose known n-grams are ``rows`` of the vocabulary,
+        ``weights`` each (:meth:`TaggingModel._rows`), and whose vector's length is ``norm``
+        (:func:`_shape_norm`), the first of equals; None when none shares an n-gram with it."""
         if not self.examples:
             return None
-        grams = self.grams  # of 2+ characters only, as :func:`_shape` keeps
-        rows = [grams[g] for g in grams.keys() & title]  # the intersection runs in C
-        in_title = len(rows)
-        rows += [grams[g] for g in grams.keys() & lead]
-        if not rows:
+        starts, lengths = self.starts[rows], self.lengths[rows]
+        found = int(lengths.sum())
+        if not found:
             return None
-        found = np.array(rows)
-        starts, lengths = self.starts[found], self.starts[found + 1] - self.starts[found]
-        within = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # every posting of those rows
-        weights = np.full(len(rows), BODY_WEIGHT)
-        weights[:in_title] = 1.0
+        within = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(found)  # every posting of those rows
         dots = np.bincount(self.decisions[within], weights=self.amounts[within] * np.repeat(weights, lengths), minlength=len(self.examples))
-        norm = math.sqrt(_longer_than_one(title) + BODY_WEIGHT**2 * _longer_than_one(lead))
         similarity = dots / (norm * self.norms)
         best = int(np.argmax(similarity))
         return Resemblance(round(float(similarity[best]), 3), self.examples[best])
 
 
-def _longer_than_one(grams: set[str]) -> int:
-    """How many of ``grams`` :func:`_shape` keeps (all but single characters), counted in C."""
-    return len(grams) - list(map(len, grams)).count(1)
+def _shape_norm(title: set[str], lead: set[str], zh: str, body: str) -> float:
+    """The length of an item's vector as :func:`_shape` keeps it (no single characters), from
+    its :func:`title_and_lead` sets and the texts they came from: a set's single characters are
+    the characters of its text that it holds, found by a pass over the short text rather than
+    one over the n-grams (normalising changes no Chinese character)."""
+    kept_title = len(title) - len(title.intersection(zh))
+    kept_lead = len(lead) - len(lead.intersection(body[:BODY_CHARS]))
+    return math.sqrt(kept_title + BODY_WEIGHT**2 * kept_lead)
 
 
 def _shape(found: dict[str, float]) -> dict[str, float]:
