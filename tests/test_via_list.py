@@ -70,6 +70,8 @@ def test_a_landing_page_without_the_link_is_a_clear_logged_error_and_the_run_goe
     assert "names no list: via `a[href*='dzsbqkid=']::attr(href)` matched nothing" in logged, logged[-3000:]
     assert internet.hits[LANDING] == 1 and "news.sciencenet.cn/dz/dzzz_1.aspx" not in internet.hits
     assert stored_urls(database_url) == {e["url"] for e in expected_articles("sciencenet")}
+    health = {s["name"]: s["health"] for s in radar.json("sources")}
+    assert (health["sciencenet_paper"], health["sciencenet"]) == ("broken", "ok"), health
 
 
 BASE = """name: paper
