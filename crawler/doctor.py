@@ -29,6 +29,7 @@ from crawler import netguard
 from common.settings import Settings
 from crawler.extract.encoding import decide_encoding
 from crawler.extract import extract_article
+from crawler.kinds.landing import landing_target
 from crawler.kinds.list_request import ListRequest
 from crawler.listings import Entry
 from common.markup import safe
@@ -147,7 +148,13 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None, 
     # The list as the crawl asks for it (a POST with its form); a page named by --url is plainly fetched.
     sent = None if list_url else source.list_requests(now)[0]
     url = check_list_url(source, list_url) if list_url else sent.url
-    page = fetch(url, config, source, sent=sent)
+    referer = None
+    if sent is not None and sent.via:
+        landing, url = url, _follow_landing(source, config, sent, lines)
+        if url is None:
+            return lines
+        sent, referer = None, landing
+    page = fetch(url, config, source, referer=referer, sent=sent)
     lines.append(f"[bold]1. List page[/bold] {safe(url)}")
     lines.append(_fetch_line(page))
     if page.error:
@@ -166,6 +173,22 @@ def diagnose(source: SourceBase, config: Settings, list_url: str | None = None, 
         return lines
     lines.extend(_article_lines(source, article_page))
     return lines
+
+
+def _follow_landing(source: SourceBase, config: Settings, sent: ListRequest, lines: list[str]) -> str | None:
+    """Fetch a list's landing page and explain which list it names (None: it names none)."""
+    page = fetch(sent.url, config, source, sent=sent)
+    lines.append(f"[bold]0. Landing page[/bold] {safe(sent.url)}")
+    lines.append(_fetch_line(page))
+    if page.error:
+        lines.append("   [red]✗ the landing page could not be fetched[/red]")
+        return None
+    target = landing_target(page, sent.via or "")
+    if target.url is None:
+        lines.append(f"   [red]✗ the landing page {safe(target.problem or '')}[/red]")
+        return None
+    lines.append(f"   via `{safe(sent.via or '')}` → {safe(target.url)}")
+    return target.url
 
 
 def _fetch_line(page: Fetched) -> str:

@@ -25,6 +25,7 @@ from crawler.flow import Outstanding, SourceStats, source_settled
 from crawler.items import ArticleItem
 from crawler.kinds import KINDS
 from crawler.kinds.base import Listing
+from crawler.kinds.landing import landing_target
 from crawler.kinds.list_request import ListRequest
 from crawler.listings import Entry, RuleTally
 from crawler.kinds.base import SourceBase
@@ -95,8 +96,9 @@ class SourceSpider(scrapy.Spider):
     ) -> scrapy.Request:
         """A request for one of ``source``'s list pages; ``sent`` says what a list read by POST
         sends, on every page of it (pagination changes the URL, not the form)."""
-        if page == 1 and source.list_is_shell and "callback" not in extra:
-            # The shell never changes when items are added: fetch it unconditionally.
+        if page == 1 and (source.list_is_shell or (sent is not None and sent.via)) and "callback" not in extra:
+            # A shell or landing page names the real list and is re-read each run, unconditionally;
+            # the list it names is asked conditionally like any other.
             extra |= {"callback": self.parse_shell, "role": SHELL}
         fields = (sent or ListRequest(url)).scrapy_fields()
         headers = source.politeness.headers | fields.pop("headers") | extra.pop("headers", {})
@@ -113,8 +115,12 @@ class SourceSpider(scrapy.Spider):
         )
 
     def parse_shell(self, response: Response) -> Iterator[scrapy.Request]:
-        """A shell list page names the real list: request that as the first list page."""
+        """A shell or landing page names the real list: request that as the first list page."""
         source = self.sources[response.meta["radar_source"]]
+        sent = response.meta.get("list_sent")
+        if sent is not None and sent.via:
+            yield from self.follow_landing(source, response, sent.via)
+            return
         tally = RuleTally()
         api = source.read_shell(response, tally)
         if api is None:
@@ -123,6 +129,20 @@ class SourceSpider(scrapy.Spider):
             self._count(source, "list_pages", "thin_lists")
             return
         yield self.list_request(source, api, response.url, 1, callback=self.parse_list, headers={"Referer": response.url})
+
+    def follow_landing(self, source: SourceBase, response: Response, via: str) -> Iterator[scrapy.Request]:
+        """Request the list a landing page links by ``via`` (read as the kind reads a first list
+        page, a shell included); log and count a landing page that names none on its host."""
+        target = landing_target(response, via)
+        tally = RuleTally()
+        tally.record("list.via", target.url is not None)
+        self._merge(source, tally)
+        if target.url is None:
+            log.warning("%s: landing page %s %s", source.name, response.url, target.problem)
+            self._count(source, "list_pages", "thin_lists")
+            self.stats_of(source.name).set_value("radar/thin_list", f"landing page {response.url} {target.problem}")
+            return
+        yield self.list_request(source, target.url, target.url, 1, headers={"Referer": response.url})
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         if response.status == 304:

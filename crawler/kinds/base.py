@@ -149,6 +149,9 @@ class ListUrl(Strict):
     method: Literal["GET", "POST"] = "GET"
     form: Annotated[dict[str, str] | None, BeforeValidator(form_values)] = None
     body: dict[str, Any] | None = None
+    # A list reached through a landing page (an e-paper's current issue, whose id the date does
+    # not tell): the first link this selector gives there, on the landing page's host, is the list.
+    via: CompiledSelector | None = None
 
     @field_validator("url")
     @classmethod
@@ -179,7 +182,7 @@ class ListUrl(Strict):
     def request(self, day: datetime.date | None = None) -> ListRequest:
         """What to fetch for this list: ``day``'s edition where it is dated, as written where not."""
         fill = functools.partial(fill_edition, day=day) if day is not None else str
-        return ListRequest(fill(self.url), self.method, map_strings(self.form, fill), map_strings(self.body, fill))
+        return ListRequest(fill(self.url), self.method, map_strings(self.form, fill), map_strings(self.body, fill), self.via)
 
 
 def edition_dates(now: datetime.datetime) -> list[datetime.date]:
@@ -370,7 +373,7 @@ class SourceBase(Strict):
     def list_requests(self, now: datetime.datetime | None) -> list[ListRequest]:
         """The list pages a crawl at ``now`` fetches (URL, and what a POST sends), dated ones
         for each edition it covers; ``now`` may be None only when no list is dated."""
-        wanted: dict[tuple[str, str, str], ListRequest] = {}
+        wanted: dict[tuple[str, str, str, str], ListRequest] = {}
         for entry in self.lists:
             if not entry.dated:
                 requests = [entry.request()]

@@ -79,17 +79,21 @@ def map_strings(value: Any, change: Callable[[str], str]) -> Any:
 
 @dataclass(frozen=True)
 class ListRequest:
-    """One list page to fetch: its URL and, for a POST, the form or JSON object sent."""
+    """One list page to fetch: its URL and, for a POST, the form or JSON object sent; with
+    ``via``, the page at the URL is a landing page whose first match of that selector names
+    the list page to read instead."""
 
     url: str
     method: str = "GET"
     form: dict[str, str] | None = None
     body: Any = None
+    via: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """What tells two list requests apart: a POST's payload as well as its URL."""
-        return (self.method, self.url, self.payload()[0].decode("utf-8"))
+    def key(self) -> tuple[str, str, str, str]:
+        """What tells two list requests apart: a POST's payload and a landing page's selector
+        as well as the URL."""
+        return (self.method, self.url, self.payload()[0].decode("utf-8"), self.via or "")
 
     def scrapy_fields(self) -> dict[str, Any]:
         """The method, body and Content-Type header of a Scrapy request for this list page
