@@ -118,7 +118,9 @@ def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
         return []
     index = diff.TitleIndex([(key, 0) for key in titles])
     # The titles are looked up side by side: each lookup is read-only and mostly the database's
-    # time, so while one waits for its rows another's query runs on the other core.
+    # time, so while one waits for its rows another's query runs on the other core (PostgreSQL,
+    # 10⁶ items, idle machine: 14.7 s one after the other, 11.0 s four at a time; two 12.5 s,
+    # eight 11.8 s). Confirming each lookup's items as it returns gained nothing: both cores are busy.
     with ThreadPoolExecutor(LOOKUPS_AT_ONCE) as pool:
         named = list(pool.map(functools.partial(_named_by_title, url), titles.items()))
     unserved = [title for title, found in zip(titles.values(), named) if found is None]
