@@ -86,13 +86,18 @@ def test_a_malformed_edition_placeholder_is_refused_naming_file_and_field(tmp_pa
     assert "paper.yml:" in message and "field `lists.0.url`" in message and complaint in message
 
 
+def crawl_at_run_time(radar: Radar, name: str) -> None:
+    """Crawl source ``name`` as at RUN_AT (in a child, as `crawl` would) and require it ends ok."""
+    done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(name=name, now=RUN_AT.isoformat())], env=radar.env,
+                          cwd=radar.cwd, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "ok", done.stderr[-2000:]
+
+
 def test_the_people_paper_is_crawled_for_both_editions_without_the_editors_credit(
     radar: Radar, sites: Path, database_url: str
 ) -> None:
     shutil.copytree(FIXTURES / "epaper" / "paper.people.com.cn", sites / "paper.people.com.cn")
-    done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(name="people_paper", now=RUN_AT.isoformat())], env=radar.env,
-                          cwd=radar.cwd, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "ok", done.stderr[-2000:]
+    crawl_at_run_time(radar, "people_paper")
     with transaction(database_url) as session:
         items = {item.canonical_url: item for item in session.scalars(select(Item))}
     content = "https://paper.people.com.cn/rmrb/pc/content/202611"
@@ -122,9 +127,7 @@ def test_each_epaper_is_crawled_for_both_editions_as_its_expectations_say(
     expected = yaml.safe_load((EXPECTED / f"{name}.yml").read_text(encoding="utf-8"))
     for host in {urlsplit(entry["url"]).hostname for entry in expected}:
         shutil.copytree(FIXTURES / "epaper" / host, sites / host)
-    done = subprocess.run([sys.executable, "-c", CRAWL_AT.format(name=name, now=RUN_AT.isoformat())], env=radar.env,
-                          cwd=radar.cwd, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == "ok", done.stderr[-2000:]
+    crawl_at_run_time(radar, name)
     with transaction(database_url) as session:
         items = {item.canonical_url: item for item in session.scalars(select(Item))}
     assert sorted(items) == sorted(entry["url"] for entry in expected)
