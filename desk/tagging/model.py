@@ -203,6 +203,7 @@ class TaggingModel:
         serve both the probabilities and the editors' index."""
         title, lead = title_and_lead(zh, body)
         rows, weights = self._rows(title, lead)
+        # Without decisions the norm is not worth counting: most_like would find nothing.
         editors = self._editors.most_like(rows, weights, _shape_norm(title, lead, zh, body)) if self._editors.examples else None
         return Vote(self._probabilities(self._log_scores(rows, weights)), editors, len(rows), self.sharpness)
 
@@ -376,9 +377,8 @@ class _EditorIndex:
     def most_like(self, rows: np.ndarray, weights: np.ndarray, norm: float) -> Resemblance | None:
         """The decision most like an item whose known n-grams are ``rows`` of the vocabulary,
         ``weights`` each (:meth:`TaggingModel._rows`), and whose vector's length is ``norm``
-        (:func:`_shape_norm`), the first of equals; None when none shares an n-gram with it."""
-        if not self.examples:
-            return None
+        (:func:`_shape_norm`), the first of equals; None when none shares an n-gram with it
+        (always, without decisions: every row's postings are empty)."""
         starts, lengths = self.starts[rows], self.lengths[rows]
         found = int(lengths.sum())
         if not found:
