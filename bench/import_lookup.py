@@ -123,7 +123,7 @@ def measure(url: str) -> dict:
             with transaction(url) as session:
                 named = search.sharing_trigrams(session, groups, in_title, in_lead) if groups else None
             per_title.append({"title": title, "groups": len(groups), "in_title": in_title, "in_lead": in_lead,
-                              "named": None if named is None else len(named), "cpu_ms": round((time.process_time() - cpu) * 1000, 1)})
+                              "named": None if named is None else len(named.all()), "cpu_ms": round((time.process_time() - cpu) * 1000, 1)})
         cpu, wall = time.process_time(), time.perf_counter()
         covered = issues.mark_covered(url, issue.id)
         figures["issues"].append({

@@ -18,7 +18,7 @@ import logging
 import operator
 import re
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, text, union_all
@@ -183,8 +183,19 @@ _lead_fts = table(LEAD_FTS_TABLE, column("rowid"))
 _leads = table(LEAD_TABLE, column("item_id"), column("lead"))
 
 
-def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON) -> set[int] | None:
-    """Ids of the items whose title holds ``in_title`` of ``groups``, or whose lead (the start
+class Holders(NamedTuple):
+    """The items a trigram lookup names, by the field that holds enough of the trigrams: a title
+    named only by its lead need not be compared with the cited title, nor a lead named only by its title."""
+
+    in_title: set[int]
+    in_lead: set[int]
+
+    def all(self) -> set[int]:
+        return self.in_title | self.in_lead
+
+
+def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON) -> Holders | None:
+    """The items whose title holds ``in_title`` of ``groups``, and those whose lead (the start
     of the body, LEAD_SQL) holds ``in_lead`` of them — each group one trigram (three
     characters) in its spellings, any of which counts once — or None when no index serves the
     lookup (the caller then reads the items itself). Only the lead is asked: a whole body holds
@@ -200,8 +211,8 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     """
     kind = backend(session)
     if kind == "like" or not groups:
-        return None if kind == "like" else set()
-    return _holders(session, kind, "title", groups, in_title, common) | _holders(session, kind, "lead", groups, in_lead, common)
+        return None if kind == "like" else Holders(set(), set())
+    return Holders(_holders(session, kind, "title", groups, in_title, common), _holders(session, kind, "lead", groups, in_lead, common))
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:

@@ -110,10 +110,12 @@ def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commo
         found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_lead=len(groups) - 3, common=10)
         one = search.sharing_trigrams(session, groups, in_title=1, in_lead=len(groups), common=10)
         whole = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups), common=10)
-        assert _kinds(session, texts, found) == {"the story", "its lead"}  # a body is asked in its lead only
+        assert _kinds(session, texts, found.all()) == {"the story", "its lead"}  # a body is asked in its lead only
+        assert _kinds(session, texts, found.in_title) == {"the story"}  # each named by the side that holds the title
+        assert _kinds(session, texts, found.in_lead) == {"its lead"}
         # One required: 的通知, in more than 10 items, is left out, and one uncommon trigram required.
-        assert _kinds(session, texts, one) == {"the story", "its lead", "another notice"}
-        assert _kinds(session, texts, whole) == {"the story", "its lead"}
+        assert _kinds(session, texts, one.all()) == {"the story", "its lead", "another notice"}
+        assert _kinds(session, texts, whole.all()) == {"the story", "its lead"}
 
 
 def test_a_title_whose_every_trigram_is_common_keeps_its_count(database_url: str) -> None:
@@ -125,8 +127,8 @@ def test_a_title_whose_every_trigram_is_common_keeps_its_count(database_url: str
     with transaction(database_url) as session:
         three = search.sharing_trigrams(session, groups, in_title=3, in_lead=len(groups), common=10)
         five = search.sharing_trigrams(session, groups, in_title=5, in_lead=len(groups), common=10)
-        assert _kinds(session, texts, three) == {"the story", "near"}  # counted in SQL, not a union of 37
-        assert _kinds(session, texts, five) == {"the story"}
+        assert _kinds(session, texts, three.all()) == {"the story", "near"}  # counted in SQL, not a union of 37
+        assert _kinds(session, texts, five.all()) == {"the story"}
 
 
 def test_digits_alone_have_no_weight_and_lower_the_count() -> None:
@@ -151,11 +153,11 @@ def test_the_lead_index_follows_the_bodies(database_url: str) -> None:
         session.delete(items["1"])
     with transaction(database_url) as session:
         found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups))
-        assert _kinds(session, texts, found) == {"edited"}
+        assert _kinds(session, texts, found.all()) == {"edited"}
         items = list(session.scalars(select(Item)))
         items[0].body = "正文"
     with transaction(database_url) as session:
-        assert search.sharing_trigrams(session, groups, in_title=1, in_lead=1) == set()
+        assert search.sharing_trigrams(session, groups, in_title=1, in_lead=1).all() == set()
 
 
 def test_upgrading_to_0014_gives_postgresql_a_lead_for_each_stored_body(database_url: str) -> None:
@@ -179,7 +181,7 @@ def test_upgrading_to_0014_gives_postgresql_a_lead_for_each_stored_body(database
             assert stored == {body: body.lstrip()[:search.LEAD_INDEXED] for body in bodies.values()}
         groups = lookup.trigram_groups(CITED)
         found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups))
-        assert _kinds(session, {name: ("", body) for name, body in bodies.items()}, found) == {"blanks first"}
+        assert _kinds(session, {name: ("", body) for name, body in bodies.items()}, found.all()) == {"blanks first"}
 
 
 def test_the_lead_the_search_asks_is_the_expression_migration_0013_indexed() -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from common.urls import canonical_url
@@ -127,14 +127,23 @@ def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
     if unserved:  # no index, or a title without three letters in a row
         log.info("issue import: no index serves the cited title %r; reading every judged item", unserved[0])
         return _matching_all(url, index, batch)
-    ordered, confirmed = sorted(set().union(*named)), []
+    # Each item is compared on the side the index named it by: a title that matches holds enough
+    # of the cited title's trigrams to be named by its title, a lead by its lead (desk.issues.lookup).
+    by_title = _confirmed(url, index, set().union(*(found.in_title for found in named)), batch, read_lead=False)
+    by_lead = set().union(*(found.in_lead for found in named)) - set(by_title)
+    return by_title + _confirmed(url, index, by_lead, batch, read_title=False)
+
+
+def _confirmed(url: str, index: diff.TitleIndex, named: set[int], batch: int, read_title: bool = True, read_lead: bool = True) -> list[int]:
+    """``_matching`` over the ``named`` items, a batch per transaction."""
+    ordered, confirmed = sorted(named), []
     for start in range(0, len(ordered), batch):
         with transaction(url) as session:
-            confirmed += _matching(session, index, Item.id.in_(ordered[start:start + batch]))
+            confirmed += _matching(session, index, Item.id.in_(ordered[start:start + batch]), read_title, read_lead)
     return confirmed
 
 
-def _named_by_title(url: str, cited: tuple[str, str]) -> set[int] | None:
+def _named_by_title(url: str, cited: tuple[str, str]) -> search.Holders | None:
     """The items the search index names for one cited title (key, title); None when no index
     serves it."""
     key, title = cited
@@ -158,20 +167,25 @@ def _matching_all(url: str, index: diff.TitleIndex, batch: int) -> list[int]:
         last = ids[-1]
 
 
-def _matching(session: Session, index: diff.TitleIndex, which: ColumnElement[bool]) -> list[int]:
-    """The judged items among ``which`` whose title or lead matches a title of ``index``. Only
-    the title and the start of the body are read, and a lookup costs microseconds."""
+def _matching(session: Session, index: diff.TitleIndex, which: ColumnElement[bool], read_title: bool = True, read_lead: bool = True) -> list[int]:
+    """The judged items among ``which`` whose title (``read_title``) or lead (``read_lead``)
+    matches a title of ``index``. Only the title and the start of the body are read, and a
+    lookup costs microseconds."""
     found = []
+    title_of = Item.title if read_title else literal(None)
+    start_of = func.substr(Item.body, 1, LEAD_WINDOW) if read_lead else literal(None)
     # The status is checked here, not in SQL: a planner given it may read the status index
     # and sort, for every batch — quadratic in the archive.
-    rows = session.execute(select(Item.id, Item.status, Item.title, func.substr(Item.body, 1, LEAD_WINDOW)).where(which)).all()
-    for item_id, status, title, start in rows:
+    for item_id, status, title, start in session.execute(select(Item.id, Item.status, title_of, start_of).where(which)):
         if status not in _JUDGED:
             continue
-        lead = _lead_of(session, item_id, start or "")
-        if any(index.find(diff.title_key(text)) is not None for text in (title, lead)):
+        if (read_title and _names(index, title)) or (read_lead and _names(index, _lead_of(session, item_id, start or ""))):
             found.append(item_id)
     return found
+
+
+def _names(index: diff.TitleIndex, text: str | None) -> bool:
+    return index.find(diff.title_key(text)) is not None
 
 
 def _lead_of(session: Session, item_id: int, start: str) -> str:
