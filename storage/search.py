@@ -194,7 +194,12 @@ class Holders(NamedTuple):
         return self.in_title | self.in_lead
 
 
-def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON) -> Holders | None:
+# Items holding a trigram in a field, counted up to some ``common`` + 1: (field, spellings) → count.
+Counted = dict[tuple[str, tuple[str, ...]], int]
+
+
+def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON,
+                     counted: Counted | None = None) -> Holders | None:
     """The items whose title holds ``in_title`` of ``groups``, and those whose lead (the start
     of the body, LEAD_SQL) holds ``in_lead`` of them — each group one trigram (three
     characters) in its spellings, any of which counts once — or None when no index serves the
@@ -208,16 +213,22 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     trigram is common nothing is left out and the count is kept: the database counts each
     item's shared trigrams (HAVING; PostgreSQL: ``_holding_enough``), so only the items holding
     enough of them come back.
+
+    ``counted``, shared by the lookups of one issue's titles (with one ``common``), keeps what
+    each trigram was counted: one in several cited titles (碳足迹 in a notice and its 答记者问)
+    is counted once.
     """
     kind = backend(session)
     if kind == "like" or not groups:
         return None if kind == "like" else Holders(set(), set())
-    return Holders(_holders(session, kind, "title", groups, in_title, common), _holders(session, kind, "lead", groups, in_lead, common))
+    counted = {} if counted is None else counted
+    return Holders(_holders(session, kind, "title", groups, in_title, common, counted),
+                   _holders(session, kind, "lead", groups, in_lead, common, counted))
 
 
-def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int) -> set[int]:
+def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int, counted: Counted) -> set[int]:
     conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
-    counts = _counts(session, conditions, common)
+    counts = _counts(session, field, groups, conditions, common, counted)
     frequent = {n for n, count in enumerate(counts) if count > common}
     if len(frequent) < len(conditions):  # the uncommon ones bound the lookup
         conditions = [c for n, c in enumerate(conditions) if n not in frequent]
@@ -249,12 +260,17 @@ def _holding_enough(session: Session, field: str, groups: list[list[str]], at_le
     return set(session.scalars(select(key).where(or_(*whole), shared >= at_least)))
 
 
-def _counts(session: Session, conditions: list[Select[Any]], common: int) -> list[int]:
-    """How many items each condition names, counted up to ``common`` + 1: one query for all."""
-    capped = [select(literal_column(str(n)).label("n"), c.limit(common + 1).subquery().c.id) for n, c in enumerate(conditions)]
-    rows = union_all(*capped).subquery("capped")
-    found = dict(session.execute(select(rows.c.n, func.count()).group_by(rows.c.n)).all())
-    return [found.get(n, 0) for n in range(len(conditions))]
+def _counts(session: Session, field: str, groups: list[list[str]], conditions: list[Select[Any]], common: int, counted: Counted) -> list[int]:
+    """How many items each condition (of each group in ``field``) names, counted up to ``common``
+    + 1: one query for all the groups ``counted`` does not hold yet."""
+    keys = [(field, tuple(group)) for group in groups]
+    missing = [n for n, key in enumerate(keys) if key not in counted]
+    if missing:
+        capped = [select(literal_column(str(n)).label("n"), conditions[n].limit(common + 1).subquery().c.id) for n in missing]
+        rows = union_all(*capped).subquery("capped")
+        found = dict(session.execute(select(rows.c.n, func.count()).group_by(rows.c.n)).all())
+        counted.update({keys[n]: found.get(n, 0) for n in missing})
+    return [counted[key] for key in keys]
 
 
 def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:

@@ -118,6 +118,40 @@ def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commo
         assert _kinds(session, texts, whole.all()) == {"the story", "its lead"}
 
 
+def test_a_trigram_in_several_cited_titles_is_counted_once(database_url: str) -> None:
+    texts = {"the story": ("【新华社】" + CITED, "正文"), "another notice": ("国务院关于印发节能减排工作方案的通知", "正文")}
+    _store(database_url, texts)
+    notice, plan = lookup.trigram_groups("国务院关于印发节能减排工作方案的通知"), lookup.trigram_groups(CITED)
+    counted: search.Counted = {}
+    with transaction(database_url) as session:
+        first = _statements(session, lambda: search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted))
+        assert counted[("title", ("的通知",))] == 2 and counted[("lead", ("的通知",))] == 0
+        assert len(counted) == 2 * len(notice)
+        again = _statements(session, lambda: search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted))
+        assert len(again) == len(first) - 2  # the count query of each field is not sent again
+        search.sharing_trigrams(session, plan, 1, 1, counted=counted)
+    shared = {tuple(group) for group in notice} & {tuple(group) for group in plan}  # 国务院 … 于印发, 的通知
+    assert len(shared) == 6 and len(counted) == 2 * (len(notice) + len(plan) - len(shared))
+
+
+def _statements(session: Session, call) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statements ``call`` sends."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    engine = session.get_bind()
+
+    def listener(conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return sent
+
+
 def test_a_title_whose_every_trigram_is_common_keeps_its_count(database_url: str) -> None:
     texts = {"the story": ("人工智能发展规划", "正文"), "near": ("人工智能发展", "正文"), "unrelated": ("无关标题", "正文")}
     for n in range(12):  # every trigram of the title in more than 10 items, two at a time

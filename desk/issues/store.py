@@ -122,7 +122,7 @@ def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
     # 10⁶ items, idle machine: 14.7 s one after the other, 11.0 s four at a time; two 12.5 s,
     # eight 11.8 s). Confirming each lookup's items as it returns gained nothing: both cores are busy.
     with ThreadPoolExecutor(LOOKUPS_AT_ONCE) as pool:
-        named = list(pool.map(functools.partial(_named_by_title, url), titles.items()))
+        named = list(pool.map(functools.partial(_named_by_title, url, {}), titles.items()))
     unserved = [title for title, found in zip(titles.values(), named) if found is None]
     if unserved:  # no index, or a title without three letters in a row
         log.info("issue import: no index serves the cited title %r; reading every judged item", unserved[0])
@@ -143,15 +143,15 @@ def _confirmed(url: str, index: diff.TitleIndex, named: set[int], batch: int, re
     return confirmed
 
 
-def _named_by_title(url: str, cited: tuple[str, str]) -> search.Holders | None:
+def _named_by_title(url: str, counted: search.Counted, cited: tuple[str, str]) -> search.Holders | None:
     """The items the search index names for one cited title (key, title); None when no index
-    serves it."""
+    serves it. ``counted``: the trigrams' counts, shared by the issue's lookups."""
     key, title = cited
     groups, in_title, in_lead = lookup.asked(title, len(key))
     if not groups:
         return None
     with transaction(url) as session:
-        return search.sharing_trigrams(session, groups, in_title, in_lead)
+        return search.sharing_trigrams(session, groups, in_title, in_lead, counted=counted)
 
 
 def _matching_all(url: str, index: diff.TitleIndex, batch: int) -> list[int]:
