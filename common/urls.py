@@ -26,7 +26,8 @@ def canonical_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
     """Normalise a URL so the same article always has the same key.
 
     Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
-    sorts the remaining query. The scheme is kept: http and https stay distinct only when
+    sorts the remaining query. A fragment that is a single-page app's route (``_route``) is
+    kept: there it names the article. The scheme is kept: http and https stay distinct only when
     a site really serves both, which ours do not, so we fold http into https.
     ``aliases`` maps a host that mirrors another under the same paths to that other host
     (a source's ``alias_hosts``: ``wap.miit.gov.cn`` → ``www.miit.gov.cn``), so an article
@@ -42,7 +43,18 @@ def canonical_url(url: str, aliases: Mapping[str, str] | None = None) -> str:
     netloc = host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
     query = _naming_parameters(parse_qsl(parts.query, keep_blank_values=True))
     path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), _route(parts.fragment)))
+
+
+def _route(fragment: str) -> str:
+    """The fragment when it is a single-page app's route (``#/home?isDetail=1&currentNewsId=…``,
+    as 科技日报's e-paper links its articles; ``#!/…``), its query normalised like a URL's; ""
+    for any other fragment, which points within a page (``#top``, ``#wechat_redirect``)."""
+    if not fragment.startswith(("/", "!/")):
+        return ""
+    route, _, query = fragment.partition("?")
+    kept = _naming_parameters(parse_qsl(query, keep_blank_values=True))
+    return route + ("?" + urlencode(sorted(kept)) if kept else "")
 
 
 def _naming_parameters(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

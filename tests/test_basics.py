@@ -19,14 +19,20 @@ from common.urls import canonical_url
         ("https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=ab&chksm=zz&scene=21#wechat_redirect", "https://mp.weixin.qq.com/s?__biz=MzA&idx=1&mid=1&sn=ab"),
         ("http://www.ndrc.gov.cn:8080/x.html?spm=a.b.c", "https://www.ndrc.gov.cn:8080/x.html"),
         ("https://www.gov.cn", "https://www.gov.cn/"),
+        # A single-page app's route names the article: kept, its query normalised like a URL's.
+        ("https://epaper.stdaily.com/statics/technology-site/index.html#/home?isDetail=1&currentNewsId=ab12&from=x",
+         "https://epaper.stdaily.com/statics/technology-site/index.html#/home?currentNewsId=ab12&isDetail=1"),
+        ("https://x.cn/app#!/article/7", "https://x.cn/app#!/article/7"),
     ],
 )
 def test_canonical_url_drops_what_does_not_identify_an_article(url: str, canonical: str) -> None:
     assert canonical_url(url) == canonical
 
 
-def test_canonical_url_is_idempotent() -> None:
-    url = "https://mp.weixin.qq.com/s?__biz=MzA5==&mid=1&idx=1&sn=ab"
+@pytest.mark.parametrize("url", ["https://mp.weixin.qq.com/s?__biz=MzA5==&mid=1&idx=1&sn=ab",
+                                 "https://epaper.stdaily.com/statics/technology-site/index.html#/home?isDetail=1&currentNewsId=ab12"
+                                 "&currentVersionName=第01版：要闻&timeValue=2026-11-27"])
+def test_canonical_url_is_idempotent(url: str) -> None:
     assert canonical_url(canonical_url(url)) == canonical_url(url)
 
 
