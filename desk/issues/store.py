@@ -78,9 +78,10 @@ def mark_covered(url: str, issue_id: int, batch: int = BATCH) -> int:
     matches one of its cited titles: the search index names the items holding enough of each
     title's trigrams (desk.issues.lookup says how many, and which matches that misses), and a
     TitleIndex of this issue's titles confirms each by the title or the lead it was named by;
-    ``desk.verdicts.covered`` decides each, as for a new item. The work follows the issue, not the archive, except where no index serves
-    the lookup: then every judged item is read. Reads and writes go in batches of short
-    transactions, so a crawl storing meanwhile never waits long for the lock.
+    ``desk.verdicts.covered`` decides each, as for a new item. The work follows the issue, not
+    the archive, except where no index serves the lookup: then every judged item is read. Reads
+    and writes go in batches of short transactions, so a crawl storing meanwhile never waits
+    long for the lock.
     """
     with transaction(url) as session:
         urls, titles = _citations(session, issue_id)
