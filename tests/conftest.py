@@ -165,6 +165,24 @@ def add_ndrc_article(sites: Path, stem: str, title: str) -> str:
     return f"https://www.ndrc.gov.cn/xxgk/zcfb/tz/209912/{stem}.html"
 
 
+@contextmanager
+def sql_sent(database_url: str) -> Iterator[list[str]]:
+    """The SQL statements sent on ``database_url``'s engine while the block runs, in order."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    engine = get_engine(database_url)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on (for servers that need one given)."""
     with socket.socket() as probe:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
+from conftest import sql_sent
 from test_search import add_items
 
 from scheduler.web import data
 from storage import queries
-from storage.db import get_engine, transaction
+from storage.db import transaction
 from storage.models import Item, Source
 
 BERLIN = ZoneInfo("Europe/Berlin")  # 2026-03-29 has 23 hours there
@@ -23,18 +23,8 @@ def test_items_per_day_is_one_statement_exact_across_daylight_saving(database_ur
     add_items(database_url, *(dict(title=f"t{n}", body="", first_seen_at=seen) for n, seen in enumerate([
         short_day, short_day + timedelta(hours=22, minutes=59), short_day + timedelta(hours=23),  # 23 hours on is the 30th
         short_day - timedelta(seconds=1)])))
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = get_engine(database_url)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with transaction(database_url) as session:
-            (counts,) = data.items_per_day(session, NOW, BERLIN).values()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with sql_sent(database_url) as statements, transaction(database_url) as session:
+        (counts,) = data.items_per_day(session, NOW, BERLIN).values()
     assert counts[-3:] == [1, 2, 1] and sum(counts) == 4
     assert sum("items" in s for s in statements) == 1
 

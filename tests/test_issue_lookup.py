@@ -9,7 +9,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conftest import FIXTURES
+from conftest import FIXTURES, sql_sent
 from desk import issues, similarity, verdicts
 from desk.issues import lookup
 from storage import search
@@ -124,32 +124,16 @@ def test_a_trigram_in_several_cited_titles_is_counted_once(database_url: str) ->
     notice, plan = lookup.trigram_groups("国务院关于印发节能减排工作方案的通知"), lookup.trigram_groups(CITED)
     counted: search.Counted = {}
     with transaction(database_url) as session:
-        first = _statements(session, lambda: search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted))
+        with sql_sent(database_url) as first:
+            search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted)
         assert counted[("title", ("的通知",))] == 2 and counted[("lead", ("的通知",))] == 0
         assert len(counted) == 2 * len(notice)
-        again = _statements(session, lambda: search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted))
+        with sql_sent(database_url) as again:
+            search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted)
         assert len(again) == len(first) - 2  # the count query of each field is not sent again
         search.sharing_trigrams(session, plan, 1, 1, counted=counted)
     shared = {tuple(group) for group in notice} & {tuple(group) for group in plan}  # 国务院 … 于印发, 的通知
     assert len(shared) == 6 and len(counted) == 2 * (len(notice) + len(plan) - len(shared))
-
-
-def _statements(session: Session, call) -> list[str]:  # type: ignore[no-untyped-def]
-    """The statements ``call`` sends."""
-    from sqlalchemy import event
-
-    sent: list[str] = []
-    engine = session.get_bind()
-
-    def listener(conn, cursor, statement, parameters, context, many) -> None:  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return sent
 
 
 def test_a_title_whose_every_trigram_is_common_keeps_its_count(database_url: str) -> None:

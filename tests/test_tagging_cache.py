@@ -8,8 +8,9 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from conftest import sql_sent
 from scrapy.utils.test import get_crawler
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from crawler.extract.page import Article
@@ -17,7 +18,7 @@ from crawler.items import ArticleItem
 from crawler.pipelines import StorePipeline
 from desk import issues
 from desk.tagging.cache import PerDatabase
-from storage.db import ensure_schema, get_engine, transaction
+from storage.db import ensure_schema, transaction
 from storage.models import Item, Source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,27 +88,17 @@ def test_a_crawl_run_reads_the_model_and_the_pick_signal_once(database_url: str)
         issues.store(session, issues.parse_report((REPORTS / "2023-06-21.txt").read_text(encoding="utf-8"), "2023-06-21.txt"))
         session.add(Source(name="most"))
     pipeline = StorePipeline(get_crawler(settings_dict={"RADAR_DATABASE_URL": database_url, "RADAR_TOPICS": str(TOPICS)}))
-    statements: dict[int, list[str]] = {n: [] for n in range(4)}
-    current = [0]
-
-    def record(conn, cursor, statement, *rest) -> None:  # type: ignore[no-untyped-def]
-        statements[current[0]].append(statement.lower().replace('"', ""))
-
-    engine = get_engine(database_url)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        for n in statements:
-            current[0] = n
-            with transaction(database_url) as session:
-                item = _article_item(n)
-                row = Item(source_id=session.query(Source.id).filter_by(name="most").scalar(), url=item.url,
-                           canonical_url=item.canonical_url, content_hash=item.content_hash, title=item.article.title)
-                session.add(row)
-                session.flush()
-                pipeline._tag(session, row, item)
-                assert row.topics and "picks" in row.topics["score_parts"] and row.topics["model"]
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements: dict[int, list[str]] = {}
+    for n in range(4):
+        with sql_sent(database_url) as sent, transaction(database_url) as session:
+            item = _article_item(n)
+            row = Item(source_id=session.query(Source.id).filter_by(name="most").scalar(), url=item.url,
+                       canonical_url=item.canonical_url, content_hash=item.content_hash, title=item.article.title)
+            session.add(row)
+            session.flush()
+            pipeline._tag(session, row, item)
+            assert row.topics and "picks" in row.topics["score_parts"] and row.topics["model"]
+        statements[n] = [statement.lower().replace('"', "") for statement in sent]
 
     def habits(sql: list[str]) -> list[str]:  # what the model and the signal are read from
         return [s for s in sql if s.startswith("select") and any(f"from {t}" in s for t in ("triage", "tagging_models", "report_stories"))]
