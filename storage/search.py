@@ -31,6 +31,7 @@ MIN_TERM = 3  # trigram indexes cannot serve shorter terms
 FTS_TABLE = "items_fts"
 # Weights of a hit in (title, origin, body): a hit in the title says more than one in the body.
 FIELD_WEIGHTS = ((Item.title, 10), (Item.origin, 2), (Item.body, 1))
+RANK, RANKED_TITLE = "match_rank", "match_title"  # columns a search adds to rank by, not returned
 SNIPPET_BEFORE, SNIPPET_AFTER = 30, 90  # characters shown around the first hit
 
 _fts = table(FTS_TABLE, column("rowid"))
@@ -108,15 +109,23 @@ def matching(query: Select[Any], session: Session, q: str, limit: int) -> Select
             query = query.where(like_clause(word))
     if indexed:
         match = text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=fts_query(indexed))
-        # FTS5 hands rows over newest first for ORDER BY rowid DESC, so the LIMIT stops the scan.
+        # FTS5 hands rows over newest first for ORDER BY rowid DESC, so the LIMIT stops the scan
+        # and only the kept rows are scored.
         newest = query.join(_fts, _fts.c.rowid == Item.id).where(match).order_by(_fts.c.rowid.desc())
-        rank = -occurrences(indexed)
+        hits = newest.add_columns((-occurrences(indexed)).label(RANK)).limit(limit).subquery("hits")
+        rank = hits.c[RANK]
     elif kind == "pg_trgm":
-        newest, rank = query.order_by(Item.id.desc()), -func.similarity(Item.title, " ".join(words))
-    else:
-        newest, rank = query.order_by(Item.id.desc()), literal_column("0")
-    hits = newest.add_columns(rank.label("match_rank")).limit(limit).subquery("hits")
-    return select(*(c for c in hits.c if c.key != "match_rank")).order_by(hits.c.match_rank, hits.c.id.desc())
+        # PostgreSQL reads every match before keeping the newest, so the title is scored outside
+        # the LIMIT: scored inside, all 4,778 matches of a term in 0.7 % of 10⁶ items were
+        # (58 ms, against 25 ms).
+        newest = query.order_by(Item.id.desc()).add_columns(Item.title.label(RANKED_TITLE))
+        hits = newest.limit(limit).subquery("hits")
+        rank = -func.similarity(hits.c[RANKED_TITLE], " ".join(words))
+    else:  # unranked: newest first
+        hits = query.order_by(Item.id.desc()).limit(limit).subquery("hits")
+        return select(*hits.c).order_by(hits.c.id.desc())
+    shown = (c for c in hits.c if c.key not in (RANK, RANKED_TITLE))
+    return select(*shown).order_by(rank, hits.c.id.desc())
 
 
 def occurrences(words: list[str]):  # type: ignore[no-untyped-def]
