@@ -15,8 +15,10 @@ could not create pg_trgm) — with a log line, so a slow search has a visible ca
 from __future__ import annotations
 
 import logging
+import math
 import operator
 import re
+import threading
 from functools import reduce
 from typing import Any, NamedTuple
 
@@ -179,6 +181,11 @@ def passage_around(body: str, words: list[str]) -> Markup | None:
 
 
 COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commoner one is left out
+SAMPLE, SAMPLE_RUNS = 5_000, 100  # PostgreSQL: items whose titles and leads tell how common a trigram is (Counted)
+# An estimate this many standard deviations from ``common`` is taken as it is; nearer, the trigram
+# is counted. Four, not the textbook three: a sample of runs of neighbours (a crawl's items) varies
+# more than one of single items. At 10⁵ items that counts 1,200–2,800, at 10⁶ up to 4,530.
+NEAR_SIGMAS = 4
 LEAD_FTS_TABLE = "items_lead_fts"  # SQLite's index of the leads (migration 0013)
 LEAD_TABLE = "item_leads"  # PostgreSQL's leads, LEAD_SQL of each body, kept by a trigger (migration 0014)
 # The bodies' leads as migration 0013 indexes them: the first 120 characters after the blanks
@@ -203,8 +210,75 @@ class Holders(NamedTuple):
         return self.in_title | self.in_lead
 
 
-# Items holding a trigram in a field, counted up to some ``common`` + 1: (field, spellings) → count.
-Counted = dict[tuple[str, tuple[str, ...]], int]
+class Counted:
+    """How many items hold each trigram in a field, (field, spellings) → count, shared by the
+    lookups of one issue's titles, which ask many trigrams twice (碳足迹 in a notice and its
+    答记者问). A count only steers the cost: leaving out a trigram, common or not, lowers the
+    count required and keeps every match.
+
+    Counted in the index, up to ``common`` + 1. On SQLite that costs little: FTS5 stops reading
+    at the LIMIT. pg_trgm hands back every row holding a trigram before a LIMIT applies, so on
+    PostgreSQL counting grew with the archive (one issue's counts: 4.9 s of the database's CPU
+    at 10⁵ items, 10.2 s at 10⁶). PostgreSQL first estimates from a sample of SAMPLE items (the
+    share holding the trigram, times the archive's id span), and counts only the trigrams whose
+    estimate is near ``common`` (NEAR_SIGMAS): an estimate alone, off by a third there,
+    changed which trigrams were left out, and an issue's lookups named 8,000 items more.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._sample: dict[str, str] | None = None
+        self._scale = 1.0
+        self._lock = threading.Lock()
+
+    def of(self, session: Session, kind: str, field: str, groups: list[list[str]], common: int) -> list[int]:
+        """The count of each group (any of its spellings, ignoring case) in ``field``."""
+        missing = [group for group in groups if (field, tuple(group)) not in self.counts]
+        if missing and kind == "pg_trgm":
+            self._estimate(session, field, missing)
+            missing = [group for group in missing if self._near(self.counts[(field, tuple(group))], common)]
+        if missing:  # two lookups may count one trigram at once: the same count, and no lock held over a query
+            self._count(session, kind, field, missing, common)
+        return [self.counts[(field, tuple(group))] for group in groups]
+
+    def _near(self, estimate: int, common: int) -> bool:
+        """Whether ``estimate`` could be on the other side of ``common``: within NEAR_SIGMAS
+        standard deviations of it, the sample's hits varying as a Poisson count (√ of themselves)."""
+        expected_hits = common / self._scale
+        spread = NEAR_SIGMAS * math.sqrt(expected_hits) * self._scale
+        return common - spread < estimate <= common + spread
+
+    def _count(self, session: Session, kind: str, field: str, groups: list[list[str]], common: int) -> None:
+        """One query for all ``groups``, each counted up to ``common`` + 1."""
+        capped = [select(literal_column(str(n)).label("n"), _trigram_condition(kind, field, group, n).limit(common + 1).subquery().c.id)
+                  for n, group in enumerate(groups)]
+        rows = union_all(*capped).subquery("capped")
+        found = dict(session.execute(select(rows.c.n, func.count()).group_by(rows.c.n)).all())
+        self.counts.update({(field, tuple(group)): found.get(n, 0) for n, group in enumerate(groups)})
+
+    def _estimate(self, session: Session, field: str, groups: list[list[str]]) -> None:
+        with self._lock:  # one sample for the issue's lookups, which run in threads
+            if self._sample is None:
+                self._sample = self._take_sample(session)
+        for group in groups:
+            # Occurrences, not items: str.count runs in C (a Python loop over 10,000 texts cost
+            # 2.5 s an issue), and a trigram twice in one title or 120-character lead is rare.
+            held = sum(self._sample[field].count(spelling.lower()) for spelling in group)
+            self.counts[(field, tuple(group))] = round(held * self._scale)
+
+    def _take_sample(self, session: Session) -> dict[str, str]:
+        """The sample's titles and leads, each field's texts joined by a character no trigram
+        holds: SAMPLE_RUNS runs of consecutive ids spread evenly over the archive. Not the newest
+        items: the stories an issue cites are the week's, and their words are common in it."""
+        first, last = session.execute(select(func.min(Item.id), func.max(Item.id))).one()
+        query = select(Item.title, literal_column(LEAD_SQL))
+        if first is not None and last - first + 1 > SAMPLE:
+            run, step = SAMPLE // SAMPLE_RUNS, (last - first + 1) / SAMPLE_RUNS
+            starts = [first + int(n * step) for n in range(SAMPLE_RUNS)]
+            query = query.where(or_(*(Item.id.between(start, start + run - 1) for start in starts)))
+            self._scale = (last - first + 1) / (run * SAMPLE_RUNS)
+        rows = session.execute(query).all()
+        return {"title": "\n".join(title or "" for title, _ in rows).lower(), "lead": "\n".join(lead or "" for _, lead in rows).lower()}
 
 
 def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, in_lead: int, common: int = COMMON,
@@ -223,21 +297,20 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     item's shared trigrams (HAVING; PostgreSQL: ``_holding_enough``), so only the items holding
     enough of them come back.
 
-    ``counted``, shared by the lookups of one issue's titles (with one ``common``), keeps what
-    each trigram was counted: one in several cited titles (碳足迹 in a notice and its 答记者问)
-    is counted once.
+    ``counted`` (``Counted``), shared by the lookups of one issue's titles, keeps what each
+    trigram was counted.
     """
     kind = backend(session)
     if kind == "like" or not groups:
         return None if kind == "like" else Holders(set(), set())
-    counted = {} if counted is None else counted
+    counted = Counted() if counted is None else counted
     return Holders(_holders(session, kind, "title", groups, in_title, common, counted),
                    _holders(session, kind, "lead", groups, in_lead, common, counted))
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int, counted: Counted) -> set[int]:
     conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
-    counts = _counts(session, field, groups, conditions, common, counted)
+    counts = counted.of(session, kind, field, groups, common)
     frequent = {n for n, count in enumerate(counts) if count > common}
     if len(frequent) < len(conditions):  # the uncommon ones bound the lookup
         conditions = [c for n, c in enumerate(conditions) if n not in frequent]
@@ -267,19 +340,6 @@ def _holding_enough(session: Session, field: str, groups: list[list[str]], at_le
     whole = [and_(*held[start::blocks]) for start in range(blocks)]
     shared = reduce(operator.add, (case((h, 1), else_=0) for h in held))
     return set(session.scalars(select(key).where(or_(*whole), shared >= at_least)))
-
-
-def _counts(session: Session, field: str, groups: list[list[str]], conditions: list[Select[Any]], common: int, counted: Counted) -> list[int]:
-    """How many items each condition (of each group in ``field``) names, counted up to ``common``
-    + 1: one query for all the groups ``counted`` does not hold yet."""
-    keys = [(field, tuple(group)) for group in groups]
-    missing = [n for n, key in enumerate(keys) if key not in counted]
-    if missing:
-        capped = [select(literal_column(str(n)).label("n"), conditions[n].limit(common + 1).subquery().c.id) for n in missing]
-        rows = union_all(*capped).subquery("capped")
-        found = dict(session.execute(select(rows.c.n, func.count()).group_by(rows.c.n)).all())
-        counted.update({keys[n]: found.get(n, 0) for n in missing})
-    return [counted[key] for key in keys]
 
 
 def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:

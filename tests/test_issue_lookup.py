@@ -122,18 +122,37 @@ def test_a_trigram_in_several_cited_titles_is_counted_once(database_url: str) ->
     texts = {"the story": ("【新华社】" + CITED, "正文"), "another notice": ("国务院关于印发节能减排工作方案的通知", "正文")}
     _store(database_url, texts)
     notice, plan = lookup.trigram_groups("国务院关于印发节能减排工作方案的通知"), lookup.trigram_groups(CITED)
-    counted: search.Counted = {}
+    counted = search.Counted()
     with transaction(database_url) as session:
         with sql_sent(database_url) as first:
             search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted)
-        assert counted[("title", ("的通知",))] == 2 and counted[("lead", ("的通知",))] == 0
-        assert len(counted) == 2 * len(notice)
+        assert counted.counts[("title", ("的通知",))] == 2 and counted.counts[("lead", ("的通知",))] == 0
+        assert len(counted.counts) == 2 * len(notice)
         with sql_sent(database_url) as again:
             search.sharing_trigrams(session, notice, len(notice), len(notice), counted=counted)
-        assert len(again) == len(first) - 2  # the count query of each field is not sent again
+        assert len(again) == len(first) - 2  # neither field's trigrams are counted again
         search.sharing_trigrams(session, plan, 1, 1, counted=counted)
     shared = {tuple(group) for group in notice} & {tuple(group) for group in plan}  # 国务院 … 于印发, 的通知
-    assert len(shared) == 6 and len(counted) == 2 * (len(notice) + len(plan) - len(shared))
+    assert len(shared) == 6 and len(counted.counts) == 2 * (len(notice) + len(plan) - len(shared))
+
+
+def test_postgresql_estimates_how_common_a_trigram_is_from_runs_spread_over_the_archive(database_url: str, monkeypatch) -> None:
+    texts = {f"old {n}": (f"旧闻{n}", "正文") for n in range(6)}
+    texts |= {f"new {n}": (f"第{n}号的通知", "\u3000的通知") for n in range(4)}
+    _store(database_url, texts)
+    monkeypatch.setattr(search, "SAMPLE", 5)
+    monkeypatch.setattr(search, "SAMPLE_RUNS", 5)  # runs of one item: every second item
+    counted = search.Counted()
+    with transaction(database_url) as session:  # the estimate reads the items alike on either backend
+        # Far from ``common`` (1,000 items), the estimates are kept, not counted.
+        assert counted.of(session, "pg_trgm", "title", [["的通知"], ["旧闻"], ["号的通", "號的通"]], common=1000) == [4, 6, 4]
+        assert counted.of(session, "pg_trgm", "lead", [["的通知"], ["正文"]], common=1000) == [4, 6]
+        # 第1号 is in one item, outside the sample: estimated 0, and counted where 0 is near ``common``.
+        assert search.Counted().of(session, "pg_trgm", "title", [["第1号"]], common=1000) == [0]
+        assert search.Counted().of(session, "pg_trgm", "title", [["第1号"]], common=1) == [1]
+    monkeypatch.setattr(search, "SAMPLE", 10)
+    with transaction(database_url) as session:  # an archive no larger than the sample is read whole
+        assert search.Counted().of(session, "pg_trgm", "title", [["的通知"], ["旧闻"]], common=1000) == [4, 6]
 
 
 def test_a_title_whose_every_trigram_is_common_keeps_its_count(database_url: str) -> None:

@@ -123,7 +123,7 @@ def _cited_by_title(url: str, titles: dict[str, str], batch: int) -> list[int]:
     # 10⁶ items, idle machine: 14.7 s one after the other, 11.0 s four at a time; two 12.5 s,
     # eight 11.8 s). Confirming each lookup's items as it returns gained nothing: both cores are busy.
     with ThreadPoolExecutor(LOOKUPS_AT_ONCE) as pool:
-        named = list(pool.map(functools.partial(_named_by_title, url, {}), titles.items()))
+        named = list(pool.map(functools.partial(_named_by_title, url, search.Counted()), titles.items()))
     unserved = [title for title, found in zip(titles.values(), named) if found is None]
     if unserved:  # no index, or a title without three letters in a row
         log.info("issue import: no index serves the cited title %r; reading every judged item", unserved[0])
