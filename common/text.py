@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lxml import etree, html
 
@@ -26,6 +27,17 @@ def clean_text(text: str) -> str:
     Applied once where crawled text enters (:class:`crawler.extract.Page`, ``Article``,
     ``listings.Entry``), so everything stored, shown or exported downstream is clean."""
     return _CONTROLS.sub("", _CARRIAGE_RETURNS.sub("\n", text))
+
+
+# Full-width ASCII and the ideographic space, as NFKC maps them: each to one ASCII character.
+# Chinese text is full of them (，（）：), and unicodedata.normalize leaves its fast path at the
+# first one; mapped first, a 90-character lead normalises in 13 µs instead of 22.
+_FULL_WIDTH = {0x3000: " "} | {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese text."""
+    return unicodedata.normalize("NFKC", text.translate(_FULL_WIDTH))
 
 
 def clean_inline(text: str) -> str:

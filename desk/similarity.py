@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from collections import Counter
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from common.text import nfkc
 
 NUM_PERM, BANDS = 64, 16  # 16 bands of 4 rows: a pair at Jaccard 0.6 shares a band 89% of the time
 ROWS = NUM_PERM // BANDS
@@ -38,7 +39,7 @@ def title_key(text: str | None) -> str:
     no punctuation, brackets or spaces, lower case."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     if not _convertible().isdisjoint(text):  # else t2s would return it unchanged, a thousand times slower
         text = _t2s().convert(text)
     return _PUNCT.sub("", text).lower()
@@ -165,7 +166,7 @@ def same_headline(a: str, b: str) -> bool:
 def plain_key(text: str) -> str:
     """Like :func:`title_key` without the traditional → simplified step: for long texts, where
     the pure-Python OpenCC would cost milliseconds and reprints share the script anyway."""
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _PUNCT.sub("", nfkc(text)).lower()
 
 
 def signature(title: str, body: str) -> np.ndarray:

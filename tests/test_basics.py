@@ -1,11 +1,14 @@
-"""The small shared pieces everything else relies on: URL identity, dates, encodings."""
+"""The small shared pieces everything else relies on: URL identity, dates, encodings, NFKC."""
 
+import random
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from common.dates import CHINA, parse_date
 from crawler.extract.encoding import decide_encoding, decode
+from common.text import nfkc
 from common.urls import canonical_url
 
 
@@ -76,3 +79,13 @@ def test_a_source_override_wins() -> None:
 
 def test_bom_is_honoured_and_stripped() -> None:
     assert decode(b"\xef\xbb\xbf{}", "application/json") == "{}"
+
+
+def test_nfkc_is_unicodedatas_nfkc() -> None:
+    """Full-width forms mapped ahead must change nothing, combining marks after them included."""
+    rng = random.Random(19)
+    codes = [*range(0x20, 0x7F), *range(0x3000, 0x3040), *range(0xFF00, 0xFFF0), *range(0x4E00, 0x4E20),
+             0x0301, 0x0308, 0x3099, 0x309A, 0x2460, 0xAC00, 0x1100, 0x1161, 0xFB01, 0x2126]
+    texts = ["".join(chr(rng.choice(codes)) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    texts += ["《消费端碳排放研究报告（2024）》发布", "Ａ\u0301", "\u3000\u3000正文：１２３"]
+    assert [nfkc(text) for text in texts] == [unicodedata.normalize("NFKC", text) for text in texts]

@@ -46,9 +46,9 @@ a run, a full-width digit, a character OpenCC spells another way).
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
+from common.text import nfkc
 from desk import similarity
 
 INSIDE_EDITS = 2  # characters a reprint changes inside a title (each breaks up to three trigrams)
@@ -60,7 +60,7 @@ def trigram_groups(title: str) -> list[list[str]]:
     """The distinct trigrams of a cited title's runs of letters, each with its traditional spelling
     when it has another: [["人工智", "人工智"], ["工智能"], …] — simplified first."""
     groups: dict[str, list[str]] = {}
-    for run in _SEPARATORS.split(unicodedata.normalize("NFKC", title)):
+    for run in _SEPARATORS.split(nfkc(title)):
         simplified = similarity.title_key(run)
         traditional = _s2t(simplified) if len(simplified) >= 3 else simplified
         for start in range(len(simplified) - 2):
