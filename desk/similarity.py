@@ -108,6 +108,8 @@ class TitleIndex:
             return None
         low = bisect.bisect_left(self.lengths, len(key) * MIN_LENGTH_RATIO - 1e-9)
         high = bisect.bisect_right(self.lengths, len(key) / MIN_LENGTH_RATIO + 1e-9)
+        if low == high:  # no title of a length that could match (a lead is mostly longer than any)
+            return None
         characters, matcher = Counter(key), None
         for position in range(low, high):
             title, value = self.entries[position]
