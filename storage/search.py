@@ -309,14 +309,13 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int, counted: Counted) -> set[int]:
-    conditions = [_trigram_condition(kind, field, group, n) for n, group in enumerate(groups)]
     counts = counted.of(session, kind, field, groups, common)
-    frequent = {n for n, count in enumerate(counts) if count > common}
-    if len(frequent) < len(conditions):  # the uncommon ones bound the lookup
-        conditions = [c for n, c in enumerate(conditions) if n not in frequent]
-        at_least = max(at_least - len(frequent), 1)
-    elif kind == "pg_trgm":
+    uncommon = [n for n, count in enumerate(counts) if count <= common]
+    if not uncommon and kind == "pg_trgm":
         return _holding_enough(session, field, groups, at_least)
+    if uncommon:  # the uncommon ones bound the lookup
+        at_least = max(at_least - (len(groups) - len(uncommon)), 1)
+    conditions = [_trigram_condition(kind, field, groups[n], n) for n in uncommon or range(len(groups))]
     ids = union_all(*conditions).subquery("holders")
     return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
 
