@@ -15,7 +15,7 @@ triggers and secondary indexes rebuilt once after the load, the schema then chec
 - the three fixture report issues (tests/fixtures/reports) imported.
 
 Then, per archive, in child processes (peak RSS from /proc VmHWM, see harness.run_measured):
-`crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 3: workspace
+`crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 5 after a warm-up: workspace
 search over all time for a common and a rare term (GET /?period=all&q=…, Flask test client),
 the inbox (GET /), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build),
 the `items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
@@ -25,7 +25,9 @@ the store pipeline does). Printed as JSON, with growth ratios between consecutiv
 `--sizes 1000000` picks the sizes (comma-separated); `--only import` measures the issue import
 alone (the build still costs what it costs: 7.7 s CPU per 10⁴ items, 86 s wall at load 15).
 `--build URL --sizes N` builds one archive and keeps it; `--existing URL` (repeatable, smallest
-first; `--no-import` for the pages alone) measures kept archives, with growth ratios.
+first; `--no-import` for the pages alone) measures kept archives, with growth ratios;
+`--rounds N` measures them N times in turn and prints medians with their range: a single run's
+pages (tens of milliseconds) move between runs by as much as a growth of 1.5× would.
 Figures, and what they were measured on: bench/NOTES.md.
 """
 
@@ -164,7 +166,10 @@ def _fix_sequences(url: str) -> None:
 
 
 # -- measuring (child process) ------------------------------------------------------------
-def _median_ms(action, runs: int = 3) -> float:  # type: ignore[no-untyped-def]
+def _median_ms(action, runs: int = 5) -> float:  # type: ignore[no-untyped-def]
+    """The median of ``runs`` timed calls after one untimed: the first request of a page pays for
+    what any archive size pays once (templates compiled, a connection opened, caches filled)."""
+    action()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -339,21 +344,40 @@ def run(sizes: list[int], import_only: bool = False) -> dict:
     return _report(results)
 
 
-def run_existing(urls: list[str], with_import: bool) -> dict:
-    """Measure archives built earlier (``--build``), in the order given, without rebuilding."""
+def run_existing(urls: list[str], with_import: bool, rounds: int = 1) -> dict:
+    """Measure archives built earlier (``--build``), in the order given, without rebuilding,
+    ``rounds`` times: each round takes every archive in turn, so a machine whose speed drifts
+    (a neighbour's load, the evening) drifts for all sizes alike, and each figure is the median
+    of its rounds, with their range (``spread``) when there are several."""
     from storage.db import transaction
     from storage.models import Item
 
-    tmp, results = temp_dir("archive"), []
+    tmp, runs = temp_dir("archive"), {url: [] for url in urls}
     try:
+        sizes = {}
         for url in urls:
             with transaction(url) as session:
-                size = session.query(Item).count()
-            results.append({"backend": url.split(":", 1)[0], "items": size} | _measured(url, tmp, issue_import=with_import))
-            print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+                sizes[url] = session.query(Item).count()
+        for round_number in range(1, rounds + 1):
+            for url in urls:
+                runs[url].append(_measured(url, tmp, issue_import=with_import))
+                print(json.dumps({"round": round_number, "items": sizes[url]} | runs[url][-1], ensure_ascii=False), file=sys.stderr, flush=True)
     finally:
         cleanup(tmp)
-    return _report(results)
+    return _report([{"backend": url.split(":", 1)[0], "items": sizes[url]} | _medians(runs[url]) for url in urls])
+
+
+def _medians(runs: list[dict]) -> dict:
+    """One archive's figures over its rounds: the median of each timed figure (and its range
+    when there are several rounds); sizes as the last round measured them."""
+    figures = dict(runs[-1])
+    for key in GROWN:
+        values = [run[key] for run in runs if key in run]
+        if values:
+            figures[key] = round(statistics.median(values), 2)
+            if len(values) > 1:
+                figures.setdefault("spread", {})[key] = [min(values), max(values)]
+    return figures
 
 
 def _report(results: list[dict]) -> dict:
@@ -378,6 +402,8 @@ if __name__ == "__main__":
         parser.add_argument("--build", metavar="URL", help="build one archive (--sizes, one size) at URL, keep it, measure nothing")
         parser.add_argument("--existing", metavar="URL", action="append", help="measure this archive as it is (repeatable, smallest first)")
         parser.add_argument("--no-import", action="store_true", help="with --existing: the pages only, not `crawl issues import`")
+        parser.add_argument("--rounds", type=int, default=1, metavar="N",
+                            help="with --existing: measure N times, the archives in turn each round; figures are medians (5 tell growth from drift)")
         options = parser.parse_args()
         sizes = [10_000, 100_000] if options.quick else [10_000, 100_000, 1_000_000]
         if options.sizes:
@@ -385,6 +411,6 @@ if __name__ == "__main__":
         if options.build:
             print(json.dumps(build(options.build, sizes[0], datetime.now(timezone.utc))))
         elif options.existing:
-            print(json.dumps(run_existing(options.existing, not options.no_import), ensure_ascii=False, indent=1))
+            print(json.dumps(run_existing(options.existing, not options.no_import, options.rounds), ensure_ascii=False, indent=1))
         else:
             print(json.dumps(run(sizes, options.only == "import"), ensure_ascii=False, indent=1))

@@ -1,7 +1,7 @@
 """The benchmark archive's bulk load (bench/bulk_load.py, issue 19) leaves what a row-by-row
 insert would: the migrations' schema, definition for definition (build() itself refuses any
 other), search indexes that find what LIKE finds, item tallies that count the items, and
-triggers that work again for the next stored item."""
+triggers that work again for the next stored item. And its repeated measurement reports medians."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ def test_bulk_built_archive_is_what_row_inserts_leave(database_url: str) -> None
         assert later.id in _found(session, TERM)
         assert session.execute(text("SELECT sum(items) FROM item_tallies")).scalar() == SIZE + 1
     get_engine(database_url).dispose()
+
+
+def test_rounds_give_each_figure_its_median_and_range() -> None:
+    """--existing --rounds: a figure is the median of the rounds, not the last of them."""
+    bench = _archive_scale()
+    rounds = [{"search_ms": ms, "database_mb": 10.0 + n} for n, ms in enumerate([30.0, 90.0, 31.0])]
+    figures = bench._medians(rounds)
+    assert figures["search_ms"] == 31.0 and figures["spread"] == {"search_ms": [30.0, 90.0]}
+    assert figures["database_mb"] == 12.0  # a size, as last measured
+    assert "spread" not in bench._medians(rounds[:1])
 
 
 def _found(session, term: str) -> set[int]:  # type: ignore[no-untyped-def]
