@@ -221,7 +221,9 @@ def inbox(session: Session, filters: Filters, now: datetime, tz: ZoneInfo, cats:
 def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo):  # type: ignore[no-untyped-def]
     """The ids and tags of at most MAX_CANDIDATES + 1 candidates (SEARCH_CANDIDATES + 1 when
     searching), after the filters SQL can apply, best first (best match first when searching)."""
-    query = select(Item.id, Item.topics).join(Source)
+    # No join with sources: a search joined a source row to every match before its LIMIT (4,779
+    # at 10⁶, a sixth of the query); the source filter looks up the one id it names.
+    query = select(Item.id, Item.topics)
     if filters.status == "new":  # what editors mean by new: follow-ups included
         query = query.where(Item.status.in_(NEWS))
     elif filters.status != "all":
@@ -232,7 +234,7 @@ def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo
     elif PERIODS.get(filters.period):
         query = query.where(Item.first_seen_at >= now - PERIODS[filters.period])
     if filters.source:
-        query = query.where(Source.name == filters.source)
+        query = query.where(Item.source_id.in_(select(Source.id).where(Source.name == filters.source)))
     # Publication days are China days, as shown (common.dates.format_published).
     if filters.date_from:
         query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
