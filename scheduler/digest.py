@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from common import markup
 from scheduler.candidates import Entry, Group, add_outlets, entry_of, group_of, report_order
 from scheduler.notify import Message
+from storage import queries
 from storage.models import NEWS, Delivery, Item, Source
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -48,7 +49,7 @@ def build(session: Session, now: datetime, tz: ZoneInfo, kind: str = "digest", t
     # Whole items (bodies) only for the entries shown; the rest are counted, not loaded.
     rows = session.execute(
         select(Item, Source).join(Source).where(*news)
-        .order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_ENTRIES)
+        .order_by(*queries.ranked(bounded_in_time=True)).limit(MAX_ENTRIES)
     ).all()
     more = max((session.scalar(select(func.count(Item.id)).where(*news)) or 0) - MAX_ENTRIES, 0) if len(rows) == MAX_ENTRIES else 0
     alerted = set(session.scalars(select(Delivery.item_id).where(Delivery.kind == "alert", Delivery.item_id.in_([i.id for i, _ in rows]))))

@@ -225,16 +225,16 @@ def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo
     # at 10⁶, a sixth of the query); the source filter looks up the one id it names.
     query = select(Item.id, Item.topics)
     if filters.status == "new":  # what editors mean by new: follow-ups included
-        query = query.where(Item.status.in_(NEWS))
+        query = query.where(queries.status_in(session, NEWS, searching=bool(filters.q)))
     elif filters.status != "all":
-        query = query.where(Item.status == filters.status)
+        query = query.where(queries.status_in(session, [filters.status], searching=bool(filters.q)))
     if filters.period == "today":
         midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
         query = query.where(Item.first_seen_at >= midnight)
     elif PERIODS.get(filters.period):
         query = query.where(Item.first_seen_at >= now - PERIODS[filters.period])
     if filters.source:
-        query = query.where(Item.source_id.in_(select(Source.id).where(Source.name == filters.source)))
+        query = query.where(Item.source_id == select(Source.id).where(Source.name == filters.source).scalar_subquery())
     # Publication days are China days, as shown (common.dates.format_published).
     if filters.date_from:
         query = query.where(Item.published_at >= datetime.combine(filters.date_from, time(0), CHINA))
@@ -242,7 +242,8 @@ def _inbox_query(session: Session, filters: Filters, now: datetime, tz: ZoneInfo
         query = query.where(Item.published_at < datetime.combine(filters.date_to + timedelta(days=1), time(0), CHINA))
     if filters.q:
         return matching(query, session, filters.q, SEARCH_CANDIDATES + 1)
-    return query.order_by(Item.score.desc().nulls_last(), Item.published_at.desc().nulls_last(), Item.id).limit(MAX_CANDIDATES + 1)
+    since = filters.period == "today" or PERIODS.get(filters.period) or filters.date_from  # a lower time bound: few rows
+    return query.order_by(*queries.ranked(bounded_in_time=bool(since))).limit(MAX_CANDIDATES + 1)
 
 
 def _kept(filters: Filters, topics: dict | None, decision: Triage | None) -> bool:
