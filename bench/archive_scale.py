@@ -17,7 +17,7 @@ triggers and secondary indexes rebuilt once after the load, the schema then chec
 Then, per archive, in child processes (peak RSS from /proc VmHWM, see harness.run_measured):
 `crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 5 after a warm-up: workspace
 search over all time for a common and a rare term (GET /?period=all&q=…, Flask test client),
-the inbox (GET /), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build),
+the inbox (GET /: the week; over all time, /?period=all, and for one source), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build),
 the `items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
 (scheduler.status.metrics) and store+judge per new item (insert + desk.verdicts.judge, as
 the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
@@ -213,6 +213,8 @@ def measure(url: str, data_dir: Path, out: Path) -> None:
         "search_ms": _median_ms(lambda: page(f"/?period=all&q={SEARCH}")),
         "search_rare_ms": _median_ms(lambda: page(f"/?period=all&q={rare}")),
         "inbox_ms": _median_ms(lambda: page("/")),
+        "inbox_all_ms": _median_ms(lambda: page("/?period=all")),
+        "inbox_source_ms": _median_ms(lambda: page("/?period=all&source=source1")),
         "draft_ms": _median_ms(lambda: page("/draft")),
         "digest_query_ms": _median_ms(lambda: query(lambda s: digest.build(s, now, tz))),
         "items_new_query_ms": _median_ms(lambda: query(lambda s: queries.find_items(s, status="news", limit=200))),
@@ -322,8 +324,8 @@ def _reset(backend: str, url: str) -> None:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
-GROWN = ("import_seconds", "import_cpu_seconds", "import_peak_mb", "search_ms", "search_rare_ms", "inbox_ms", "draft_ms", "digest_query_ms",
-         "items_new_query_ms", "sources_ms", "metrics_ms", "store_judge_ms")
+GROWN = ("import_seconds", "import_cpu_seconds", "import_peak_mb", "search_ms", "search_rare_ms", "inbox_ms", "inbox_all_ms", "inbox_source_ms",
+         "draft_ms", "digest_query_ms", "items_new_query_ms", "sources_ms", "metrics_ms", "store_judge_ms")
 
 
 def run(sizes: list[int], import_only: bool = False) -> dict:
