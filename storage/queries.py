@@ -204,6 +204,11 @@ def find_items(
     return list(session.scalars(query))
 
 
+# The status as no index has it. A literal, not a parameter: PostgreSQL's statistics on this
+# expression (migration 0015) are matched by its text.
+HIDDEN_STATUS = Item.status.op("||")(literal_column("''"))
+
+
 def status_in(session: Session, statuses: Collection[str], searching: bool = False) -> ColumnElement[bool]:
     """Items of any of ``statuses``, as each database's planner should see the condition.
 
@@ -219,11 +224,6 @@ def status_in(session: Session, statuses: Collection[str], searching: bool = Fal
     (10⁶: 23 → 77 ms); the expression's own statistics (migration 0015) keep its estimates."""
     hidden = searching or session.get_bind().dialect.name == "sqlite"
     return (HIDDEN_STATUS if hidden else Item.status).in_(list(statuses))
-
-
-# The status as no index has it. A literal, not a parameter: PostgreSQL's statistics on this
-# expression (migration 0015) are matched by its text.
-HIDDEN_STATUS = Item.status.op("||")(literal_column("''"))
 
 
 def get_item(session: Session, key: str) -> Item | None:
