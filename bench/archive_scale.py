@@ -15,10 +15,11 @@ triggers and secondary indexes rebuilt once after the load, the schema then chec
 - the three fixture report issues (tests/fixtures/reports) imported.
 
 Then, per archive, in child processes (peak RSS from /proc VmHWM, see harness.run_measured):
-`crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 5 after a warm-up: workspace
-search over all time for a common and a rare term (GET /?period=all&q=…, Flask test client),
-the inbox (GET /: the week; over all time, /?period=all, and for one source), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build),
-the `items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
+`crawl issues import` of one issue (wall, CPU, peak memory); and, medians of 5 after a
+warm-up: workspace search over all time for a common and a rare term (GET /?period=all&q=…,
+Flask test client), the inbox (GET /: the week; over all time, /?period=all, and for one
+source), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build), the
+`items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
 (scheduler.status.metrics) and store+judge per new item (insert + desk.verdicts.judge, as
 the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
 
