@@ -216,9 +216,9 @@ class Counted:
     答记者问). A count only steers the cost: leaving out a trigram, common or not, lowers the
     count required and keeps every match.
 
-    Counted in the index, up to ``common`` + 1. On SQLite that costs little: FTS5 stops reading
-    at the LIMIT. pg_trgm hands back every row holding a trigram before a LIMIT applies, so on
-    PostgreSQL counting grew with the archive (one issue's counts: 4.9 s of the database's CPU
+    Counted in the index (``_count``): on SQLite up to ``common`` + 1, which costs little, as FTS5
+    stops reading at the LIMIT. pg_trgm hands back every row holding a trigram before a LIMIT
+    applies, so on PostgreSQL counting grew with the archive (one issue's counts: 4.9 s of the database's CPU
     at 10⁵ items, 10.2 s at 10⁶). PostgreSQL first estimates from a sample of SAMPLE items (the
     share holding the trigram, times the archive's id span), and counts only the trigrams whose
     estimate is near ``common`` (NEAR_SIGMAS): an estimate alone, off by a third there,
