@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.dates import CHINA, parse_date
-from crawler.extract.encoding import decide_encoding, decode
 from common.text import nfkc
 from common.urls import canonical_url
+from crawler.extract.encoding import decide_encoding, decode
 
 
 @pytest.mark.parametrize(
