@@ -17,8 +17,7 @@ def read_report_text(path: Path | str) -> str:
     Raises ReportParseError for any other suffix and for text that does not decode.
     """
     path = Path(path)
-    readers = {".txt": _txt_text, ".text": _txt_text, ".pdf": _pdf_text, ".docx": _docx_text}
-    reader = readers.get(path.suffix.lower())
+    reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise ReportParseError(f"{path}: cannot read '{path.suffix or 'no extension'}' files; give a .txt, .pdf or .docx")
     return reader(path)
@@ -63,3 +62,7 @@ def _docx_table_rows(table: Table) -> list[str]:
                 cells.append(" ".join(cell.text.split()))
         rows.append("\t".join(cells))
     return rows
+
+
+_READERS = {".txt": _txt_text, ".text": _txt_text, ".pdf": _pdf_text, ".docx": _docx_text}
+REPORT_SUFFIXES = tuple(_READERS)  # what read_report_text reads: a folder of issues is these files
