@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,15 +48,48 @@ def confusion(tax: Taxonomy, rows: list[dict[str, Any]]) -> str:
 # ─── leave one issue out ──────────────────────────────────────────────────────────────────────
 
 
+def stories_from_reports(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The stories of report issues (files, or folders of them) as `crawl issues import` reads
+    them, in report_stories.yml's shape: issue, number (in order within the issue), section,
+    category (as CONTENTS prints it), headline, and the subhead import also learns from.
+    References without a Chinese title are left out: the tagger is given titles. An issue
+    given twice (its .txt and its .pdf) is read once."""
+    from desk.issues import REPORT_SUFFIXES, parse_report, read_report_text
+
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        files += sorted(p for p in path.iterdir() if p.suffix.lower() in REPORT_SUFFIXES) if path.is_dir() else [path]
+    stories: list[dict[str, Any]] = []
+    read: dict[str, Path] = {}
+    for file in files:
+        report = parse_report(read_report_text(file), str(file))
+        issue = report.published.isoformat()
+        if issue in read:
+            print(f"({file}: issue {issue} was read from {read[issue]} already; skipped)", file=sys.stderr)
+            continue
+        read[issue] = file
+        for number, story in enumerate(report.stories, 1):
+            stories.append({
+                "issue": issue, "number": number, "section": story.section, "category": story.category,
+                "headline": story.headline, "subheadline": story.subheadline or "", "file": str(file),
+                "references": [{"title": r.title, "url": r.url} for r in story.references if r.title],
+            })
+    return stories
+
+
 def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path | None) -> list[dict[str, Any]]:
-    """Every categorised story as {fold, category, headline, refs: [(title, url)]}: the sample
-    issues (fold = issue), then the KOSTEC items when their file exists (fold = the issue
+    """Every categorised story as {fold, category, headline, korean, refs: [(title, url)]} (korean:
+    the headline and, where the issue was read from its file, the subhead): the issues (fold =
+    issue), then the KOSTEC items when their file exists (fold = the issue
     they came from, else the month of their first reference)."""
     found = []
     for story in stories:
         category = tax.resolve(story["category"]) if story["category"] else None
         if category:
-            found.append({"fold": str(story["issue"]), "category": category, "headline": story["headline"],
+            korean = " ".join(filter(None, [story["headline"], story.get("subheadline")]))  # what import learns from
+            found.append({"fold": str(story["issue"]), "category": category, "headline": story["headline"], "korean": korean,
                           "refs": [(r["title"], r["url"]) for r in story["references"]]})
     if kostec is not None and kostec.is_file():
         loaded = yaml.safe_load(kostec.read_text(encoding="utf-8")) or []
@@ -68,7 +102,8 @@ def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path 
                 continue
             first = str((item.get("references") or [{}])[0].get("date") or "")
             fold = str(item.get("issue") or item.get("date") or first)[:7] or "undated"
-            found.append({"fold": f"kostec {fold}", "category": category, "headline": item.get("headline") or "", "refs": refs})
+            headline = item.get("headline") or ""
+            found.append({"fold": f"kostec {fold}", "category": category, "headline": headline, "korean": headline, "refs": refs})
         print(f"({kostec.name}: {len(found) - before} of {len(entries)} items have a known category and a cited title)", file=sys.stderr)
     return found
 
@@ -79,7 +114,7 @@ def fold_examples(stories: list[dict[str, Any]], bodies: dict[str, dict[str, Any
     examples: list[Example] = []
     for story in stories:
         cited = [(t, bodies.get(_canonical(u), {}).get("body", "")) for t, u in story["refs"]]
-        examples += story_examples(story["category"], story["headline"], cited, f"{story['fold']}: {story['headline']}", group=story["fold"])
+        examples += story_examples(story["category"], story["korean"], cited, f"{story['fold']}: {story['headline']}", group=story["fold"])
     return examples
 
 
@@ -129,13 +164,20 @@ def loo_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "model_mean_p": sum(r["model_p"] for r in rows) / n if n else 0.0}
 
 
-def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[str, list[dict[str, Any]]], stories: int, kostec: Path) -> None:
+def _fold_figures(method: str, rows: list[dict[str, Any]]) -> str:
+    return f"{method} {sum(r['top1'] for r in rows)}, {sum(r['top2'] for r in rows)} of {len(rows)}"
+
+
+def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[str, list[dict[str, Any]]], stories: int, issues: str, kostec: Path) -> None:
     extra = f" + {kostec.relative_to(ROOT) if kostec.is_relative_to(ROOT) else kostec}" if kostec.is_file() else " (no KOSTEC items file)"
     print("\nLEAVE ONE ISSUE OUT — the model never sees the issue it is tested on; the rules were tuned on the three sample issues")
-    print(f"labelled: {stories} stories in {figures['folds']} folds (sample issues{extra}); per distinct reference title, title+url")
+    print(f"labelled: {stories} stories in {figures['folds']} folds ({issues}{extra}); per distinct reference title, title+url")
     for method in METHODS:
         f = figures[method]
         print(f"  {method:<9} top-1 {f['top1']:.0%} ({f['top1_count']}/{f['items']})   top-2 {f['top2']:.0%} ({f['top2_count']}/{f['items']})")
+    print("  each fold held out (top-1, top-2 of its titles):")
+    for fold in sorted({r["fold"] for r in loo["combined"]}):
+        print(f"    {fold:<12} " + "   ".join(_fold_figures(method, [r for r in loo[method] if r["fold"] == fold]) for method in METHODS))
     print(f"  calibration: the model's mean probability for its first choice is {figures['model']['model_mean_p']:.0%}, "
           f"its top-1 accuracy {figures['model']['top1']:.0%} (equal when calibrated; above it, overconfident)")
     print("  the model's calibration (its log-probabilities tempered by), measured by each fold's model on its own training issues: "
