@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.dates import CHINA, parse_date
-from common.text import nfkc
+from common.text import nfkc, written_form
 from common.urls import canonical_url
 from crawler.extract.encoding import decide_encoding, decode
 
@@ -89,3 +89,14 @@ def test_nfkc_is_unicodedatas_nfkc() -> None:
     texts = ["".join(chr(rng.choice(codes)) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
     texts += ["《消费端碳排放研究报告（2024）》发布", "Ａ\u0301", "\u3000\u3000正文：１２３"]
     assert [nfkc(text) for text in texts] == [unicodedata.normalize("NFKC", text) for text in texts]
+
+
+def test_written_form_reads_a_pdfs_look_alikes_as_what_was_written() -> None:
+    """Kangxi radicals and ligatures as NFKC folds them (⼾ as the simplified-Chinese font draws
+    it), radicals of the supplement as the ideograph sharing their glyph; nothing else moves."""
+    pdf = "⼈⼯智能 部⻔ 东数⻄算 ⼈⺠ ⽤⼾ https://ﬁnance.eastmoney.com/ ﬂ"
+    assert written_form(pdf) == "人工智能 部门 东数西算 人民 用户 https://finance.eastmoney.com/ fl"
+    kangxi = "".join(map(chr, range(0x2F00, 0x2FD6))).replace("⼾", "")
+    assert written_form(kangxi) == unicodedata.normalize("NFKC", kangxi)
+    plain = "《消费端碳排放研究报告（2024）》发布 Ａ\u3000한국어"
+    assert written_form(plain) is plain

@@ -164,6 +164,19 @@ def test_a_story_without_number_and_text_without_blank_lines_read_the_same() -> 
     assert_matches(parse_report(text), want)
 
 
+def test_a_pdfs_look_alike_characters_are_read_as_what_was_written(tmp_path: Path) -> None:
+    """Printed to PDF (Chromium 156, Noto Serif CJK) and read back by pypdf, 2024-06-28 came out
+    with radicals for the ideographs drawn with the same glyph (⼈⼯智能, 部⻔, 东数⻄算) and an
+    "fi" ligature in its URLs (ﬁnance.eastmoney.com): cited titles that no rule, stored title or
+    URL matched. Here those substitutions, in a .txt as if copied out of such a PDF."""
+    look_alikes = str.maketrans({"人": "⼈", "工": "⼯", "高": "⾼", "门": "⻔", "民": "⺠", "西": "⻄", "自": "⾃", "大": "⼤"})
+    text = issue_text("2024-06-28").translate(look_alikes).replace("fi", "ﬁ")
+    assert "⼈⼯智能" in text and "ﬁnance.eastmoney" in text
+    path = tmp_path / "2024-06-28.txt"
+    path.write_text(text, encoding="utf-8")
+    assert_matches(parse_report(read_report_text(path)), expected("2024-06-28"))
+
+
 def test_contents_followed_directly_by_the_body_still_ends_there() -> None:
     """No cover banner, no 요약 page: CONTENTS ends where a section opens with a story."""
     text = issue_text("2024-06-28")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from common.text import written_form
 from desk.issues.report import ReportParseError
 
 if TYPE_CHECKING:
@@ -12,7 +13,10 @@ if TYPE_CHECKING:
 
 
 def read_report_text(path: Path | str) -> str:
-    """The text of an issue saved as .txt or .text (UTF-8, or UTF-16 with its BOM), .pdf or .docx.
+    """The text of an issue saved as .txt or .text (UTF-8, or UTF-16 with its BOM), .pdf or .docx,
+    as written: the radicals and ligatures a PDF's text layer gives for CJK characters and Latin
+    letters (⼈⼯智能, ﬁnance) are read as those (:func:`common.text.written_form`), in every
+    format, since a .txt may have been copied out of a PDF.
 
     Raises ReportParseError for any other suffix and for text that does not decode.
     """
@@ -20,7 +24,7 @@ def read_report_text(path: Path | str) -> str:
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise ReportParseError(f"{path}: cannot read '{path.suffix or 'no extension'}' files; give a .txt, .pdf or .docx")
-    return reader(path)
+    return written_form(reader(path))
 
 
 def _txt_text(path: Path) -> str:
