@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, text, union_all
 from sqlalchemy.orm import Session
 
+from common.text import written_form
 from storage.models import Item
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ _warned: set[str] = set()
 
 
 def terms(q: str) -> list[str]:
-    """The whitespace-separated terms of a query, each once."""
-    return list(dict.fromkeys(q.split()))
+    """The whitespace-separated terms of a query, each once, as written: a term copied out of a
+    PDF of the report (⼈⼯智能) searches for what it shows (人工智能)."""
+    return list(dict.fromkeys(written_form(q).split()))
 
 
 def backend(session: Session) -> str:

@@ -277,3 +277,7 @@ def test_a_search_ranks_only_the_newest_matches_and_says_so(database_url: str, m
         inbox = data.inbox(session, data.Filters(period="all", q="人工智能"), NOW, SEOUL, [], page=1)
     assert (inbox.total, inbox.truncated) == (3, True)
     assert sorted(e.item.title for _, _, entries in inbox.groups for e in entries) == ["人工智能 2", "人工智能 3", "人工智能 4"]
+
+
+def test_a_term_copied_out_of_a_pdf_searches_for_what_it_shows() -> None:
+    assert search.terms("⼈⼯智能 人工智能 ﬁnance") == ["人工智能", "finance"]
