@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from conftest import ROOT, Radar, expected_articles
 from storage.db import transaction

@@ -19,7 +19,7 @@ from scheduler.web import create_app, data
 from scheduler.web.auth import add_user
 from storage import search
 from storage.db import ensure_schema, get_engine, transaction
-from storage.models import CrawlRun, Item, Source, Triage, User
+from storage.models import CrawlRun, Item, Source, Triage
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime(2026, 1, 14, 3, 0, tzinfo=timezone.utc)  # a Wednesday

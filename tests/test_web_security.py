@@ -6,8 +6,6 @@ real client and scheme."""
 from __future__ import annotations
 
 import http.client
-import json
-import re
 import time
 from pathlib import Path
 from urllib.parse import unquote
@@ -19,7 +17,7 @@ from sqlalchemy import select
 from conftest import Radar, free_port
 from scheduler.web.auth import LoginThrottle
 from storage.db import transaction
-from storage.models import Item, Source, Triage, User
+from storage.models import Item, Source, User
 from test_web import PASSWORD, Web, csrf, web  # noqa: F401 - `web` is a fixture
 
 COOKIE = "radar_session"
