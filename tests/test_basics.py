@@ -94,8 +94,8 @@ def test_nfkc_is_unicodedatas_nfkc() -> None:
 def test_written_form_reads_a_pdfs_look_alikes_as_what_was_written() -> None:
     """Kangxi radicals and ligatures as NFKC folds them (⼾ as the simplified-Chinese font draws
     it), radicals of the supplement as the ideograph sharing their glyph; nothing else moves."""
-    pdf = "⼈⼯智能 部⻔ 东数⻄算 ⼈⺠ ⽤⼾ https://ﬁnance.eastmoney.com/ ﬂ"
-    assert written_form(pdf) == "人工智能 部门 东数西算 人民 用户 https://finance.eastmoney.com/ fl"
+    pdf = "⼈⼯智能 部⻔ 东数⻄算 ⼈⺠ ⽤⼾ https://ﬁnance.eastmoney.com/ ﬂ \u2329ʻ전정특신’\u232a"
+    assert written_form(pdf) == "人工智能 部门 东数西算 人民 用户 https://finance.eastmoney.com/ fl 〈‘전정특신’〉"
     kangxi = "".join(map(chr, range(0x2F00, 0x2FD6))).replace("⼾", "")
     assert written_form(kangxi) == unicodedata.normalize("NFKC", kangxi)
     plain = "《消费端碳排放研究报告（2024）》发布 Ａ\u3000한국어"

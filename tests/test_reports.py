@@ -168,10 +168,13 @@ def test_a_pdfs_look_alike_characters_are_read_as_what_was_written(tmp_path: Pat
     """Printed to PDF (Chromium 156, Noto Serif CJK) and read back by pypdf, 2024-06-28 came out
     with radicals for the ideographs drawn with the same glyph (⼈⼯智能, 部⻔, 东数⻄算) and an
     "fi" ligature in its URLs (ﬁnance.eastmoney.com): cited titles that no rule, stored title or
-    URL matched. Here those substitutions, in a .txt as if copied out of such a PDF."""
-    look_alikes = str.maketrans({"人": "⼈", "工": "⼯", "高": "⾼", "门": "⻔", "民": "⺠", "西": "⻄", "自": "⾃", "大": "⼤"})
+    URL matched; its ‘ came out as ʻ. Here those substitutions, with 〈〉 as the look-alikes the
+    same fonts draw alike (U+2329, U+232A; 〈참고자료〉 heads a story's sources), in a .txt as if
+    copied out of such a PDF."""
+    look_alikes = str.maketrans({"人": "⼈", "工": "⼯", "高": "⾼", "门": "⻔", "民": "⺠", "西": "⻄", "自": "⾃", "大": "⼤",
+                                 "‘": "\u02bb", "〈": "\u2329", "〉": "\u232a"})
     text = issue_text("2024-06-28").translate(look_alikes).replace("fi", "ﬁ")
-    assert "⼈⼯智能" in text and "ﬁnance.eastmoney" in text
+    assert "⼈⼯智能" in text and "ﬁnance.eastmoney" in text and "\u2329" in text
     path = tmp_path / "2024-06-28.txt"
     path.write_text(text, encoding="utf-8")
     assert_matches(parse_report(read_report_text(path)), expected("2024-06-28"))
