@@ -395,7 +395,7 @@ def _labelled_set(stories: Path, reports: list[Path] | None) -> tuple[list[dict[
 
     try:
         found = stories_from_reports(reports)
-    except (ReportParseError, OSError) as error:
+    except ReportParseError as error:
         raise SystemExit(f"--reports: {error}") from None
     issues = sorted({s["issue"] for s in found})
     return found, f"issues {', '.join(issues)} read from report files"

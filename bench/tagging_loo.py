@@ -54,16 +54,11 @@ def stories_from_reports(paths: Sequence[Path]) -> list[dict[str, Any]]:
     category (as CONTENTS prints it), headline, and the subhead import also learns from.
     References without a Chinese title are left out: the tagger is given titles. An issue
     given twice (its .txt and its .pdf) is read once."""
-    from desk.issues import REPORT_SUFFIXES, parse_report, read_report_text
+    from desk.issues import issue_files, parse_report, read_report_text
 
-    files: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or folder")
-        files += sorted(p for p in path.iterdir() if p.suffix.lower() in REPORT_SUFFIXES) if path.is_dir() else [path]
     stories: list[dict[str, Any]] = []
     read: dict[str, Path] = {}
-    for file in files:
+    for file in issue_files(paths):
         report = parse_report(read_report_text(file), str(file))
         issue = report.published.isoformat()
         if issue in read:

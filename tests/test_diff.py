@@ -47,6 +47,19 @@ def test_a_non_report_file_is_refused_with_a_clear_error(radar: Radar, tmp_path:
     assert result.returncode == 1 and "notes.txt" in result.stderr and "not an issue" in result.stderr
 
 
+def test_a_folder_imports_the_issues_in_it(radar: Radar, tmp_path: Path) -> None:
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    for report in REPORTS[:2]:
+        (folder / report.name).write_bytes(report.read_bytes())
+    (folder / "README.md").write_text("not an issue", encoding="utf-8")
+    out = radar("issues", "import", str(folder)).stdout
+    assert "imported 2023-06-21" in out and "imported 2023-08-04" in out and "README" not in out
+    (tmp_path / "empty").mkdir()
+    result = radar("issues", "import", str(tmp_path / "empty"), check=False)
+    assert result.returncode == 1 and "empty: a folder with no .txt" in result.stderr
+
+
 def test_crawled_articles_the_report_already_cited_are_covered(radar: Radar, database_url: str) -> None:
     radar("issues", "import", *map(str, REPORTS))
     radar("run", "--source", "ndrc", "--source", "cas", "--source", "sciencenet")

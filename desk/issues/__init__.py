@@ -7,11 +7,11 @@
 """
 
 from desk.issues.parse import parse_report
-from desk.issues.read import REPORT_SUFFIXES, read_report_text
+from desk.issues.read import REPORT_SUFFIXES, issue_files, read_report_text
 from desk.issues.report import Brief, Reference, Report, ReportParseError, Story
 from desk.issues.store import mark_covered, store
 
 __all__ = [
     "REPORT_SUFFIXES", "Brief", "Reference", "Report", "ReportParseError", "Story",
-    "mark_covered", "parse_report", "read_report_text", "store",
+    "issue_files", "mark_covered", "parse_report", "read_report_text", "store",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,24 @@ from desk.issues.report import ReportParseError
 
 if TYPE_CHECKING:
     from docx.table import Table
+
+
+def issue_files(paths: Iterable[Path]) -> list[Path]:
+    """The issue files ``paths`` name: a file as given, a folder as the files in it that
+    :func:`read_report_text` reads, by name. Raises ReportParseError for a path that does not
+    exist and for a folder holding no such file."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise ReportParseError(f"{path}: no such file or folder")
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES)
+        if not found:
+            raise ReportParseError(f"{path}: a folder with no {', '.join(REPORT_SUFFIXES)} file in it")
+        files += found
+    return files
 
 
 def read_report_text(path: Path | str) -> str:

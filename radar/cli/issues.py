@@ -20,10 +20,10 @@ issues_app = typer.Typer(help="Past issues of the weekly report: import them so 
 
 
 @issues_app.command("import")
-def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files: .txt, .pdf or .docx.", exists=True, dir_okay=False)]) -> None:
+def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files (.txt, .pdf or .docx), or folders of them.", exists=True)]) -> None:
     """Import issues (re-importing one replaces it); stored items they cite become `covered`,
     and the tagging model is retrained on every imported issue (`crawl tag --explain`)."""
-    from desk.issues import ReportParseError, parse_report, read_report_text
+    from desk.issues import ReportParseError, issue_files, parse_report, read_report_text
     from desk import issues
     from desk.tagging import TaxonomyError
     from desk.tagging.learned import retrain_with_topics
@@ -33,6 +33,11 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files:
     config = settings()
     url, failed, imported = database(config), 0, 0
     sources = _sources_for_keys(config)
+    try:
+        files = issue_files(files)
+    except ReportParseError as error:
+        err.print(f"[red]{safe(error)}[/red]")
+        raise typer.Exit(1) from None
     for file in files:
         try:
             report = parse_report(read_report_text(file), str(file))
