@@ -183,7 +183,8 @@ from desk.tagging.model import Example, TaggingModel  # noqa: E402
 
 sys.path.append(str(ROOT / "bench"))
 from tagging_loo import (  # noqa: E402
-    METHODS, _canonical, confusion, fold_examples, labelled_stories, leave_one_out, loo_summary, print_leave_one_out, stories_from_reports,
+    METHODS, _canonical, confusion, fold_examples, labelled_stories, leave_one_out, loo_summary, per_fold, print_leave_one_out,
+    stories_from_reports,
 )
 
 STORIES = ROOT / "tests" / "fixtures" / "tagging" / "report_stories.yml"
@@ -424,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     items = corpus()
     bodies = {_canonical(i["url"]): i for i in items}
     results = {mode: evaluate(tagger, stories, hosts, mode, bodies) for mode in ("title+url", "title only", "title+body")}
-    report: dict[str, Any] = {"stories": len(stories), "build_ms": round(build_ms, 1), "accuracy": {}}
+    report: dict[str, Any] = {"stories": len(stories), "labelled_set": issues, "build_ms": round(build_ms, 1), "accuracy": {}}
     for mode, res in results.items():
         report["accuracy"][mode] = {"per_title": summary(res["titles"]), "per_story": summary(res["stories"])}
     labelled = labelled_stories(taxonomy, stories, args.kostec)
@@ -433,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     report["leave_one_out"]["text_share"] = shares
     report["leave_one_out"]["rules_record"] = records
     report["leave_one_out"]["folds"] = len({s["fold"] for s in labelled})
+    report["leave_one_out"]["per_fold"] = per_fold(loo)
     report["leave_one_out"]["decided_by"] = dict(Counter(r["decided_by"] for r in loo["combined"]))
     full_model = TaggingModel.fit(fold_examples(labelled, bodies))
     picked_model = TaggingModel.fit(fold_examples(labelled, bodies) + picks(tagger, items))

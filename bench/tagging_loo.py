@@ -159,8 +159,16 @@ def loo_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "model_mean_p": sum(r["model_p"] for r in rows) / n if n else 0.0}
 
 
-def _fold_figures(method: str, rows: list[dict[str, Any]]) -> str:
-    return f"{method} {sum(r['top1'] for r in rows)}, {sum(r['top2'] for r in rows)} of {len(rows)}"
+def per_fold(loo: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Each held-out fold's titles right first and within two, and how many, per method."""
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for method in METHODS:
+        for row in loo[method]:
+            counts = found.setdefault(row["fold"], {}).setdefault(method, {"top1": 0, "top2": 0, "items": 0})
+            counts["top1"] += row["top1"]
+            counts["top2"] += row["top2"]
+            counts["items"] += 1
+    return dict(sorted(found.items()))
 
 
 def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[str, list[dict[str, Any]]], stories: int, issues: str, kostec: Path) -> None:
@@ -171,8 +179,8 @@ def print_leave_one_out(taxonomy: Taxonomy, figures: dict[str, Any], loo: dict[s
         f = figures[method]
         print(f"  {method:<9} top-1 {f['top1']:.0%} ({f['top1_count']}/{f['items']})   top-2 {f['top2']:.0%} ({f['top2_count']}/{f['items']})")
     print("  each fold held out (top-1, top-2 of its titles):")
-    for fold in sorted({r["fold"] for r in loo["combined"]}):
-        print(f"    {fold:<12} " + "   ".join(_fold_figures(method, [r for r in loo[method] if r["fold"] == fold]) for method in METHODS))
+    for fold, methods in figures["per_fold"].items():
+        print(f"    {fold:<12} " + "   ".join(f"{m} {c['top1']}, {c['top2']} of {c['items']}" for m, c in methods.items()))
     print(f"  calibration: the model's mean probability for its first choice is {figures['model']['model_mean_p']:.0%}, "
           f"its top-1 accuracy {figures['model']['top1']:.0%} (equal when calibrated; above it, overconfident)")
     print("  the model's calibration (its log-probabilities tempered by), measured by each fold's model on its own training issues: "
