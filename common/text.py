@@ -45,12 +45,17 @@ def nfkc(text: str) -> str:
 # radical: 人工智能 comes out as ⼈⼯智能, which no keyword, cited title or search matches; a
 # ligature breaks a URL (ﬁnance.eastmoney.com). Seen in a report printed to PDF by Chromium and
 # read by pypdf, where ‘ came out as ʻ (U+02BB) and 〈〉 would as U+2329 and U+232A, the
-# look-alikes sharing their glyphs. Kangxi radicals and ligatures fold by NFKC, Unicode's own mapping, but for ⼾: NFKC
-# gives 戶, the simplified-Chinese font draws it as 户. The CJK Radicals Supplement has no such
-# mapping: each of its radicals is paired below with the ideograph drawn with the same glyph in
-# Noto Sans and Serif CJK (Debian fonts-noto-cjk 1:20220127; SC first, then TC, HK, KR, JP;
-# read 2026-12-01). The 26 that no font there shares stay as they are.
-_RADICAL_SUPPLEMENT = "⺂乛⺃乚⺅亻⺇𠘨⺉刂⺋㔾⺍𭕄⺎兀⺏尣⺐尢⺒巳⺓幺⺔彑⺕彐⺖忄⺘扌⺙攵⺛旡⺞歺⺟母⺠民⺡氵⺣灬⺤爫⺦丬⺨犭⺩𤣩⺫罒⺭礻⺮𥫗⺯糹⺰纟⺱罓⺲罒⺳㓁⺹耂⺺肀⺽𦥑⺾艹⺿艹⻁虎⻂衤⻃覀⻄西⻅见⻆角⻇𧢲⻈讠⻉贝⻊𧾷⻋车⻌辶⻍辶⻎辶⻐钅⻑長⻒镸⻓长⻔门⻕𨸏⻖阝⻘青⻙韦⻚页⻛风⻜飞⻝食⻞𩙿⻟飠⻠饣⻡𩠐⻢马⻣骨⻤鬼⻥鱼⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟"
+# look-alikes sharing their glyphs. Kangxi radicals and ligatures fold by NFKC, Unicode's own
+# mapping, but for ⼾: NFKC gives 戶, the simplified-Chinese font draws it as 户. The CJK
+# Radicals Supplement has no such mapping: each of its radicals is paired below with the
+# ideograph drawn with the same glyph in Noto Sans and Serif CJK (Debian fonts-noto-cjk
+# 1:20220127; SC first, then TC, HK, KR, JP; read 2026-12-01). The 26 that no font there
+# shares stay as they are.
+_RADICAL_SUPPLEMENT = (  # radical, ideograph, radical, ideograph…
+    "⺂乛⺃乚⺅亻⺇𠘨⺉刂⺋㔾⺍𭕄⺎兀⺏尣⺐尢⺒巳⺓幺⺔彑⺕彐⺖忄⺘扌⺙攵⺛旡⺞歺⺟母⺠民⺡氵⺣灬⺤爫⺦丬⺨犭⺩𤣩⺫罒⺭礻⺮𥫗"
+    "⺯糹⺰纟⺱罓⺲罒⺳㓁⺹耂⺺肀⺽𦥑⺾艹⺿艹⻁虎⻂衤⻃覀⻄西⻅见⻆角⻇𧢲⻈讠⻉贝⻊𧾷⻋车⻌辶⻍辶⻎辶⻐钅⻑長⻒镸⻓长⻔门⻕𨸏"
+    "⻖阝⻘青⻙韦⻚页⻛风⻜飞⻝食⻞𩙿⻟飠⻠饣⻡𩠐⻢马⻣骨⻤鬼⻥鱼⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟"
+)
 _GLYPH_ALIASES = dict(zip(map(ord, _RADICAL_SUPPLEMENT[::2]), _RADICAL_SUPPLEMENT[1::2])) | {
     code: unicodedata.normalize("NFKC", chr(code)) for code in [*range(0x2F00, 0x2FD6), *range(0xFB00, 0xFB07)]
 } | {ord("⼾"): "户", 0x2329: "\u3008", 0x232A: "\u3009", 0x02BB: "\u2018"}  # NFC's 〈〉; the glyph of ‘

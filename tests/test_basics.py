@@ -98,5 +98,9 @@ def test_written_form_reads_a_pdfs_look_alikes_as_what_was_written() -> None:
     assert written_form(pdf) == "人工智能 部门 东数西算 人民 用户 https://finance.eastmoney.com/ fl 〈‘전정특신’〉"
     kangxi = "".join(map(chr, range(0x2F00, 0x2FD6))).replace("⼾", "")
     assert written_form(kangxi) == unicodedata.normalize("NFKC", kangxi)
+    supplement = [chr(code) for code in range(0x2E80, 0x2EF4) if unicodedata.name(chr(code), "")]
+    read = [written_form(radical) for radical in supplement]
+    assert sum(r != s for r, s in zip(read, supplement)) == 89
+    assert all(r == s or unicodedata.name(r).startswith("CJK UNIFIED IDEOGRAPH") for r, s in zip(read, supplement))
     plain = "《消费端碳排放研究报告（2024）》发布 Ａ\u3000한국어"
     assert written_form(plain) is plain
