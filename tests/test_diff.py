@@ -52,9 +52,12 @@ def test_a_folder_imports_the_issues_in_it(radar: Radar, tmp_path: Path) -> None
     folder.mkdir()
     for report in REPORTS[:2]:
         (folder / report.name).write_bytes(report.read_bytes())
+    renamed = REPORTS[2].read_text(encoding="utf-8").replace("\n기술전략\n", "\n우주정책\n")  # a category topics.yml lacks
+    (folder / REPORTS[2].name).write_text(renamed, encoding="utf-8")
     (folder / "README.md").write_text("not an issue", encoding="utf-8")
     out = radar("issues", "import", str(folder)).stdout
-    assert "imported 2023-06-21" in out and "imported 2023-08-04" in out and "README" not in out
+    assert "imported 2023-06-21" in out and "imported 2023-08-04" in out and "imported 2024-06-28" in out and "README" not in out
+    assert out.count("not in topics.yml") == 1 and "so not learned from: 우주정책" in out
     (tmp_path / "empty").mkdir()
     result = radar("issues", "import", str(tmp_path / "empty"), check=False)
     assert result.returncode == 1 and "empty: a folder with no .txt" in result.stderr

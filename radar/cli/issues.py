@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -15,6 +15,9 @@ from common.markup import safe
 from common.settings import Settings
 from crawler.watchlist import SourceBase
 from radar.cli._common import database, err, out, settings, watched_sources
+
+if TYPE_CHECKING:
+    from desk.issues import Report
 
 issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
 
@@ -53,6 +56,9 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
         for line in report.unplaced:
             out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
+        for category in _categories_not_in_topics(report, config):
+            out.print(f"  [yellow]category not in topics.yml, so not learned from:[/yellow] {safe(category)} "
+                      "(add it there, or as an alias of one)", highlight=False)
         imported += 1
     if imported:
         try:
@@ -64,6 +70,18 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
             out.print(f"tagging model retrained on {fit.examples} example(s)" if fit else f"no topics file at {safe(config.topics_file)}: tagging model not retrained")
     if failed:
         raise typer.Exit(1)
+
+
+def _categories_not_in_topics(report: Report, config: Settings) -> list[str]:
+    """The CONTENTS categories of ``report`` that topics.yml names neither as a label nor as an
+    alias: the model cannot learn from those stories (none when topics.yml cannot be read)."""
+    from desk.tagging import TaxonomyError, load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy(config.topics_file)
+    except TaxonomyError:
+        return []
+    return sorted({s.category for s in report.stories if s.category and taxonomy.resolve(s.category) is None})
 
 
 def _sources_for_keys(config: Settings) -> list[SourceBase]:
