@@ -374,10 +374,7 @@ def test_the_issues_read_as_import_reads_them_are_the_hand_checked_labelled_set(
     them, so issues the team has not shared can be measured the same way; on the three sample
     issues that reading is exactly what was checked by hand in report_stories.yml (whose
     numbers run on across sections, where the parser counts each section from one)."""
-    spec = importlib.util.spec_from_file_location("tagging_loo", ROOT / "bench" / "tagging_loo.py")
-    assert spec is not None and spec.loader is not None
-    loo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loo)
+    loo = _tagging_loo()
     read = loo.stories_from_reports([ROOT / "tests" / "fixtures" / "reports"])
     checked = yaml.safe_load(STORIES.read_text(encoding="utf-8"))
 
@@ -388,6 +385,24 @@ def test_the_issues_read_as_import_reads_them_are_the_hand_checked_labelled_set(
     assert all(s["subheadline"] for s in read)  # import learns from the subhead too
     again = loo.stories_from_reports([ROOT / "tests" / "fixtures" / "reports" / "2024-06-28.txt", ROOT / "tests" / "fixtures" / "reports"])
     assert len(again) == len(read)  # an issue given twice is read once
+
+
+def test_a_category_topics_yml_lacks_counts_as_a_miss_and_teaches_nothing(tagger: Tagger) -> None:
+    """As `crawl issues import` does, the evaluation does not learn from a story filed under a
+    category topics.yml does not name; unlike dropping it, it counts its titles as misses."""
+    loo = _tagging_loo()
+    assert loo.expected_category(tagger.taxonomy, "ICT") == "ict" and loo.expected_category(tagger.taxonomy, "우주정책") == "?우주정책"
+    story = {"issue": "2024-06-28", "category": "우주정책", "headline": "궈둔양자", "references": [{"title": "量子计算机", "url": "https://a.cn/1"}]}
+    labelled = loo.labelled_stories(tagger.taxonomy, [story], None)
+    assert [s["category"] for s in labelled] == ["?우주정책"] and loo.fold_examples(labelled, {}) == []
+
+
+def _tagging_loo():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("tagging_loo", ROOT / "bench" / "tagging_loo.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_the_fixture_copy_of_the_report_is_not_needed_to_run(tmp_path: Path) -> None:
