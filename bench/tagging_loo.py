@@ -29,6 +29,7 @@ def _canonical(url: str) -> str:
     except Exception:
         return url
 
+
 def expected_category(tax: Taxonomy, name: str | None) -> str | None:
     """The category id the editors' CONTENTS name stands for; a name topics.yml does not know
     stays as "?name": the tagger can never give it, so its titles count as misses."""

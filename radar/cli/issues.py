@@ -18,6 +18,7 @@ from radar.cli._common import database, err, out, settings, watched_sources
 
 if TYPE_CHECKING:
     from desk.issues import Report
+    from desk.tagging import Taxonomy
 
 issues_app = typer.Typer(help="Past issues of the weekly report: import them so covered stories are recognised.", no_args_is_help=True)
 
@@ -35,7 +36,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
 
     config = settings()
     url, failed, imported = database(config), 0, 0
-    sources = _sources_for_keys(config)
+    sources, taxonomy = _sources_for_keys(config), _taxonomy_or_none(config)
     try:
         files = issue_files(files)
     except ReportParseError as error:
@@ -56,7 +57,7 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
                   f"{len(report.briefs)} briefs, {refs} references; {covered} stored item(s) now covered")
         for line in report.unplaced:
             out.print(f"  [yellow]could not place:[/yellow] {safe(line)}", highlight=False)
-        for category in _categories_not_in_topics(report, config):
+        for category in _categories_not_in(taxonomy, report):
             out.print(f"  [yellow]category not in topics.yml, so not learned from:[/yellow] {safe(category)} "
                       "(add it there, or as an alias of one)", highlight=False)
         imported += 1
@@ -72,14 +73,20 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
         raise typer.Exit(1)
 
 
-def _categories_not_in_topics(report: Report, config: Settings) -> list[str]:
-    """The CONTENTS categories of ``report`` that topics.yml names neither as a label nor as an
-    alias: the model cannot learn from those stories (none when topics.yml cannot be read)."""
+def _taxonomy_or_none(config: Settings) -> Taxonomy | None:
+    """topics.yml, or None when it cannot be read (retraining says why, below)."""
     from desk.tagging import TaxonomyError, load_taxonomy
 
     try:
-        taxonomy = load_taxonomy(config.topics_file)
+        return load_taxonomy(config.topics_file)
     except TaxonomyError:
+        return None
+
+
+def _categories_not_in(taxonomy: Taxonomy | None, report: Report) -> list[str]:
+    """The CONTENTS categories of ``report`` that topics.yml names neither as a label nor as an
+    alias: the model cannot learn from those stories."""
+    if taxonomy is None:
         return []
     return sorted({s.category for s in report.stories if s.category and taxonomy.resolve(s.category) is None})
 
