@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from desk.tagging import Tagger, Taxonomy
-from desk.tagging.learned import story_examples
+from desk.tagging.learned import korean_text, story_examples
 from desk.tagging.model import Example, TaggingModel
 
 METHODS = ("rules", "model", "combined")
@@ -98,7 +98,7 @@ def labelled_stories(tax: Taxonomy, stories: list[dict[str, Any]], kostec: Path 
     for story in stories:
         category = expected_category(tax, story["category"])
         if category:
-            korean = " ".join(filter(None, [story["headline"], story.get("subheadline")]))  # what import learns from
+            korean = korean_text(story["headline"], story.get("subheadline"))  # what import learns from
             found.append({"fold": str(story["issue"]), "category": category, "headline": story["headline"], "korean": korean,
                           "refs": [(r["title"], r["url"]) for r in story["references"]]})
     if kostec is not None and kostec.is_file():

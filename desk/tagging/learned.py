@@ -63,10 +63,15 @@ def issue_examples(session: Session, resolve: Resolve) -> list[Example]:
         if category is None:
             continue
         origin = f"issue {published} #{story.number or story.position}: {story.headline}"
-        korean = " ".join(filter(None, [story.headline, _subheadline(structure, story.headline)]))
+        korean = korean_text(story.headline, _subheadline(structure, story.headline))
         cited = [(ref.title, bodies.get(ref.canonical_url, "")) for ref in story.references]
         examples += story_examples(category, korean, cited, origin, group=f"issue {published}")
     return examples
+
+
+def korean_text(headline: str, subheadline: str | None) -> str:
+    """What the model learns of a story's Korean: its headline and its subhead."""
+    return " ".join(filter(None, [headline, subheadline]))
 
 
 def story_examples(category: str, korean: str, cited: list[tuple[str, str]], origin: str, group: str = "") -> list[Example]:
@@ -134,7 +139,14 @@ def retrain_with_topics(session: Session, topics_file: str | Path) -> StoredMode
     path = Path(topics_file)
     if not path.is_file():
         return None
-    return retrain(session, _taxonomy(str(path), path.stat().st_mtime).resolve)
+    return retrain(session, load_topics(path).resolve)
+
+
+def load_topics(topics_file: str | Path) -> Taxonomy:
+    """A topics file as a Taxonomy, read again only once the file has changed. Raises
+    TaxonomyError as load_taxonomy does."""
+    path = Path(topics_file)
+    return _taxonomy(str(path), path.stat().st_mtime if path.exists() else 0.0)
 
 
 @lru_cache(maxsize=2)

@@ -75,10 +75,11 @@ def issues_import(files: Annotated[list[Path], typer.Argument(help="Issue files 
 
 def _taxonomy_or_none(config: Settings) -> Taxonomy | None:
     """topics.yml, or None when it cannot be read (retraining says why, below)."""
-    from desk.tagging import TaxonomyError, load_taxonomy
+    from desk.tagging import TaxonomyError
+    from desk.tagging.learned import load_topics  # cached: retraining reads the same file
 
     try:
-        return load_taxonomy(config.topics_file)
+        return load_topics(config.topics_file)
     except TaxonomyError:
         return None
 
