@@ -21,7 +21,8 @@ Flask test client), the inbox (GET /: the week; over all time, /?period=all, and
 source), the draft (GET /draft), the digest --dry-run query (scheduler.digest.build), the
 `items --new` query (storage.queries.find_items), the Sources page (GET /sources), /metrics
 (scheduler.status.metrics) and store+judge per new item (insert + desk.verdicts.judge, as
-the store pipeline does). Printed as JSON, with growth ratios between consecutive sizes.
+the store pipeline does; deleted afterwards, so that a kept archive stays as built). Printed
+as JSON, with growth ratios between consecutive sizes.
 
 `--sizes 1000000` picks the sizes (comma-separated); `--only import` measures the issue import
 alone (the build still costs what it costs: 7.7 s CPU per 10⁴ items, 86 s wall at load 15).
@@ -54,7 +55,7 @@ CHUNK = 5_000
 FAMILIES, KEEP = 200, 0.45  # diff_scale.py's family model of signatures
 DIGEST_DAYS, DELIVERED_PER_DIGEST = 90, 150
 TRIAGED = 0.3
-NEW_ITEMS = 30  # stored and judged per measurement
+NEW_ITEMS = 30  # stored and judged per measurement, then deleted
 REPORTS = sorted((ROOT / "tests" / "fixtures" / "reports").glob("*.txt"))
 STATUS_MIX = ["new"] * 6 + ["follow_up"] + ["duplicate"] * 2 + ["covered"]
 SEARCH = "人工智能"
@@ -228,7 +229,12 @@ def measure(url: str, data_dir: Path, out: Path) -> None:
 
 
 def _store_and_judge(url: str) -> float:
-    """Milliseconds per new item: its own transaction, the URL lookup, insert, judge (store pipeline)."""
+    """Milliseconds per new item: its own transaction, the URL lookup, insert, judge (store pipeline).
+
+    The items are deleted afterwards: each run stored the same 30 again, and after a few dozen
+    runs the newest ids of a kept archive were those copies, not the archive built."""
+    from sqlalchemy import delete
+
     from desk import verdicts
     from desk.tagging import load_taxonomy
     from fixture import sentence_pool
@@ -238,7 +244,7 @@ def _store_and_judge(url: str) -> float:
 
     authority = load_taxonomy(ROOT / "watchlists" / "topics.yml").authority
     rng, sentences = random.Random(9), sentence_pool()
-    times = []
+    times, stored = [], []
     for n in range(NEW_ITEMS):
         link = f"https://new.example.cn/{uuid.uuid4().hex}.html"
         start = time.perf_counter()
@@ -250,6 +256,9 @@ def _store_and_judge(url: str) -> float:
             session.flush()
             verdicts.judge(session, item, authority)
         times.append((time.perf_counter() - start) * 1000)
+        stored.append(item.id)
+    with transaction(url) as session:
+        session.execute(delete(Item).where(Item.id.in_(stored)))
     return round(statistics.median(times), 2)
 
 
