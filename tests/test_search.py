@@ -70,6 +70,15 @@ def test_short_terms_and_operators_are_searched_as_plain_text(database_url: str)
     assert found(database_url, "100%") == []  # LIKE wildcards are text as well
 
 
+def test_quotes_and_backslashes_in_a_term_are_text(database_url: str) -> None:
+    """PostgreSQL's search writes its patterns into the statement (storage.search._in_slices)."""
+    add_items(database_url, dict(title="It's 50\\50 科技", body="x"), dict(title="其他", body="x"))
+    assert found(database_url, "It's") == ["It's 50\\50 科技"]
+    assert found(database_url, "50\\50") == ["It's 50\\50 科技"]
+    assert found(database_url, "x'); DROP TABLE items; --") == []
+    assert found(database_url, "其他") == ["其他"]  # the table is still there
+
+
 def test_the_index_is_used_and_follows_inserts_updates_and_deletes(database_url: str) -> None:
     [first] = add_items(database_url, dict(title="量子计算", body=""))
     with transaction(database_url) as session:
@@ -277,6 +286,67 @@ def test_a_search_ranks_only_the_newest_matches_and_says_so(database_url: str, m
         inbox = data.inbox(session, data.Filters(period="all", q="人工智能"), NOW, SEOUL, [], page=1)
     assert (inbox.total, inbox.truncated) == (3, True)
     assert sorted(e.item.title for _, _, entries in inbox.groups for e in entries) == ["人工智能 2", "人工智能 3", "人工智能 4"]
+
+
+def test_a_search_reads_the_newest_items_then_slices_then_the_rest(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL (storage.search._newest_matches): the newest items one by one, where a common
+    term fills the page; then slices of ids, newest first, each through its own index
+    (migration 0016), the oldest not read when the newer ones hold enough; then, when few
+    matches are expected there, all older items at once. Slice 2 is past the slices the
+    migration indexed: it is searched all the same, and the clean-up's add_slice_indexes
+    indexes it. SQLite's FTS5 hands matches over newest first whatever the ids."""
+    slice_ids = search.SLICE_IDS
+    newest = 2 * slice_ids
+    fillers = (dict(id=newest + n, title=f"集成电路 {n}", body="") for n in range(1, 1001))  # so an index beats reading the slice
+    add_items(database_url, *(dict(id=item_id, title=f"人工智能 {n}", body="") for n, item_id in enumerate([7, slice_ids + 3, newest])),
+              *fillers)
+    monkeypatch.setattr(search, "FIRST_SLICES", 1)
+    statements = _statements(database_url)
+    assert found(database_url, "人工智能") == ["人工智能 2", "人工智能 1", "人工智能 0"]  # equal titles: newer first
+    if database_url.startswith("postgresql"):
+        # the newest 2,000 ids one by one, slice 1 below them, then everything under slice 1 at once
+        walked, in_slice, older = f"items.id >= {newest - 999} AND", f"items.id >= {slice_ids} AND", f"WHERE items.id < {slice_ids} AND"
+        order = [next(n for n, sql in enumerate(statements) if part in sql) for part in (walked, in_slice, older)]
+        assert order == sorted(order) and not any("items.id >= 0 AND" in sql for sql in statements)
+    statements.clear()
+    monkeypatch.setattr(data, "SEARCH_CANDIDATES", 1)  # the query's LIMIT is one more
+    assert found(database_url, "集成电路") in (["集成电路 1000"], ["集成电路 999"])  # the better title of the newest two
+    assert not any(f"items.id >= {slice_ids} AND" in s for s in statements)  # read one by one: no slice asked
+    assert found(database_url, "人工智能") == ["人工智能 2"]
+    if database_url.startswith("sqlite"):
+        assert search.add_slice_indexes(database_url) == []
+        return
+    prefix = search.SLICE_INDEX_PREFIX
+    assert search.add_slice_indexes(database_url) == [f"{prefix}2", f"{prefix}3"]  # 0 and 1 by the migration
+    assert search.add_slice_indexes(database_url) == []
+    with transaction(database_url) as session:
+        session.execute(text("ANALYZE items"))
+        query = search._in_slices(select(Item.id), ["人工智能"], [2, 1, 0], limit=2, below=3 * slice_ids)
+        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = "\n".join(session.scalars(text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}")))
+    branches = plan.split("->  Limit")[1:]  # one per slice, after the union's own
+    assert len(branches) == 3 and f"Bitmap Index Scan on {prefix}2 " in branches[0], plan
+    assert "never executed" not in branches[1] and "never executed" in branches[2], plan
+
+
+def _statements(database_url: str) -> list[str]:
+    """The SQL sent to ``database_url`` from now on (a list that grows)."""
+    sent: list[str] = []
+    event.listen(get_engine(database_url), "before_cursor_execute", lambda conn, cursor, statement, *rest: sent.append(statement))
+    return sent
+
+
+def test_the_search_slices_are_the_ones_migration_0016_indexed() -> None:
+    import importlib.util
+
+    from storage.db import MIGRATIONS
+
+    spec = importlib.util.spec_from_file_location("search_slices", MIGRATIONS / "versions" / "0016_search_slices.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert (migration.SLICE_IDS, migration.SLICE_INDEX_PREFIX, migration.SEARCH_TEXT_SQL) == (
+        search.SLICE_IDS, search.SLICE_INDEX_PREFIX, search.SEARCH_TEXT_SQL)
+    assert [migration.slice_index_sql(n) for n in (0, 5)] == [search.slice_index_sql(n) for n in (0, 5)]
 
 
 def test_a_term_copied_out_of_a_pdf_searches_for_what_it_shows() -> None:
