@@ -20,6 +20,8 @@ import math
 import operator
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import reduce
 from typing import Any, NamedTuple
 
@@ -182,7 +184,8 @@ def _newest_matches(session: Session, query: Select[Any], words: list[str], limi
         found += session.scalars(_in_slices(only_ids, words, searched, limit - len(found), below)).all()
         older = searched[-1] * SLICE_IDS  # ids below the slices searched so far
         if slices and len(found) < limit and len(found) * older <= TAIL_MATCHES * (newest + 1 - older):
-            found += session.scalars(_older_than(only_ids, words, older, limit - len(found))).all()
+            with _through_indexes_only(session):
+                found += session.scalars(_older_than(only_ids, words, older, limit - len(found))).all()
             break
         batch *= 2
     return found
@@ -223,6 +226,22 @@ def _older_than(query: Select[Any], words: list[str], below: int, limit: int) ->
     through the archive-wide trigram indexes; written out as _in_slices explains."""
     matches = [or_(*(_contains(field, word, written_out=True) for field in (Item.title, Item.origin, Item.body))) for word in words]
     return query.where(text(f"items.id < {int(below)}"), *matches).order_by(Item.id.desc()).limit(literal_column(str(int(limit))))
+
+
+@contextmanager
+def _through_indexes_only(session: Session) -> Iterator[None]:
+    """Within the block, PostgreSQL reads rows only through a bitmap of index matches. The
+    search over all older items is made because few matches are expected there; a planner
+    whose statistics hold the term as common walked the primary key back through every item
+    instead (263 ms at 10⁵ items for 484 matches)."""
+    settings = ("enable_seqscan", "enable_indexscan")
+    for name in settings:
+        session.execute(text(f"SET LOCAL {name} = off"))
+    try:
+        yield
+    finally:
+        for name in settings:
+            session.execute(text(f"RESET {name}"))
 
 
 def _ranked_by_title(query: Select[Any], ids: list[int], words: list[str]) -> Select[Any]:
