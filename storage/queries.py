@@ -297,7 +297,17 @@ def triage_counts(session: Session) -> dict[int, int]:
 
 def current_triage_ids(newest: int | None = None) -> Select:
     """The ids of each triaged item's current decision (rows are never updated: an item's
-    latest row is its decision); with ``newest``, of the ``newest`` most recently decided items only."""
+    latest row is its decision); with ``newest``, of the ``newest`` most recently decided items only.
+
+    Those are found among the newest ``newest`` · ROWS_PER_DECIDED_ITEM rows, not by grouping
+    every decision ever made (210,000 rows at 10⁶ items: 0.23 s of each issue import, growing
+    with the archive). An item with a row there has its latest row there too, so the window
+    undercounts only when editors decided the same items again and again."""
     latest = func.max(Triage.id)
-    query = select(latest).group_by(Triage.item_id)
-    return query if newest is None else query.order_by(latest.desc()).limit(newest)
+    if newest is None:
+        return select(latest).group_by(Triage.item_id)
+    window = select(Triage.id).order_by(Triage.id.desc()).limit(newest * ROWS_PER_DECIDED_ITEM)
+    return select(latest).where(Triage.id.in_(window)).group_by(Triage.item_id).order_by(latest.desc()).limit(newest)
+
+
+ROWS_PER_DECIDED_ITEM = 4  # decision rows read per item wanted by current_triage_ids(newest)

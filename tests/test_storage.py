@@ -100,3 +100,31 @@ def test_upgrading_to_0007_takes_midnight_china_time_for_a_day_and_anything_else
     with transaction(database_url) as session:
         precision = dict(session.execute(select(Item.canonical_url, Item.published_precision)).all())
     assert precision == {"https://a.cn/day": "day", "https://a.cn/late": "time", "https://a.cn/utc-midnight": "time", "https://a.cn/none": None}
+
+
+def test_the_newest_decided_items_are_found_among_the_newest_decisions(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An item's current decision is its latest triage row; current_triage_ids(n) reads only a
+    window of the newest rows, which holds the n most recently decided items' latest rows."""
+    from sqlalchemy import select
+
+    from scheduler.web.auth import add_user
+    from storage import queries
+    from storage.models import Triage
+
+    ensure_schema(database_url)
+    with transaction(database_url) as session:
+        source = Source(name="ndrc")
+        items = [Item(source=source, url=f"https://a.example/{n}", canonical_url=f"https://a.example/{n}", content_hash="x") for n in range(3)]
+        session.add_all(items)
+        session.flush()
+        editor = add_user(session, "editor", "a password").id
+        at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+        for item, decision in ((0, "pick"), (1, "skip"), (0, "later"), (2, "pick"), (1, "pick")):
+            session.add(Triage(item_id=items[item].id, decision=decision, user_id=editor, at=at))
+            session.flush()
+        rows = {row.id: (row.item_id, row.decision) for row in session.scalars(select(Triage))}
+        current = lambda newest=None: [rows[i] for i in session.scalars(queries.current_triage_ids(newest))]  # noqa: E731
+        assert sorted(current()) == sorted([(items[0].id, "later"), (items[2].id, "pick"), (items[1].id, "pick")])
+        assert current(2) == [(items[1].id, "pick"), (items[2].id, "pick")]  # newest decision first
+        monkeypatch.setattr(queries, "ROWS_PER_DECIDED_ITEM", 1)  # a window of the newest two rows holds them
+        assert current(2) == [(items[1].id, "pick"), (items[2].id, "pick")]
