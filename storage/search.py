@@ -4,9 +4,9 @@ SQLite: the FTS5 table ``items_fts`` with the ``trigram`` tokenizer (migration 0
 external-content index kept in sync with ``items`` by triggers. Trigrams match any substring
 of three or more characters, which suits Chinese and Korean (no word boundaries to find),
 and rank by the weighted hits in each field (``occurrences``). PostgreSQL: ``pg_trgm`` GIN
-indexes serve ``ILIKE '%term%'``, one per slice of ids (``SLICE_IDS``), read newest slice
-first; ranked by the title's similarity to the query. Either way the newest matches are the
-ones ranked.
+indexes serve ``ILIKE '%term%'``, one per slice of ids (``SLICE_IDS``) and one over the
+archive; the newest items are searched first (``_newest_matches``), and ranked by the title's
+similarity to the query. Either way the newest matches are the ones ranked.
 
 A term shorter than three characters cannot be served by trigrams: it falls back to ILIKE,
 as does the whole query when the index is absent (SQLite without FTS5 trigram, a role that
