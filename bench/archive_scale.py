@@ -74,7 +74,7 @@ def build(url: str, size: int, now: datetime, seed: int = 5) -> dict:
     from fixture import sentence_pool
     from storage.db import ensure_schema, get_engine, refresh_statistics
     from storage.models import Item, ItemBand, ItemSignature, Source
-    from storage.search import add_slice_indexes
+    from storage.slices import add_slice_indexes
 
     started = time.perf_counter()
     ensure_schema(url)

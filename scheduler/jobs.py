@@ -31,7 +31,7 @@ from scheduler.notify import Notifier
 from scheduler.outbox import deliver_pending, enqueue
 from scheduler.status import dialect_insert, seed_sent_totals
 from scheduler.warm_start import CrawlChild, ForkedCrawl
-from storage import queries, search
+from storage import queries, slices
 from storage.db import ensure_schema, refresh_statistics, transaction
 from storage.models import CrawlRun, DaemonState, Delivery, Item, OutboxMessage, RawPage, RUN_COUNTERS, Source, utcnow
 
@@ -345,7 +345,7 @@ def cleanup(config: Settings, now: datetime | None = None) -> None:
     than RADAR_RAW_RETENTION_DAYS — the items and their extraction results stay — and the list
     states no run refreshed for as long (a dated e-paper page per edition, lists no longer
     named), index for search the slice of ids new items will reach
-    (storage.search.add_slice_indexes), then refresh the query planner's statistics. /metrics
+    (storage.slices.add_slice_indexes), then refresh the query planner's statistics. /metrics
     counts sent messages from stored totals, so its counters do not drop."""
     now = now or utcnow()
     cutoff, url = now - timedelta(days=config.retention_days), config.effective_database_url
@@ -357,7 +357,7 @@ def cleanup(config: Settings, now: datetime | None = None) -> None:
     dropped = drop_raw_pages(url, raw_cutoff)
     with transaction(url) as session:
         stale_lists = queries.drop_stale_list_states(session, raw_cutoff)
-    indexed = search.add_slice_indexes(url)
+    indexed = slices.add_slice_indexes(url)
     with transaction(url) as session:
         refresh_statistics(session.connection())
     log.info("clean-up: dropped %d raw page(s) fetched before %s and %d list state(s) not refreshed since", dropped, raw_cutoff, stale_lists)

@@ -224,31 +224,31 @@ def test_the_clean_up_drops_list_states_no_run_refreshed(database_url: str) -> N
 
 
 def test_the_clean_up_indexes_the_search_slices_new_items_reach(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    """PostgreSQL's search reads a slice of ids through its own index (storage.search): the
+    """PostgreSQL's search reads a slice of ids through its own index (storage.slices): the
     daily clean-up builds those the items reached since, and one beyond; SQLite needs none."""
     from sqlalchemy import text
 
     from common.settings import get_settings
     from scheduler import jobs
-    from storage import search
+    from storage import slices
 
     ensure_schema(database_url)
     with transaction(database_url) as session:
         source = Source(name="ndrc")
         session.add(source)
         session.flush()
-        session.add(Item(id=3 * search.SLICE_IDS + 1, source_id=source.id, url="https://a.example/1", canonical_url="https://a.example/1",
+        session.add(Item(id=3 * slices.SLICE_IDS + 1, source_id=source.id, url="https://a.example/1", canonical_url="https://a.example/1",
                          title="标题", body="正文", content_hash="1", first_seen_at=NOW))
     with caplog.at_level(logging.INFO, logger="scheduler.jobs"):
         jobs.cleanup(get_settings(database_url=database_url), NOW)
-    built = [f"{search.SLICE_INDEX_PREFIX}{n}" for n in (2, 3, 4)]  # 0 and 1 by the migration
+    built = [f"{slices.SLICE_INDEX_PREFIX}{n}" for n in (2, 3, 4)]  # 0 and 1 by the migration
     if database_url.startswith("sqlite"):
         assert "search slice" not in caplog.text
         return
     assert f"indexed the search slice(s) of ids the newest items reach: {', '.join(built)}" in caplog.text
     with transaction(database_url) as session:
         names = session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_items_search_%' ORDER BY indexname"))
-        assert list(names) == [f"{search.SLICE_INDEX_PREFIX}{n}" for n in range(5)]
+        assert list(names) == [f"{slices.SLICE_INDEX_PREFIX}{n}" for n in range(5)]
 
 
 def test_db_stats_shows_rows_and_size_per_table(radar: Radar, database_url: str) -> None:

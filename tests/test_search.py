@@ -17,7 +17,7 @@ from common.settings import get_settings
 from scheduler import status
 from scheduler.web import create_app, data
 from scheduler.web.auth import add_user
-from storage import search
+from storage import search, slices
 from storage.db import ensure_schema, get_engine, transaction
 from storage.models import CrawlRun, Item, Source, Triage
 
@@ -71,7 +71,7 @@ def test_short_terms_and_operators_are_searched_as_plain_text(database_url: str)
 
 
 def test_quotes_and_backslashes_in_a_term_are_text(database_url: str) -> None:
-    """PostgreSQL's search writes its patterns into the statement (storage.search._in_slices)."""
+    """PostgreSQL's search writes its patterns into the statement (storage.slices)."""
     add_items(database_url, dict(title="It's 50\\50 科技", body="x"), dict(title="其他", body="x"))
     assert found(database_url, "It's") == ["It's 50\\50 科技"]
     assert found(database_url, "50\\50") == ["It's 50\\50 科技"]
@@ -289,18 +289,18 @@ def test_a_search_ranks_only_the_newest_matches_and_says_so(database_url: str, m
 
 
 def test_a_search_reads_the_newest_items_then_slices_then_the_rest(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PostgreSQL (storage.search._newest_matches): the newest items one by one, where a common
+    """PostgreSQL (storage.slices.newest_matches): the newest items one by one, where a common
     term fills the page; then slices of ids, newest first, each through its own index
     (migration 0016), the oldest not read when the newer ones hold enough; then, when few
     matches are expected there, all older items at once. Slice 2 is past the slices the
     migration indexed: it is searched all the same, and the clean-up's add_slice_indexes
     indexes it. SQLite's FTS5 hands matches over newest first whatever the ids."""
-    slice_ids = search.SLICE_IDS
+    slice_ids = slices.SLICE_IDS
     newest = 2 * slice_ids
     fillers = (dict(id=newest + n, title=f"集成电路 {n}", body="") for n in range(1, 1001))  # so an index beats reading the slice
     add_items(database_url, *(dict(id=item_id, title=f"人工智能 {n}", body="") for n, item_id in enumerate([7, slice_ids + 3, newest])),
               *fillers)
-    monkeypatch.setattr(search, "FIRST_SLICES", 1)
+    monkeypatch.setattr(slices, "FIRST_SLICES", 1)
     statements = _statements(database_url)
     assert found(database_url, "人工智能") == ["人工智能 2", "人工智能 1", "人工智能 0"]  # equal titles: newer first
     if database_url.startswith("postgresql"):
@@ -314,14 +314,14 @@ def test_a_search_reads_the_newest_items_then_slices_then_the_rest(database_url:
     assert not any(f"items.id >= {slice_ids} AND" in s for s in statements)  # read one by one: no slice asked
     assert found(database_url, "人工智能") == ["人工智能 2"]
     if database_url.startswith("sqlite"):
-        assert search.add_slice_indexes(database_url) == []
+        assert slices.add_slice_indexes(database_url) == []
         return
-    prefix = search.SLICE_INDEX_PREFIX
-    assert search.add_slice_indexes(database_url) == [f"{prefix}2", f"{prefix}3"]  # 0 and 1 by the migration
-    assert search.add_slice_indexes(database_url) == []
+    prefix = slices.SLICE_INDEX_PREFIX
+    assert slices.add_slice_indexes(database_url) == [f"{prefix}2", f"{prefix}3"]  # 0 and 1 by the migration
+    assert slices.add_slice_indexes(database_url) == []
     with transaction(database_url) as session:
         session.execute(text("ANALYZE items"))
-        query = search._in_slices(select(Item.id), ["人工智能"], [2, 1, 0], limit=2, below=3 * slice_ids)
+        query = slices._in_slices(select(Item.id), ["人工智能"], [2, 1, 0], limit=2, below=3 * slice_ids)
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = "\n".join(session.scalars(text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled}")))
     branches = plan.split("->  Limit")[1:]  # one per slice, after the union's own
@@ -345,8 +345,8 @@ def test_the_search_slices_are_the_ones_migration_0016_indexed() -> None:
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     assert (migration.SLICE_IDS, migration.SLICE_INDEX_PREFIX, migration.SEARCH_TEXT_SQL) == (
-        search.SLICE_IDS, search.SLICE_INDEX_PREFIX, search.SEARCH_TEXT_SQL)
-    assert [migration.slice_index_sql(n) for n in (0, 5)] == [search.slice_index_sql(n) for n in (0, 5)]
+        slices.SLICE_IDS, slices.SLICE_INDEX_PREFIX, slices.SEARCH_TEXT_SQL)
+    assert [migration.slice_index_sql(n) for n in (0, 5)] == [slices.slice_index_sql(n) for n in (0, 5)]
 
 
 def test_a_term_copied_out_of_a_pdf_searches_for_what_it_shows() -> None:

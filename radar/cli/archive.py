@@ -31,7 +31,7 @@ def export_command(
 def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written by `crawl export`.", exists=True, dir_okay=False)]) -> None:
     """Import what `crawl export` wrote; rows already stored are skipped, changed issues replaced."""
     from desk import transfer
-    from storage import search
+    from storage import slices
     from storage.db import transaction
 
     config = settings()
@@ -42,7 +42,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="JSON Lines written
         err.print(f"[red]{safe(file)}: {safe(error)}[/red] — nothing was imported.")
         raise typer.Exit(1) from None
     # An archive can bring more items than the daily clean-up's one slice of ids ahead holds.
-    search.add_slice_indexes(database(config))
+    slices.add_slice_indexes(database(config))
     out.print(f"Imported {counts['item']} item(s) and {counts['issue']} issue(s); {counts['skipped']} already stored."
               + _other_records(counts))
 

@@ -4,12 +4,12 @@ Migration 0010 gave title, origin and body a pg_trgm index each. Such an index h
 every match of a term, unordered, and the search keeps the newest 501: a term in 0.7 % of the
 items meant 700 rows read again at 10⁵ items and 6,974 at 10⁶. Now title, origin and body are
 also indexed together, one partial index per slice of 65,536 ids, and the search reads the
-newest slices first and stops at its LIMIT (``storage.search``). 0010's indexes stay: older
+newest slices first and stops at its LIMIT (``storage.slices``). 0010's indexes stay: older
 items are searched through them once few matches are expected there, and the issue import
 looks cited titles up through the title's.
 
 Slices up to the one after the newest item's are indexed here; later ones by the daily
-clean-up (``storage.search.add_slice_indexes``). Without pg_trgm (0010 built nothing) nothing
+clean-up (``storage.slices.add_slice_indexes``). Without pg_trgm (0010 built nothing) nothing
 is built here either; SQLite is unchanged (its FTS5 index hands matches over newest first).
 
 At 10⁶ items building the slices took three minutes on two cores.
@@ -25,7 +25,7 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
-# As storage.search has them (a test compares): a migration does not import the application,
+# As storage.slices has them (a test compares): a migration does not import the application,
 # whose later changes would change what this revision did.
 SLICE_IDS = 1 << 16
 SLICE_INDEX_PREFIX = "ix_items_search_"
