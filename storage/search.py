@@ -161,6 +161,7 @@ def passage_around(body: str, words: list[str]) -> Markup | None:
 
 
 COMMON = 2_000  # items a trigram may be in and still narrow a lookup; a commoner one is left out
+AMONG_AT_ONCE = 500  # named items whose trigrams one statement counts (SQLite allows 32,766 bound values)
 SAMPLE, SAMPLE_RUNS = 5_000, 100  # PostgreSQL: items whose titles and leads tell how common a trigram is (Counted)
 # An estimate this many standard deviations from ``common`` is taken as it is; nearer, the trigram
 # is counted. Four, not the textbook three: a sample of runs of neighbours (a crawl's items) varies
@@ -276,8 +277,9 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     some trigrams of many headlines somewhere in its length.
 
     The cost follows the trigrams, not the archive: a trigram in more than ``common`` items is
-    left out and the count required lowered by one for it (an item may hold it uncounted). When
-    that would require nothing, every common trigram is left out and one of the uncommon ones
+    left out of the lookup and the count required lowered by one for it (an item may hold it
+    uncounted); the items so named are then counted again with every trigram (``_holding_among``).
+    When that would require nothing, every common trigram is left out and one of the uncommon ones
     required — the caller's assumption (desk.issues.lookup) that a match keeps one. When every
     trigram is common nothing is left out and the count is kept: the database counts each
     item's shared trigrams (HAVING; PostgreSQL: ``_holding_enough``), so only the items holding
@@ -299,11 +301,38 @@ def _holders(session: Session, kind: str, field: str, groups: list[list[str]], a
     uncommon = [n for n, count in enumerate(counts) if count <= common]
     if not uncommon and kind == "pg_trgm":
         return _holding_enough(session, field, groups, at_least)
-    if uncommon:  # the uncommon ones bound the lookup
-        at_least = max(at_least - (len(groups) - len(uncommon)), 1)
+    named_at = max(at_least - (len(groups) - len(uncommon)), 1) if uncommon else at_least  # the uncommon ones bound the lookup
     conditions = [_trigram_condition(kind, field, groups[n], n) for n in uncommon or range(len(groups))]
     ids = union_all(*conditions).subquery("holders")
-    return set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= at_least)))
+    named = set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= named_at)))
+    if named_at < at_least:
+        return _holding_among(session, field, groups, at_least, named)
+    return named
+
+
+def _holding_among(session: Session, field: str, groups: list[list[str]], at_least: int, named: set[int]) -> set[int]:
+    """Those of ``named`` whose ``field`` holds ``at_least`` of ``groups``, the common trigrams
+    included. The uncommon trigrams alone name many items that hold one or two of them, more
+    as the archive grows (10⁶ items: 21,897 leads for one issue, none a match); counting each
+    named text's trigrams in SQL costs far less than confirming it in Python. Case is ignored as
+    storage.patterns.contains ignores it: on SQLite for ASCII letters only, where FTS5 folds every
+    letter, so a text that differs from the cited title only in the case of, say, a Greek letter
+    is counted one trigram short."""
+    key, text_of = _field_of(session, field)
+    held = reduce(operator.add, (case((or_(*(_contains(text_of, s) for s in group)), 1), else_=0) for group in groups))
+    ordered, holding = sorted(named), set()
+    for start in range(0, len(ordered), AMONG_AT_ONCE):
+        holding.update(session.scalars(select(key).where(key.in_(ordered[start:start + AMONG_AT_ONCE]), held >= at_least)))
+    return holding
+
+
+def _field_of(session: Session, field: str) -> tuple[Any, Any]:
+    """The id and the text of ``field`` ("title" or "lead") as the trigram indexes hold them."""
+    if field == "title":
+        return Item.id, Item.title
+    if session.get_bind().dialect.name == "postgresql":
+        return _leads.c.item_id, _leads.c.lead
+    return Item.id, literal_column(LEAD_SQL)
 
 
 def _holding_enough(session: Session, field: str, groups: list[list[str]], at_least: int) -> set[int]:
@@ -316,7 +345,7 @@ def _holding_enough(session: Session, field: str, groups: list[list[str]], at_le
     block's lists itself; only rows holding a whole block are read, then counted. A block takes
     every n-th group, not neighbours: neighbouring trigrams come together in any text that quotes
     the title's words (中国科, 国科学), distant ones far less often (1.1 s for the same title)."""
-    key, text_of = (Item.id, Item.title) if field == "title" else (_leads.c.item_id, _leads.c.lead)
+    key, text_of = _field_of(session, field)
     at_least = max(at_least, 1)
     if at_least > len(groups):
         return set()

@@ -118,6 +118,21 @@ def test_the_index_names_the_items_holding_enough_trigrams_leaving_out_the_commo
         assert _kinds(session, texts, whole.all()) == {"the story", "its lead"}
 
 
+def test_the_trigrams_left_out_as_common_are_counted_in_what_the_uncommon_ones_name(database_url: str) -> None:
+    # 的通知 is common (12 items): the uncommon trigrams name every text holding len − 4 of them,
+    # but a match holds len − 3 of all; a text cut before 展规划 holds only len − 4 (none of 的通知).
+    cut = CITED[:CITED.index("展规划") + 2]
+    texts = {"the story": (CITED, "正文"), "cut short": (cut, "正文"), "its lead cut short": ("转载", cut + "\n正文")}
+    texts |= {f"common {n}": (f"第{n}号的通知", "正文") for n in range(12)}
+    _store(database_url, texts)
+    groups = lookup.trigram_groups(CITED)
+    assert _held(groups, cut) == len(groups) - 4
+    with transaction(database_url) as session:
+        found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_lead=len(groups) - 3, common=10)
+        assert _kinds(session, texts, found.in_title) == {"the story"}
+        assert found.in_lead == set()
+
+
 def test_a_trigram_in_several_cited_titles_is_counted_once(database_url: str) -> None:
     texts = {"the story": ("【新华社】" + CITED, "正文"), "another notice": ("国务院关于印发节能减排工作方案的通知", "正文")}
     _store(database_url, texts)
