@@ -31,6 +31,9 @@ _unindexed_text = literal_column(f"({SEARCH_TEXT_SQL} || '')")  # the same text,
 PROBE_IDS = 2_000  # the newest ids a search reads one by one before any index
 FIRST_SLICES = 2  # slices a search's first slice query names; the newest may have only begun
 TAIL_MATCHES = 2_000  # matches the older items may be expected to hold for one query over them all
+# Every scan of a GIN index reads its whole list of pending entries, which PostgreSQL lets grow
+# to 4 MB before merging them; the trigram indexes merge at this size (migration 0017).
+PENDING_LIST_KB = 256
 
 
 def newest_matches(session: Session, query: Select[Any], words: list[str], limit: int) -> list[int]:
@@ -79,7 +82,7 @@ def _walk(query: Select[Any], words: list[str], first: int, below: int, limit: i
     (``|| ''``), and the bounds are written out as _in_slices explains."""
     matches = [contains(_unindexed_text, word, written_out=True) for word in words]
     in_range = text(f"items.id >= {int(first)} AND items.id < {int(below)}")
-    return query.where(in_range, *matches).order_by(Item.id.desc()).limit(literal_column(str(int(limit))))
+    return query.where(in_range, *matches).order_by(Item.id.desc()).limit(_written(limit))
 
 
 def _in_slices(query: Select[Any], words: list[str], slices: list[int], limit: int, below: int) -> Select[Any]:
@@ -95,7 +98,7 @@ def _in_slices(query: Select[Any], words: list[str], slices: list[int], limit: i
     it walked every slice's ids (3 → 150 ms at 10⁵ items, from the sixth search on)."""
     branches = []
     matches = [contains(_search_text, word, written_out=True) for word in words]
-    rows = literal_column(str(int(limit)))
+    rows = _written(limit)
     for number in slices:
         first = number * SLICE_IDS
         in_slice = text(f"items.id >= {first} AND items.id < {min(first + SLICE_IDS, int(below))}")
@@ -107,7 +110,12 @@ def _older_than(query: Select[Any], words: list[str], below: int, limit: int) ->
     """The ``limit`` newest rows of ``query`` with ids below ``below`` that hold every word,
     through the archive-wide trigram indexes; written out as _in_slices explains."""
     matches = [or_(*(contains(field, word, written_out=True) for field in (Item.title, Item.origin, Item.body))) for word in words]
-    return query.where(text(f"items.id < {int(below)}"), *matches).order_by(Item.id.desc()).limit(literal_column(str(int(limit))))
+    return query.where(text(f"items.id < {int(below)}"), *matches).order_by(Item.id.desc()).limit(_written(limit))
+
+
+def _written(limit: int) -> Any:
+    """A LIMIT written into the statement, not bound (see _in_slices)."""
+    return literal_column(str(int(limit)))
 
 
 @contextmanager
@@ -138,7 +146,7 @@ def slice_index_sql(number: int, concurrently: bool = False) -> str:
     first = number * SLICE_IDS
     how = "CONCURRENTLY " if concurrently else ""
     return (f"CREATE INDEX {how}IF NOT EXISTS {SLICE_INDEX_PREFIX}{number} ON items USING gin ({SEARCH_TEXT_SQL} gin_trgm_ops) "
-            f"WHERE id >= {first} AND id < {first + SLICE_IDS}")
+            f"WITH (gin_pending_list_limit = {PENDING_LIST_KB}) WHERE id >= {first} AND id < {first + SLICE_IDS}")
 
 
 def add_slice_indexes(url: str) -> list[str]:

@@ -336,7 +336,7 @@ def _statements(database_url: str) -> list[str]:
     return sent
 
 
-def test_the_search_slices_are_the_ones_migration_0016_indexed() -> None:
+def test_the_search_slices_are_the_ones_migrations_0016_and_0017_indexed() -> None:
     import importlib.util
 
     from storage.db import MIGRATIONS
@@ -346,7 +346,13 @@ def test_the_search_slices_are_the_ones_migration_0016_indexed() -> None:
     spec.loader.exec_module(migration)
     assert (migration.SLICE_IDS, migration.SLICE_INDEX_PREFIX, migration.SEARCH_TEXT_SQL) == (
         slices.SLICE_IDS, slices.SLICE_INDEX_PREFIX, slices.SEARCH_TEXT_SQL)
-    assert [migration.slice_index_sql(n) for n in (0, 5)] == [slices.slice_index_sql(n) for n in (0, 5)]
+    # Migration 0017 gave the slices a pending-list limit, which later slices are created with.
+    pending = importlib.util.spec_from_file_location("gin_pending_lists", MIGRATIONS / "versions" / "0017_gin_pending_lists.py")
+    limits = importlib.util.module_from_spec(pending)
+    pending.loader.exec_module(limits)
+    assert limits.PENDING_LIST_KB == slices.PENDING_LIST_KB
+    with_limit = f"WITH (gin_pending_list_limit = {slices.PENDING_LIST_KB}) WHERE"
+    assert [migration.slice_index_sql(n).replace("WHERE", with_limit) for n in (0, 5)] == [slices.slice_index_sql(n) for n in (0, 5)]
 
 
 def test_a_term_copied_out_of_a_pdf_searches_for_what_it_shows() -> None:
