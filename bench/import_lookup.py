@@ -118,10 +118,12 @@ def measure(url: str) -> dict:
                         | {ref.title for brief in report.briefs for ref in brief.references if ref.title})
         per_title, counted = [], search.Counted()  # shared by the lookups, as mark_covered shares it
         for title in titles:
-            groups, in_title, in_lead = lookup.asked(title, len(similarity.title_key(title)))
+            key_length = len(similarity.title_key(title))
+            groups, in_title, in_lead = lookup.asked(title, key_length)
             cpu = time.process_time()
             with transaction(url) as session:
-                named = search.sharing_trigrams(session, groups, in_title, in_lead, counted=counted) if groups else None
+                named = search.sharing_trigrams(session, groups, in_title, in_lead, counted=counted,
+                                                lead_letters=lookup.most_lead_letters(key_length)) if groups else None
             per_title.append({"title": title, "groups": len(groups), "in_title": in_title, "in_lead": in_lead,
                               "named": None if named is None else len(named.all()), "cpu_ms": round((time.process_time() - cpu) * 1000, 1)})
         cpu, wall = time.process_time(), time.perf_counter()

@@ -26,7 +26,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision. A shortcut, not the truth: ensure_schema() compares it with
 # the database's without importing Alembic (a quarter second in every crawl process), and
 # asks Alembic whenever they differ. tests/test_storage.py keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
 # PostgreSQL advisory lock keys, one per purpose: schema upgrades, and the daemon leader.
 MIGRATION_LOCK, LEADER_LOCK = 7270001, 7270002
 # A lock connection whose holder vanished (host gone, cable pulled) is dropped by the server

@@ -5,8 +5,9 @@ reprinted the ways outlets reprint them, and the index query on both backends.""
 from __future__ import annotations
 
 import random
+import re
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from conftest import FIXTURES, sql_sent
@@ -59,6 +60,11 @@ def _held(groups: list[list[str]], text: str) -> int:
     return sum(any(spelling in text for spelling in group) for group in groups)
 
 
+def _headline_letters(lead: str) -> int:
+    """storage.search.HEADLINE_LETTERS_SQL in Python: the letters of the first line a key keeps."""
+    return len(re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", lead.split("\n", 1)[0]))
+
+
 def test_every_reprint_that_matches_holds_the_trigrams_its_lookup_requires() -> None:
     rng, checked = random.Random(19), 0
     for title in _cited_titles():
@@ -70,6 +76,7 @@ def test_every_reprint_that_matches_holds_the_trigrams_its_lookup_requires() -> 
                 assert _held(groups, reprint) >= lookup.required(len(key), len(groups)), (kind, title, reprint)
                 weighed, in_title, in_lead = lookup.asked(title, len(key))
                 assert _held(weighed, reprint) >= max(in_title, in_lead), (kind, title, reprint)
+                assert _headline_letters(reprint) <= lookup.most_lead_letters(len(key)), (kind, title, reprint)
     assert checked > 200  # the fixtures' titles, reprinted: most variants still match
 
 
@@ -131,6 +138,36 @@ def test_the_trigrams_left_out_as_common_are_counted_in_what_the_uncommon_ones_n
         found = search.sharing_trigrams(session, groups, in_title=len(groups) - 3, in_lead=len(groups) - 3, common=10)
         assert _kinds(session, texts, found.in_title) == {"the story"}
         assert found.in_lead == set()
+
+
+def test_postgresql_asks_only_the_leads_whose_first_line_may_be_the_title(database_url: str) -> None:
+    # A long first paragraph may quote the whole title, but a lead matches only a title of about
+    # its length; PostgreSQL counts each first line's letters in an index (migration 0018).
+    quoting = "据新华社报道，" + CITED + "，明确了到二〇三〇年我国人工智能理论、技术与应用总体达到世界领先水平的目标。"
+    texts = {"its headline": ("转载", CITED + "\n正文"), "a paragraph quoting it": ("转载", quoting + "\n正文")}
+    _store(database_url, texts)
+    groups, key = lookup.trigram_groups(CITED), similarity.title_key(CITED)
+    longest = lookup.most_lead_letters(len(key))
+    assert _headline_letters(CITED) <= longest < _headline_letters(quoting)
+    with transaction(database_url) as session:
+        found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups) - 3, lead_letters=longest)
+        if search.backend(session) == "pg_trgm":
+            counted = session.execute(select(text(search.HEADLINE_LETTERS_SQL)).select_from(text("item_leads")).order_by(text("item_id")))
+            assert list(counted.scalars()) == [_headline_letters(CITED + "\n正文"), _headline_letters(quoting)]
+            assert _kinds(session, texts, found.in_lead) == {"its headline"}
+        else:  # SQLite's lead index holds no such count: the quoting lead is confirmed and dropped in Python
+            assert _kinds(session, texts, found.in_lead) == {"its headline", "a paragraph quoting it"}
+
+
+def test_migration_0018_indexes_the_letters_the_lookup_counts() -> None:
+    import importlib.util
+
+    from storage.db import MIGRATIONS
+
+    spec = importlib.util.spec_from_file_location("headline_letters", MIGRATIONS / "versions" / "0018_headline_letters.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration.HEADLINE_LETTERS_SQL == search.HEADLINE_LETTERS_SQL.replace("item_leads.lead", "lead")
 
 
 def test_a_trigram_in_several_cited_titles_is_counted_once(database_url: str) -> None:

@@ -106,6 +106,15 @@ def required_in_lead(in_title: int, groups: int) -> int:
     return max(in_title, (groups + 1) // 2)
 
 
+def most_lead_letters(key_length: int) -> int:
+    """The most letters (CJK ideographs, ASCII letters and digits: storage.search's
+    HEADLINE_LETTERS_SQL) a lead's first line may hold and still match a cited title whose key
+    has ``key_length`` characters. A key keeps every such letter, and titles_match wants the
+    shorter key at least MIN_LENGTH_RATIO of the longer; SLACK more, for OpenCC, which spells a
+    few traditional phrases in fewer characters."""
+    return int(key_length / similarity.MIN_LENGTH_RATIO + 1e-9) + SLACK
+
+
 @lru_cache(maxsize=4096)
 def _s2t(text: str) -> str:
     return _opencc_s2t().convert(text)

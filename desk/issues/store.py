@@ -152,7 +152,7 @@ def _named_by_title(url: str, counted: search.Counted, cited: tuple[str, str]) -
     if not groups:
         return None
     with transaction(url) as session:
-        return search.sharing_trigrams(session, groups, in_title, in_lead, counted=counted)
+        return search.sharing_trigrams(session, groups, in_title, in_lead, counted=counted, lead_letters=lookup.most_lead_letters(len(key)))
 
 
 def _matching_all(url: str, index: diff.TitleIndex, batch: int) -> list[int]:
