@@ -298,28 +298,29 @@ def sharing_trigrams(session: Session, groups: list[list[str]], in_title: int, i
     if kind == "like" or not groups:
         return None if kind == "like" else Holders(set(), set())
     counted = Counted() if counted is None else counted
-    short = [literal_column(HEADLINE_LETTERS_SQL) <= lead_letters] if kind == "pg_trgm" and lead_letters is not None else []
+    short = (literal_column(HEADLINE_LETTERS_SQL) <= lead_letters,) if kind == "pg_trgm" and lead_letters is not None else ()
     return Holders(_holders(session, kind, "title", groups, in_title, common, counted),
                    _holders(session, kind, "lead", groups, in_lead, common, counted, short))
 
 
 def _holders(session: Session, kind: str, field: str, groups: list[list[str]], at_least: int, common: int, counted: Counted,
-             narrower: list[Any] | None = None) -> set[int]:
+             narrower: tuple[Any, ...] = ()) -> set[int]:
     """``sharing_trigrams`` for one field; ``narrower``: conditions every holder meets besides."""
     counts = counted.of(session, kind, field, groups, common)
     uncommon = [n for n, count in enumerate(counts) if count <= common]
     if not uncommon and kind == "pg_trgm":
-        return _holding_enough(session, field, groups, at_least, narrower or [])
+        return _holding_enough(session, field, groups, at_least, narrower)
     named_at = max(at_least - (len(groups) - len(uncommon)), 1) if uncommon else at_least  # the uncommon ones bound the lookup
     conditions = [_trigram_condition(kind, field, groups[n], n) for n in uncommon or range(len(groups))]
     ids = union_all(*conditions).subquery("holders")
     named = set(session.scalars(select(ids.c.id).group_by(ids.c.id).having(func.count() >= named_at)))
     if named_at < at_least or narrower:
-        return _holding_among(session, field, groups, at_least, named, narrower or [])
+        return _holding_among(session, field, groups, at_least, named, narrower)
     return named
 
 
-def _holding_among(session: Session, field: str, groups: list[list[str]], at_least: int, named: set[int], narrower: list[Any]) -> set[int]:
+def _holding_among(session: Session, field: str, groups: list[list[str]], at_least: int, named: set[int],
+                   narrower: tuple[Any, ...] = ()) -> set[int]:
     """Those of ``named`` whose ``field`` holds ``at_least`` of ``groups``, the common trigrams
     included. The uncommon trigrams alone name many items that hold one or two of them, more
     as the archive grows (10⁶ items: 21,897 leads for one issue, none a match); counting each
@@ -344,7 +345,7 @@ def _field_of(session: Session, field: str) -> tuple[Any, Any]:
     return Item.id, literal_column(LEAD_SQL)
 
 
-def _holding_enough(session: Session, field: str, groups: list[list[str]], at_least: int, narrower: list[Any]) -> set[int]:
+def _holding_enough(session: Session, field: str, groups: list[list[str]], at_least: int, narrower: tuple[Any, ...] = ()) -> set[int]:
     """PostgreSQL, every trigram common: the items whose ``field`` holds ``at_least`` of
     ``groups``, without reading every row that holds one of them (a common trigram of a 10⁶
     archive is in 10⁵ leads, each read again to check it: 2.7 s for one title).
