@@ -13,7 +13,9 @@ characters inside — a match whose edits are scattered wider (possible by ratio
 title: five single-character insertions in 25) is not found. Titles are short, so for most
 of them the worst case and this assumption require the same. A body is asked only in its
 lead (the start the index holds, storage.search.LEAD_SQL), which must hold at least half of the
-trigrams (``required_in_lead``).
+trigrams (``required_in_lead``); PostgreSQL asks only the leads whose first line is short
+enough to be the title (``most_lead_letters``), as a first paragraph that quotes the title
+holds every trigram of it.
 
 Digits. A trigram of digits alone (202, 024 of a year, 201 of a document number) has no
 weight: it is in a large part of any archive and says nothing of the story, so it is not
