@@ -5,7 +5,6 @@ reprinted the ways outlets reprint them, and the index query on both backends.""
 from __future__ import annotations
 
 import random
-import re
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -60,11 +59,6 @@ def _held(groups: list[list[str]], text: str) -> int:
     return sum(any(spelling in text for spelling in group) for group in groups)
 
 
-def _headline_letters(lead: str) -> int:
-    """storage.search.HEADLINE_LETTERS_SQL in Python: the letters of the first line a key keeps."""
-    return len(re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", lead.split("\n", 1)[0]))
-
-
 def test_every_reprint_that_matches_holds_the_trigrams_its_lookup_requires() -> None:
     rng, checked = random.Random(19), 0
     for title in _cited_titles():
@@ -76,7 +70,7 @@ def test_every_reprint_that_matches_holds_the_trigrams_its_lookup_requires() -> 
                 assert _held(groups, reprint) >= lookup.required(len(key), len(groups)), (kind, title, reprint)
                 weighed, in_title, in_lead = lookup.asked(title, len(key))
                 assert _held(weighed, reprint) >= max(in_title, in_lead), (kind, title, reprint)
-                assert _headline_letters(reprint) <= lookup.most_lead_letters(len(key)), (kind, title, reprint)
+                assert lookup.headline_letters(reprint) <= lookup.most_lead_letters(len(key)), (kind, title, reprint)
     assert checked > 200  # the fixtures' titles, reprinted: most variants still match
 
 
@@ -148,12 +142,12 @@ def test_postgresql_asks_only_the_leads_whose_first_line_may_be_the_title(databa
     _store(database_url, texts)
     groups, key = lookup.trigram_groups(CITED), similarity.title_key(CITED)
     longest = lookup.most_lead_letters(len(key))
-    assert _headline_letters(CITED) <= longest < _headline_letters(quoting)
+    assert lookup.headline_letters(CITED) <= longest < lookup.headline_letters(quoting)
     with transaction(database_url) as session:
         found = search.sharing_trigrams(session, groups, in_title=len(groups), in_lead=len(groups) - 3, lead_letters=longest)
         if search.backend(session) == "pg_trgm":
             counted = session.execute(select(text(search.HEADLINE_LETTERS_SQL)).select_from(text("item_leads")).order_by(text("item_id")))
-            assert list(counted.scalars()) == [_headline_letters(CITED + "\n正文"), _headline_letters(quoting)]
+            assert list(counted.scalars()) == [lookup.headline_letters(CITED + "\n正文"), lookup.headline_letters(quoting)]
             assert _kinds(session, texts, found.in_lead) == {"its headline"}
         else:  # SQLite's lead index holds no such count: the quoting lead is confirmed and dropped in Python
             assert _kinds(session, texts, found.in_lead) == {"its headline", "a paragraph quoting it"}

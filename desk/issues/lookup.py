@@ -56,6 +56,7 @@ from desk import similarity
 INSIDE_EDITS = 2  # characters a reprint changes inside a title (each breaks up to three trigrams)
 SLACK = 3  # trigrams a stored title may lose to a difference its key ignores: one character's worth
 _SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)  # what title_key drops: runs of letters lie between
+_KEPT_LETTERS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")  # letters every title key keeps as they are
 
 
 def trigram_groups(title: str) -> list[list[str]]:
@@ -106,6 +107,12 @@ def required_in_lead(in_title: int, groups: int) -> int:
     so its lead must hold at least half of them — a lead that matches is the headline, whole or
     nearly (a reprint's real headline under a generic title)."""
     return max(in_title, (groups + 1) // 2)
+
+
+def headline_letters(lead: str) -> int:
+    """The letters of ``lead``'s first line that any title key keeps: what storage.search's
+    HEADLINE_LETTERS_SQL counts, in Python."""
+    return len(_KEPT_LETTERS.findall(lead.split("\n", 1)[0]))
 
 
 def most_lead_letters(key_length: int) -> int:

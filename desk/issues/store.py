@@ -172,7 +172,7 @@ def _matching(session: Session, index: diff.TitleIndex, which: ColumnElement[boo
     """The judged items among ``which`` whose title (``read_title``) or lead (``read_lead``)
     matches a title of ``index``. Only the title and the start of the body are read, and a
     lookup costs microseconds."""
-    found = []
+    found, longest = [], lookup.most_lead_letters(index.lengths[-1]) if len(index) else 0
     title_of = Item.title if read_title else literal(None)
     start_of = func.substr(Item.body, 1, LEAD_WINDOW) if read_lead else literal(None)
     # The status is checked here, not in SQL: a planner given it may read the status index
@@ -180,13 +180,19 @@ def _matching(session: Session, index: diff.TitleIndex, which: ColumnElement[boo
     for item_id, status, title, start in session.execute(select(Item.id, Item.status, title_of, start_of).where(which)):
         if status not in _JUDGED:
             continue
-        if (read_title and _names(index, title)) or (read_lead and _names(index, _lead_of(session, item_id, start or ""))):
+        if (read_title and _names(index, title)) or (read_lead and _names_as_lead(index, _lead_of(session, item_id, start or ""), longest)):
             found.append(item_id)
     return found
 
 
 def _names(index: diff.TitleIndex, text: str | None) -> bool:
     return index.find(diff.title_key(text)) is not None
+
+
+def _names_as_lead(index: diff.TitleIndex, lead: str, longest: int) -> bool:
+    """``_names`` for a lead: one whose first line is longer than any cited title could match
+    (``longest`` letters) is not keyed at all — most leads are, and keying costs far more."""
+    return lookup.headline_letters(lead) <= longest and _names(index, lead)
 
 
 def _lead_of(session: Session, item_id: int, start: str) -> str:
