@@ -24,7 +24,7 @@ from functools import reduce
 from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, and_, case, column, func, literal_column, or_, select, table, text, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, column, func, literal_column, or_, select, table, text, union_all
 from sqlalchemy.orm import Session
 
 from common.text import written_form
@@ -329,7 +329,7 @@ def _holding_among(session: Session, field: str, groups: list[list[str]], at_lea
     letter, so a text that differs from the cited title only in the case of, say, a Greek letter
     is counted one trigram short."""
     key, text_of = _field_of(session, field)
-    held = reduce(operator.add, (case((or_(*(_contains(text_of, s) for s in group)), 1), else_=0) for group in groups))
+    held = _count_held([_holds(text_of, group) for group in groups])
     ordered, holding = sorted(named), set()
     for start in range(0, len(ordered), AMONG_AT_ONCE):
         holding.update(session.scalars(select(key).where(key.in_(ordered[start:start + AMONG_AT_ONCE]), held >= at_least, *narrower)))
@@ -359,11 +359,20 @@ def _holding_enough(session: Session, field: str, groups: list[list[str]], at_le
     at_least = max(at_least, 1)
     if at_least > len(groups):
         return set()
-    held = [or_(*(_contains(text_of, s) for s in group)) for group in groups]
+    held = [_holds(text_of, group) for group in groups]
     blocks = len(groups) - at_least + 1
     whole = [and_(*held[start::blocks]) for start in range(blocks)]
-    shared = reduce(operator.add, (case((h, 1), else_=0) for h in held))
-    return set(session.scalars(select(key).where(or_(*whole), shared >= at_least, *narrower)))
+    return set(session.scalars(select(key).where(or_(*whole), _count_held(held) >= at_least, *narrower)))
+
+
+def _holds(text_of: Any, spellings: list[str]) -> ColumnElement[bool]:
+    """``text_of`` holds any of one trigram's ``spellings``, ignoring case."""
+    return or_(*(_contains(text_of, s) for s in spellings))
+
+
+def _count_held(conditions: list[ColumnElement[bool]]) -> Any:
+    """How many of ``conditions`` a row meets, in SQL."""
+    return reduce(operator.add, (case((held, 1), else_=0) for held in conditions))
 
 
 def _trigram_condition(kind: str, field: str, spellings: list[str], n: int) -> Select[Any]:
