@@ -214,10 +214,25 @@ def test_top_two_keeps_the_losing_sides_first_choice() -> None:
     assert [c for c, _ in blended.ranked[:2]] == ["tech_strategy", "statistics"]  # rules decide, the model's first is second
     named = blend.decide(rules, 0.9, {"tech_strategy": 9.0}, vote)
     assert [c for c, _ in named.ranked[:2]] == ["tech_strategy", "statistics"]
-    by_model = blend.decide(rules, 0.1, {}, Vote([("statistics", 0.95), ("region", 0.05)], None, known=5))
+    by_model = blend.decide(rules, 0.1, {}, Vote([("statistics", 0.9), ("region", 0.05), ("tech_strategy", 0.05)], None, known=5))
     assert [c for c, _ in by_model.ranked[:2]] == ["statistics", "tech_strategy"]  # the model decides, the rules' first is second
     unknown = blend.decide(rules, 0.9, {}, Vote([("statistics", 0.6), ("enterprise", 0.4)], None, known=0))
     assert [c for c, _ in unknown.ranked[:2]] == ["tech_strategy", "enterprise"]  # a model that knows no n-gram has no opinion
+
+
+def test_a_model_without_an_example_of_the_rules_category_does_not_outvote_it() -> None:
+    """Its probabilities are shared among the categories it has examples of: 90 % materials
+    says nothing against ICT when it never saw an ICT story."""
+    from desk.tagging import blend
+    from desk.tagging.model import Vote
+
+    rules = [("ict", 6.0), ("materials", 5.0)]
+    unseen = blend.decide(rules, 0.3, {}, Vote([("materials", 0.9), ("region", 0.1)], None, known=5))
+    assert (unseen.category, unseen.decided_by) == ("ict", "rules")
+    assert [c for c, _ in unseen.ranked[:2]] == ["ict", "materials"]  # the model's first is second
+    assert "no example of their category" in unseen.why
+    seen = blend.decide(rules, 0.3, {}, Vote([("materials", 0.85), ("region", 0.1), ("ict", 0.05)], None, known=5))
+    assert (seen.category, seen.decided_by) == ("materials", "model")  # with examples of both, it weighs in
 
 
 def _issues(*stories: tuple[str, str, str]) -> list[Example]:

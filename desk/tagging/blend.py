@@ -8,6 +8,10 @@
   much as their confidence, plus the model's probability for the rest. The model breaks ties
   and covers items no rule names (alone it must reach ``MODEL_ALONE``). A model that knows
   none of the item's n-grams (``Vote.speaks``) is silent: the rules alone decide and rank.
+  So is a model that holds no example of the rules' first category: its probabilities are
+  shared among the categories it has examples of, so its confidence in one of those says
+  nothing against a category it never saw (the three sample issues hold examples of 3 of the 9
+  technology fields). The rules decide; the model's first choice is second.
 * The ranking's second is what the editors filed, on the imported issues, the titles whose
   first choice by the rules was this item's (:mod:`desk.tagging.record`): a second choice
   matters when the first is wrong, and the record says what the rules' mistakes have been.
@@ -79,6 +83,9 @@ def _first(rule_ranked: list[tuple[str, float]], rule_confidence: float, title_p
         return Decision(model_top, "model", model_p, vote.ranked[:3], f"no rule matched; the model gives {model_p:.0%}")
     if not model_ranked:
         return Decision(rule_top, "rules", rule_confidence, rule_ranked, "rules alone: the model knows none of its n-grams")
+    if rule_top not in dict(model_ranked):
+        ranked = _second_opinion(rule_ranked, model_top)
+        return Decision(rule_top, "rules", rule_confidence, ranked, "rules: the model holds no example of their category to weigh against it")
     trust = min(1.0, rule_confidence * RULE_TRUST)
     blended = _blend(rule_ranked, trust, model_ranked)
     chosen = blended[0][0]
