@@ -9,6 +9,7 @@ into a failure instead of a skip.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -139,6 +141,17 @@ def radar_env(base_env: dict[str, str], database_url: str) -> dict[str, str]:
 @pytest.fixture
 def radar(radar_env: dict[str, str], internet: FakeInternet, tmp_path: Path) -> Radar:
     return Radar(env=radar_env | {"RADAR_PROXY": internet.address}, cwd=tmp_path)
+
+
+def module_at(path: Path) -> ModuleType:
+    """The Python file at ``path`` (a bench script, a migration) loaded as a module, registered
+    under its file's stem: dataclasses look their module up while it loads."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def expected_articles(source: str) -> list[dict]:

@@ -6,21 +6,15 @@ reconstructed fixture sites' pages beside them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, module_at
 
 
 def load_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("autolist_eval", ROOT / "bench" / "autolist_eval.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    return module_at(ROOT / "bench" / "autolist_eval.py")
 
 
 EVAL = load_eval()

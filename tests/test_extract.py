@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 
-from conftest import ROOT, Radar
+from conftest import ROOT, Radar, module_at
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pages"
 
 
 def load_eval():
-    spec = importlib.util.spec_from_file_location("extraction_eval", ROOT / "bench" / "extraction_eval.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
+    return module_at(ROOT / "bench" / "extraction_eval.py")
 
 
 # `python bench/extraction_eval.py` on the 44 labelled pages measured trafilatura and GNE at

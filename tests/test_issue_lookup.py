@@ -9,7 +9,7 @@ import random
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from conftest import FIXTURES, sql_sent
+from conftest import FIXTURES, module_at, sql_sent
 from desk import issues, similarity, verdicts
 from desk.issues import lookup
 from storage import search
@@ -154,13 +154,9 @@ def test_postgresql_asks_only_the_leads_whose_first_line_may_be_the_title(databa
 
 
 def test_migration_0018_indexes_the_letters_the_lookup_counts() -> None:
-    import importlib.util
-
     from storage.db import MIGRATIONS
 
-    spec = importlib.util.spec_from_file_location("headline_letters", MIGRATIONS / "versions" / "0018_headline_letters.py")
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = module_at(MIGRATIONS / "versions" / "0018_headline_letters.py")
     assert migration.HEADLINE_LETTERS_SQL == search.HEADLINE_LETTERS_SQL.replace("item_leads.lead", "lead")
 
 
@@ -268,13 +264,9 @@ def test_upgrading_to_0014_gives_postgresql_a_lead_for_each_stored_body(database
 
 
 def test_the_lead_the_search_asks_is_the_expression_migration_0013_indexed() -> None:
-    import importlib.util
-
     from storage.db import MIGRATIONS
 
-    spec = importlib.util.spec_from_file_location("lead_index", MIGRATIONS / "versions" / "0013_lead_index.py")
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = module_at(MIGRATIONS / "versions" / "0013_lead_index.py")
     assert migration.lead_of("items.body") == search.LEAD_SQL
     assert migration.BLANKS == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
     assert search.LEAD_INDEXED == migration.LEAD_CHARS == verdicts.LEAD_CHARS

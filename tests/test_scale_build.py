@@ -6,14 +6,13 @@ the benchmark's repeated measurement reports medians."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
 
-from conftest import ROOT
+from conftest import ROOT, module_at
 from storage import search
 from storage.db import get_engine, refresh_statistics, transaction
 from storage.models import Item, ItemBand, ItemSignature
@@ -25,10 +24,7 @@ TERM = "人工智能"
 
 def _archive_scale():  # type: ignore[no-untyped-def]
     sys.path.append(str(ROOT / "bench"))
-    spec = importlib.util.spec_from_file_location("archive_scale", ROOT / "bench" / "archive_scale.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return module_at(ROOT / "bench" / "archive_scale.py")
 
 
 def test_bulk_built_archive_is_what_row_inserts_leave(database_url: str) -> None:

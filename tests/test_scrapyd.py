@@ -4,7 +4,6 @@ path (jobs.crawl_source with RADAR_SCRAPYD_URLS) chooses the nodes and reads bac
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import threading
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from common.settings import get_settings
-from conftest import POSTGRES, ROOT, _new_postgres_database, expected_articles, free_port
+from conftest import POSTGRES, ROOT, _new_postgres_database, expected_articles, free_port, module_at
 from crawler.replay import FakeInternet
 from scheduler import jobs, scrapyd
 from storage.db import ensure_schema, transaction
@@ -23,9 +22,7 @@ from storage.models import CrawlRun, Item, Source
 
 SOURCES = ["ndrc", "most", "sciencenet", "cas"]
 
-_spec = importlib.util.spec_from_file_location("scrapyd_throughput", ROOT / "bench" / "scrapyd_throughput.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = module_at(ROOT / "bench" / "scrapyd_throughput.py")
 
 
 @pytest.fixture

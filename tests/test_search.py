@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from common.settings import get_settings
+from conftest import module_at
 from scheduler import status
 from scheduler.web import create_app, data
 from scheduler.web.auth import add_user
@@ -337,19 +338,13 @@ def _statements(database_url: str) -> list[str]:
 
 
 def test_the_search_slices_are_the_ones_migrations_0016_and_0017_indexed() -> None:
-    import importlib.util
-
     from storage.db import MIGRATIONS
 
-    spec = importlib.util.spec_from_file_location("search_slices", MIGRATIONS / "versions" / "0016_search_slices.py")
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = module_at(MIGRATIONS / "versions" / "0016_search_slices.py")
     assert (migration.SLICE_IDS, migration.SLICE_INDEX_PREFIX, migration.SEARCH_TEXT_SQL) == (
         slices.SLICE_IDS, slices.SLICE_INDEX_PREFIX, slices.SEARCH_TEXT_SQL)
     # Migration 0017 gave the slices a pending-list limit, which later slices are created with.
-    pending = importlib.util.spec_from_file_location("gin_pending_lists", MIGRATIONS / "versions" / "0017_gin_pending_lists.py")
-    limits = importlib.util.module_from_spec(pending)
-    pending.loader.exec_module(limits)
+    limits = module_at(MIGRATIONS / "versions" / "0017_gin_pending_lists.py")
     assert limits.PENDING_LIST_KB == slices.PENDING_LIST_KB
     with_limit = f"WITH (gin_pending_list_limit = {slices.PENDING_LIST_KB}) WHERE"
     assert [migration.slice_index_sql(n).replace("WHERE", with_limit) for n in (0, 5)] == [slices.slice_index_sql(n) for n in (0, 5)]

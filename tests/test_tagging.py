@@ -3,7 +3,6 @@ watchlists/topics.yml — a broken topics file names the file, the line and the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -15,6 +14,7 @@ import yaml
 
 from desk.tagging import TagResult, Tagger, TaxonomyError, load_taxonomy
 from common.yamlfile import WatchlistError
+from conftest import module_at
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPICS = ROOT / "watchlists" / "topics.yml"
@@ -398,11 +398,7 @@ def test_a_category_topics_yml_lacks_counts_as_a_miss_and_teaches_nothing(tagger
 
 
 def _tagging_loo():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("tagging_loo", ROOT / "bench" / "tagging_loo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_at(ROOT / "bench" / "tagging_loo.py")
 
 
 def test_the_fixture_copy_of_the_report_is_not_needed_to_run(tmp_path: Path) -> None:
